@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86 board of a PVH VM: which devices exist, at which ports and on
+ * which interrupt lines.  Device models know nothing of their placement.
+ */
+#ifndef XKVM_ARCH_X86_BOARD_H
+#define XKVM_ARCH_X86_BOARD_H
+
+#include "devices/acpi_pm.h"
+#include "devices/console.h"
+#include "devices/pvpanic.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+
+struct vm;
+
+struct board {
+	struct vm *vm;
+	struct console console;
+	struct serial com1;
+	struct rtc rtc;
+	struct pvpanic pvpanic;
+	struct acpi_pm acpi_pm;
+	bool console_ready;
+};
+
+/* Create and place the devices; the console uses in_fd (-1: none) and out_fd. */
+int board_init(struct board *b, struct vm *vm, int in_fd, int out_fd);
+/* Start host-side I/O (console input) once the vCPUs are about to run. */
+int board_start(struct board *b);
+void board_destroy(struct board *b);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#include "arch/x86/cpuid.h"
+#include "lib/test.h"
+
+#include <stdlib.h>
+
+static struct kvm_cpuid2 *fake_supported(void)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 4 * sizeof(c->entries[0]));
+
+	c->nent = 4;
+	c->entries[0] = (struct kvm_cpuid_entry2){.function = 1, .ebx = 0x00000800, .edx = 0};
+	c->entries[1] = (struct kvm_cpuid_entry2){
+		.function = 0xb, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
+	c->entries[2] = (struct kvm_cpuid_entry2){
+		.function = 0xb, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
+	c->entries[3] = (struct kvm_cpuid_entry2){.function = 0x40000000, .eax = 0x40000001};
+	return c;
+}
+
+static void test_apic_ids(void **state)
+{
+	struct kvm_cpuid2 *sup = fake_supported();
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++) {
+		struct kvm_cpuid2 *c = cpuid_for_vcpu(sup, i, 3);
+
+		assert_non_null(c);
+		assert_int_equal(cpuid_find(c, 1, 0)->ebx >> 24, i);
+		assert_int_equal((cpuid_find(c, 1, 0)->ebx >> 16) & 0xff, 3);
+		assert_int_equal(cpuid_find(c, 1, 0)->ebx & 0xffff, 0x0800); /* CLFLUSH size kept */
+		assert_true(cpuid_find(c, 1, 0)->ecx & (1U << 31));
+		assert_int_equal(cpuid_find(c, 0xb, 0)->edx, i);
+		assert_int_equal(cpuid_find(c, 0xb, 1)->edx, i);
+		free(c);
+	}
+	/* The input is not modified. */
+	assert_int_equal(sup->entries[0].ebx, 0x00000800);
+	free(sup);
+}
+
+static void test_find_index(void **state)
+{
+	struct kvm_cpuid2 *sup = fake_supported();
+
+	(void)state;
+	assert_ptr_equal(cpuid_find(sup, 0xb, 1), &sup->entries[2]);
+	assert_null(cpuid_find(sup, 0xb, 2));
+	/* Leaves without a significant index match any index. */
+	assert_ptr_equal(cpuid_find(sup, 1, 7), &sup->entries[0]);
+	assert_null(cpuid_find(sup, 0x80000000, 0));
+	free(sup);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apic_ids),
+		cmocka_unit_test(test_find_index),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+#include "arch/x86/elf.h"
+#include "lib/test.h"
+#include "lib/util.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/elfnote.h>
+
+#define LOAD_PADDR 0x100000
+#define ENTRY      0x100040
+
+/* A minimal 64-bit kernel: header, a PT_LOAD and a PT_NOTE, then payload. */
+struct image {
+	uint8_t bytes[1024];
+	size_t size;
+};
+
+static size_t put_note(uint8_t *p, uint32_t type, const void *desc, uint32_t descsz)
+{
+	uint32_t hdr[3] = {4, descsz, type};
+
+	memcpy(p, hdr, 12);
+	memcpy(p + 12, "Xen", 4);
+	memcpy(p + 16, desc, descsz);
+	return 16 + ALIGN_UP(descsz, 4);
+}
+
+static void build64(struct image *img, bool with_note, uint32_t entry_size)
+{
+	Elf64_Ehdr eh = {0};
+	Elf64_Phdr ph[2] = {{0}};
+	uint64_t entry = ENTRY;
+	size_t note_off = sizeof(eh) + sizeof(ph), note_len;
+	uint8_t guest_version[8] = "xen-3.0";
+
+	memset(img, 0, sizeof(*img));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_machine = EM_X86_64;
+	eh.e_phoff = sizeof(eh);
+	eh.e_phnum = 2;
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	note_len = put_note(img->bytes + note_off, XEN_ELFNOTE_GUEST_VERSION, guest_version, 8);
+	if (with_note)
+		note_len += put_note(img->bytes + note_off + note_len, XEN_ELFNOTE_PHYS32_ENTRY,
+				     &entry, entry_size);
+	ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = note_len};
+	ph[1] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_offset = 512,
+			     .p_paddr = LOAD_PADDR,
+			     .p_filesz = 256,
+			     .p_memsz = 4096};
+	memcpy(img->bytes, &eh, sizeof(eh));
+	memcpy(img->bytes + sizeof(eh), ph, sizeof(ph));
+	memset(img->bytes + 512, 0xcc, 256);
+	img->size = 768;
+}
+
+static void build32(struct image *img)
+{
+	Elf32_Ehdr eh = {0};
+	Elf32_Phdr ph[2] = {{0}};
+	uint32_t entry = ENTRY;
+	size_t note_off = sizeof(eh) + sizeof(ph);
+	size_t note_len;
+
+	memset(img, 0, sizeof(*img));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS32;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_machine = EM_386;
+	eh.e_phoff = sizeof(eh);
+	eh.e_phnum = 2;
+	eh.e_phentsize = sizeof(Elf32_Phdr);
+	note_len = put_note(img->bytes + note_off, XEN_ELFNOTE_PHYS32_ENTRY, &entry, 4);
+	ph[0] = (Elf32_Phdr){.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = note_len};
+	ph[1] = (Elf32_Phdr){
+		.p_type = PT_LOAD, .p_offset = 512, .p_paddr = LOAD_PADDR, .p_filesz = 16, .p_memsz = 32};
+	memcpy(img->bytes, &eh, sizeof(eh));
+	memcpy(img->bytes + sizeof(eh), ph, sizeof(ph));
+	img->size = 528;
+}
+
+static void test_valid_64(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+
+	(void)state;
+	for (uint32_t sz = 4; sz <= 8; sz += 4) {
+		build64(&img, true, sz);
+		assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), 0);
+		assert_true(k.is_64bit);
+		assert_true(k.has_phys32_entry);
+		assert_int_equal(k.phys32_entry, ENTRY);
+		assert_int_equal(k.load_start, LOAD_PADDR);
+		assert_int_equal(k.load_end, LOAD_PADDR + 4096);
+	}
+}
+
+static void test_valid_32(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+
+	(void)state;
+	build32(&img);
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), 0);
+	assert_false(k.is_64bit);
+	assert_int_equal(k.phys32_entry, ENTRY);
+}
+
+static void test_no_pvh_note(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+
+	(void)state;
+	build64(&img, false, 8);
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -ENOENT);
+	assert_non_null(strstr(why, "PHYS32_ENTRY"));
+}
+
+static void test_not_elf(void **state)
+{
+	static const uint8_t bz[] = "MZ\x00\x00 this is a bzImage, not an ELF file";
+	struct elf_kernel k;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(elf_parse(bz, sizeof(bz), &k, &why), -ENOEXEC);
+	assert_int_equal(elf_parse(bz, 0, &k, &why), -ENOEXEC);
+}
+
+/* Every truncation of a valid image is rejected, never read past. */
+static void test_every_truncation(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why;
+
+	(void)state;
+	build64(&img, true, 8);
+	for (size_t len = 0; len < img.size; len++) {
+		uint8_t *copy = malloc(len ? len : 1); /* exact size so ASan sees overreads */
+
+		memcpy(copy, img.bytes, len);
+		why = NULL;
+		assert_int_not_equal(elf_parse(copy, len, &k, &why), 0);
+		assert_non_null(why);
+		free(copy);
+	}
+}
+
+static void test_hostile_headers(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why;
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)(void *)img.bytes;
+	Elf64_Phdr *ph;
+
+	(void)state;
+	build64(&img, true, 8);
+	eh->e_phnum = 0xffff; /* program headers past the end */
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+
+	build64(&img, true, 8);
+	eh->e_phentsize = 4; /* smaller than a program header */
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+
+	build64(&img, true, 8);
+	ph = (Elf64_Phdr *)(void *)(img.bytes + sizeof(*eh));
+	ph[1].p_offset = UINT64_MAX - 8; /* offset + size wraps */
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+
+	build64(&img, true, 8);
+	ph[1].p_filesz = ph[1].p_memsz + 1;
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+
+	build64(&img, true, 8);
+	ph[1].p_paddr = UINT64_MAX - 100; /* paddr + memsz wraps */
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+
+	build64(&img, true, 8);
+	memcpy(img.bytes + ph[0].p_offset, &(uint32_t){0xfffffff0}, 4); /* huge namesz */
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+}
+
+static void test_load(void **state)
+{
+	struct image img;
+	struct guest_memory mem;
+	uint8_t *p;
+
+	(void)state;
+	build64(&img, true, 8);
+	assert_int_equal(guest_memory_map(&mem, 2 * MIB), 0);
+	memset(gpa_to_hva(&mem, LOAD_PADDR, 4096), 0x11, 4096);
+	assert_int_equal(elf_load(img.bytes, img.size, &mem), 0);
+	p = gpa_to_hva(&mem, LOAD_PADDR, 4096);
+	assert_int_equal(p[0], 0xcc);
+	assert_int_equal(p[255], 0xcc);
+	assert_int_equal(p[256], 0); /* bss is zeroed */
+	assert_int_equal(p[4095], 0);
+	guest_memory_unmap(&mem);
+
+	/* A segment that does not fit in guest RAM is refused. */
+	assert_int_equal(guest_memory_map(&mem, LOAD_PADDR + 1024), 0);
+	assert_int_equal(elf_load(img.bytes, img.size, &mem), -EFAULT);
+	guest_memory_unmap(&mem);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_64),       cmocka_unit_test(test_valid_32),
+		cmocka_unit_test(test_no_pvh_note),    cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_hostile_headers),
+		cmocka_unit_test(test_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

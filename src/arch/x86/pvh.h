@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PVH boot protocol: an ELF kernel entered at its PHYS32 entry in
+ * 32-bit flat protected mode, paging off, with %ebx pointing at an
+ * hvm_start_info (version 1) that carries the command line, modules
+ * (the initrd), the memory map and the RSDP.
+ */
+#ifndef XKVM_ARCH_X86_PVH_H
+#define XKVM_ARCH_X86_PVH_H
+
+#include <stdint.h>
+
+struct vm;
+
+/* Where the boot data goes: one page below the legacy area, inside RAM Linux reserves. */
+#define PVH_START_INFO_GPA 0x6000ULL
+#define PVH_MODLIST_GPA    0x6040ULL
+#define PVH_MEMMAP_GPA     0x6100ULL
+#define PVH_CMDLINE_GPA    0x7000ULL
+/* Linux on x86 accepts a command line of at most 2048 bytes including the NUL. */
+#define PVH_CMDLINE_MAX 2048
+
+struct pvh_image {
+	const char *kernel_path;
+	const char *initrd_path; /* NULL: none */
+	const char *cmdline;     /* NULL: empty */
+};
+
+struct pvh_entry {
+	uint32_t entry;      /* guest-physical entry point */
+	uint32_t start_info; /* value for %ebx */
+};
+
+/*
+ * Check, without a VM, that the image can boot in ram_bytes of memory:
+ * the kernel is an ELF with a PVH entry that fits, the initrd fits above
+ * it, the command line is not too long.  Errors are logged; 0 or -errno.
+ */
+int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes);
+
+/*
+ * Load the kernel and initrd into the VM's memory and write the boot data
+ * and ACPI tables.  Errors are logged with the offending file and a hint;
+ * returns 0 or -errno.
+ */
+int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry);
+/* Put the boot vCPU in the PVH entry state. */
+int pvh_set_boot_regs(int vcpu_fd, const struct pvh_entry *entry);
+
+#endif

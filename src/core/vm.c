@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/vm.h"
+#include "core/kvm.h"
+#include "core/vcpu.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Where KVM puts its real-mode TSS and identity page table (Intel only; unused RAM hole). */
+#define KVM_TSS_GPA          0xFFFBD000ULL
+#define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
+
+const char *vm_stop_reason_name(enum vm_stop_reason reason)
+{
+	static const char *const names[] = {
+		[VM_RUNNING] = "running",    [VM_STOP_POWEROFF] = "poweroff",
+		[VM_STOP_REBOOT] = "reboot", [VM_STOP_CRASH] = "crash",
+		[VM_STOP_ERROR] = "error",   [VM_STOP_HOST] = "host request",
+	};
+
+	return (unsigned)reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
+static int map_ram_slots(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		const struct mem_region *r = &vm->mem.regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+			pr_err("KVM_SET_USER_MEMORY_REGION slot %u: %s", i, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int create_irqchip_and_pit(struct vm *vm)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){KVM_IDENTITY_MAP_GPA}) < 0) {
+		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -errno;
+	}
+	/* PIC, I/O APIC and local APICs live in the kernel: interrupts never leave KVM. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int check_limits(struct vm *vm, const struct vm_params *p)
+{
+	int max_vcpus = kvm_check_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+
+	if (max_vcpus <= 0)
+		max_vcpus = kvm_check_cap(vm->kvm_fd, KVM_CAP_NR_VCPUS);
+	if (max_vcpus <= 0)
+		max_vcpus = 1;
+	if (p->nr_vcpus == 0 || p->nr_vcpus > (unsigned)max_vcpus) {
+		pr_err("vcpus = %u: this host's KVM supports 1 to %d", p->nr_vcpus, max_vcpus);
+		return -EINVAL;
+	}
+	if (!kvm_check_cap(vm->kvm_fd, KVM_CAP_IRQCHIP) ||
+	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_USER_MEMORY)) {
+		pr_err("this KVM lacks the in-kernel irqchip or user memory");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_params *p)
+{
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = -1;
+	vm->stop_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	io_bus_init(&vm->pio, "pio");
+	io_bus_init(&vm->mmio, "mmio");
+
+	vm->kvm_fd = kvm_open(p->kvm_path ? p->kvm_path : "/dev/kvm");
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	r = check_limits(vm, p);
+	if (r)
+		goto fail;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->stop_fd < 0 || vm->vm_fd < 0 || vm->vcpu_mmap_size <= 0) {
+		r = -errno;
+		pr_err("creating the KVM VM: %s", strerror(errno));
+		goto fail;
+	}
+	vm->supported_cpuid = kvm_get_supported_cpuid(vm->kvm_fd);
+	if (!vm->supported_cpuid) {
+		r = -ENOTSUP;
+		goto fail;
+	}
+	r = guest_memory_map(&vm->mem, p->ram_bytes);
+	if (r) {
+		pr_err("cannot map %llu MiB of guest RAM: %s",
+		       (unsigned long long)(p->ram_bytes >> 20), strerror(-r));
+		goto fail;
+	}
+	r = map_ram_slots(vm);
+	if (!r)
+		r = create_irqchip_and_pit(vm);
+	if (r)
+		goto fail;
+	vm->nr_vcpus = p->nr_vcpus;
+	vm->vcpus = calloc(p->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	return 0;
+fail:
+	vm_destroy(vm);
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_destroy(vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	free(vm->supported_cpuid);
+	vm->supported_cpuid = NULL;
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	guest_memory_unmap(&vm->mem);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	io_bus_destroy(&vm->pio);
+	io_bus_destroy(&vm->mmio);
+	pthread_mutex_destroy(&vm->stop_lock);
+	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
+}
+
+int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level)
+{
+	struct kvm_irq_level irq = {.irq = gsi, .level = level};
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+		pr_warn_once("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...)
+{
+	bool first;
+	va_list ap;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	first = vm->stop_reason == VM_RUNNING;
+	if (first) {
+		vm->stop_reason = reason;
+		va_start(ap, fmt);
+		vsnprintf(vm->stop_detail, sizeof(vm->stop_detail), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (!first)
+		return;
+	if (vm->stop_fd >= 0 && write(vm->stop_fd, &(uint64_t){1}, sizeof(uint64_t)) < 0)
+		pr_warn("stop eventfd: %s", strerror(errno));
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i])
+			vcpu_kick(vm->vcpus[i]);
+}
+
+enum vm_stop_reason vm_stop_reason(struct vm *vm)
+{
+	enum vm_stop_reason r;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	r = vm->stop_reason;
+	pthread_mutex_unlock(&vm->stop_lock);
+	return r;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One virtual machine: KVM file descriptors, guest memory, buses, vCPUs
+ * and devices.  Everything a VM needs hangs off struct vm; nothing is
+ * file-scope, so a process (or a unit test) can hold several.
+ */
+#ifndef XKVM_CORE_VM_H
+#define XKVM_CORE_VM_H
+
+#include "core/bus.h"
+#include "core/memory.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vcpu;
+
+/* Why a VM stopped running.  The first reason recorded wins. */
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF, /* guest powered off */
+	VM_STOP_REBOOT,   /* guest asked for a reset */
+	VM_STOP_CRASH,    /* guest panicked (pvpanic) or triple-faulted */
+	VM_STOP_ERROR,    /* the VMM or KVM failed */
+	VM_STOP_HOST,     /* the host asked us to stop (signal, console escape) */
+};
+
+const char *vm_stop_reason_name(enum vm_stop_reason reason);
+
+struct vm_params {
+	uint64_t ram_bytes;
+	unsigned nr_vcpus;
+	const char *kvm_path; /* NULL: /dev/kvm */
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct guest_memory mem;
+	struct io_bus pio;
+	struct io_bus mmio;
+
+	unsigned nr_vcpus;
+	struct vcpu **vcpus;
+	struct kvm_cpuid2 *supported_cpuid;
+
+	/*
+	 * Stop protocol: any thread records a reason and signals stop_fd (an
+	 * eventfd the runner polls beside its other event sources).
+	 */
+	pthread_mutex_t stop_lock;
+	int stop_fd;
+	enum vm_stop_reason stop_reason;
+	char stop_detail[256];
+};
+
+/* Create the KVM VM: memory, in-kernel irqchip and PIT.  Returns 0 or -errno. */
+int vm_create(struct vm *vm, const struct vm_params *params);
+void vm_destroy(struct vm *vm);
+
+/* Set an interrupt line (GSI) level through the in-kernel irqchip. */
+int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level);
+
+/* Record why the VM must stop and wake every vCPU.  Later calls are ignored. */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+enum vm_stop_reason vm_stop_reason(struct vm *vm);
+
+#endif

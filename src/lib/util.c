@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/util.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int file_buf_open(struct file_buf *fb, const char *path, size_t max_size, const char *what)
+{
+	struct stat st;
+	void *map;
+	int fd, err;
+
+	memset(fb, 0, sizeof(*fb));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s '%s': %s", what, path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		pr_err("%s '%s': %s", what, path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("%s '%s': not a regular file", what, path);
+		close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max_size) {
+		pr_err("%s '%s': too large (%lld bytes, limit %zu)", what, path,
+		       (long long)st.st_size, max_size);
+		close(fd);
+		return -EFBIG;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		fb->data = (const uint8_t *)"";
+		return 0;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	err = errno;
+	close(fd);
+	if (map == MAP_FAILED) {
+		pr_err("%s '%s': %s", what, path, strerror(err));
+		return -err;
+	}
+	fb->data = map;
+	fb->size = (size_t)st.st_size;
+	fb->mapped = true;
+	return 0;
+}
+
+void file_buf_close(struct file_buf *fb)
+{
+	if (fb->mapped)
+		munmap((void *)fb->data, fb->size);
+	memset(fb, 0, sizeof(*fb));
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int path_join(char *out, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XKVM_LIB_UTIL_H
+#define XKVM_LIB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a)      (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)     (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a)   ((x) & ~((uint64_t)(a)-1))
+#define MIN(a, b)          ((a) < (b) ? (a) : (b))
+#define MAX(a, b)          ((a) > (b) ? (a) : (b))
+#define KIB                1024ULL
+#define MIB                (1024ULL * KIB)
+#define GIB                (1024ULL * MIB)
+
+/* A whole file read into memory (read-only mapping or heap copy). */
+struct file_buf {
+	const uint8_t *data;
+	size_t size;
+	bool mapped;
+};
+
+/*
+ * Read a regular file.  Returns 0 or a negative errno; on error a message
+ * naming the file has already been logged.  max_size bounds what we accept.
+ */
+int file_buf_open(struct file_buf *fb, const char *path, size_t max_size, const char *what);
+void file_buf_close(struct file_buf *fb);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* True when [off, off+len) lies within [0, size) without overflow. */
+static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+
+
+/* dir + "/" + name into out.  Returns 0, or -ENAMETOOLONG if it does not fit. */
+int path_join(char *out, size_t len, const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+#include "toolstack/config.h"
+#include "lib/util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <libxlutil.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The keys xkvm understands today; anything else is reported, not dropped silently. */
+static const char *const known_keys[] = {
+	"name", "type", "builder", "memory", "vcpus", "kernel", "ramdisk",
+	"cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash",
+};
+
+const char *guest_type_name(enum guest_type type)
+{
+	switch (type) {
+	case GUEST_PVH:
+		return "pvh";
+	case GUEST_HVM:
+		return "hvm";
+	case GUEST_PV:
+		return "pv";
+	}
+	return "?";
+}
+
+const char *lifecycle_action_name(enum lifecycle_action action)
+{
+	return action == ACTION_RESTART ? "restart" : "destroy";
+}
+
+/* The text that libxlutil parses: the file, then one line per override. */
+static char *read_config_text(const char *path, int n, char *const overrides[], FILE *err,
+			      int *errno_out)
+{
+	struct file_buf fb;
+	size_t len, total;
+	char *text;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		*errno_out = errno;
+		fprintf(err, "%s: cannot open config file: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	if (file_buf_open(&fb, path, 1 << 20, "config file")) {
+		*errno_out = EINVAL;
+		return NULL;
+	}
+	total = fb.size + 2;
+	for (int i = 0; i < n; i++)
+		total += strlen(overrides[i]) + 1;
+	text = malloc(total);
+	if (!text) {
+		file_buf_close(&fb);
+		*errno_out = ENOMEM;
+		return NULL;
+	}
+	memcpy(text, fb.data, fb.size);
+	len = fb.size;
+	text[len++] = '\n';
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(overrides[i]);
+
+		memcpy(text + len, overrides[i], l);
+		len += l;
+		text[len++] = '\n';
+	}
+	text[len] = '\0';
+	file_buf_close(&fb);
+	return text;
+}
+
+/*
+ * Find each statement's key and its line, so unknown keys can be named
+ * and validation errors can point at a line.  libxlutil has no API to list
+ * keys; this scanner follows its lexical grammar (strings, comments, lists).
+ */
+struct key_use {
+	char name[64];
+	int line;
+};
+
+static const char *skip_string(const char *p, int *line)
+{
+	char quote = *p++;
+
+	while (*p && *p != quote) {
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p == '\n')
+			(*line)++;
+		p++;
+	}
+	return *p ? p + 1 : p;
+}
+
+static int scan_keys(const char *text, struct key_use *keys, int max)
+{
+	bool at_statement_start = true;
+	int depth = 0, line = 1, n = 0;
+	const char *p = text;
+
+	while (*p) {
+		if (*p == '\n' || *p == ';') {
+			if (*p == '\n')
+				line++;
+			if (depth == 0)
+				at_statement_start = true;
+			p++;
+		} else if (*p == '#') {
+			while (*p && *p != '\n')
+				p++;
+		} else if (*p == '"' || *p == '\'') {
+			p = skip_string(p, &line);
+			at_statement_start = false;
+		} else if (*p == '[') {
+			depth++;
+			p++;
+		} else if (*p == ']') {
+			depth -= depth > 0;
+			p++;
+		} else if (at_statement_start && depth == 0 && islower((unsigned char)*p)) {
+			size_t l = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789._");
+
+			if (n < max && l < sizeof(keys[n].name)) {
+				memcpy(keys[n].name, p, l);
+				keys[n].name[l] = '\0';
+				keys[n].line = line;
+				n++;
+			}
+			p += l;
+			at_statement_start = false;
+		} else {
+			if (!isspace((unsigned char)*p))
+				at_statement_start = false;
+			p++;
+		}
+	}
+	return n;
+}
+
+#define MAX_KEYS 256
+
+struct loader {
+	struct domain_config *cfg;
+	XLU_Config *xlu;
+	FILE *err;
+	struct key_use keys[MAX_KEYS];
+	int nr_keys;
+	int errors;
+};
+
+/* The line of the last assignment to key (the one libxlutil uses). */
+static int key_line(const struct loader *ld, const char *key)
+{
+	for (int i = ld->nr_keys - 1; i >= 0; i--)
+		if (strcmp(ld->keys[i].name, key) == 0)
+			return ld->keys[i].line;
+	return 0;
+}
+
+__attribute__((format(printf, 3, 4))) static void config_error(struct loader *ld, const char *key,
+							      const char *fmt, ...)
+{
+	va_list ap;
+	int line = key ? key_line(ld, key) : 0;
+
+	if (line)
+		fprintf(ld->err, "%s:%d: ", ld->cfg->path, line);
+	else
+		fprintf(ld->err, "%s: ", ld->cfg->path);
+	va_start(ap, fmt);
+	vfprintf(ld->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ld->err);
+	ld->errors++;
+}
+
+static void warn_unknown_keys(struct loader *ld)
+{
+	for (int i = 0; i < ld->nr_keys; i++) {
+		bool known = false;
+
+		for (size_t k = 0; k < ARRAY_SIZE(known_keys) && !known; k++)
+			known = strcmp(ld->keys[i].name, known_keys[k]) == 0;
+		if (!known)
+			fprintf(ld->err, "%s:%d: warning: unknown key '%s' ignored\n", ld->cfg->path,
+				ld->keys[i].line, ld->keys[i].name);
+	}
+}
+
+/* A string key; absent is fine (NULL), a list is an error. */
+static char *get_string(struct loader *ld, const char *key)
+{
+	const char *v = NULL;
+	int r = xlu_cfg_get_string(ld->xlu, key, &v, 1);
+
+	if (r == ESRCH)
+		return NULL;
+	if (r) {
+		config_error(ld, key, "%s must be a string", key);
+		return NULL;
+	}
+	return strdup(v);
+}
+
+static bool get_number(struct loader *ld, const char *key, long min, long max, long *out)
+{
+	int r = xlu_cfg_get_long(ld->xlu, key, out, 1);
+
+	if (r == ESRCH)
+		return false;
+	if (r) {
+		config_error(ld, key, "%s must be a number", key);
+		return false;
+	}
+	if (*out < min || *out > max) {
+		config_error(ld, key, "%s = %ld is out of range (%ld to %ld)", key, *out, min, max);
+		return false;
+	}
+	return true;
+}
+
+static void get_type(struct loader *ld)
+{
+	char *type = get_string(ld, "type");
+
+	if (!type)
+		type = get_string(ld, "builder"); /* the older spelling: builder = "hvm" */
+	if (!type || strcmp(type, "pvh") == 0) {
+		ld->cfg->type = GUEST_PVH;
+	} else if (strcmp(type, "hvm") == 0) {
+		ld->cfg->type = GUEST_HVM;
+	} else if (strcmp(type, "pv") == 0 || strcmp(type, "generic") == 0) {
+		ld->cfg->type = GUEST_PV;
+	} else {
+		config_error(ld, "type", "type = \"%s\": expected \"pvh\", \"hvm\" or \"pv\"", type);
+	}
+	free(type);
+	if (ld->cfg->type != GUEST_PVH && !ld->errors)
+		config_error(ld, "type", "type = \"%s\" is not supported yet: only \"pvh\" guests run",
+			     guest_type_name(ld->cfg->type));
+}
+
+static enum lifecycle_action get_action(struct loader *ld, const char *key,
+					enum lifecycle_action def)
+{
+	char *v = get_string(ld, key);
+	enum lifecycle_action a = def;
+
+	if (!v)
+		return def;
+	if (strcmp(v, "destroy") == 0)
+		a = ACTION_DESTROY;
+	else if (strcmp(v, "restart") == 0)
+		a = ACTION_RESTART;
+	else if (!strcmp(v, "preserve") || !strcmp(v, "rename-restart") ||
+		 !strncmp(v, "coredump-", 9) || !strcmp(v, "soft-reset"))
+		config_error(ld, key, "%s = \"%s\" is not supported yet (use destroy or restart)", key,
+			     v);
+	else
+		config_error(ld, key, "%s = \"%s\": expected destroy or restart", key, v);
+	free(v);
+	return a;
+}
+
+/* xl composes root and extra into the command line when cmdline is absent. */
+static void get_cmdline(struct loader *ld)
+{
+	char *cmdline = get_string(ld, "cmdline");
+	char *root = get_string(ld, "root");
+	char *extra = get_string(ld, "extra");
+
+	if (cmdline) {
+		if (root || extra)
+			fprintf(ld->err, "%s:%d: warning: cmdline is set, so root and extra are ignored\n",
+				ld->cfg->path, key_line(ld, root ? "root" : "extra"));
+		ld->cfg->cmdline = cmdline;
+	} else if (root || extra) {
+		size_t len = (root ? strlen(root) + 6 : 0) + (extra ? strlen(extra) : 0) + 2;
+
+		ld->cfg->cmdline = malloc(len);
+		if (ld->cfg->cmdline)
+			snprintf(ld->cfg->cmdline, len, "%s%s%s%s", root ? "root=" : "",
+				 root ? root : "", root && extra ? " " : "", extra ? extra : "");
+	}
+	free(root);
+	free(extra);
+}
+
+static void get_resources(struct loader *ld, const struct host_limits *limits)
+{
+	long v;
+
+	ld->cfg->memory_mib = 128; /* xl's default */
+	if (get_number(ld, "memory", CONFIG_MIN_MEMORY_MIB, (long)limits->memory_mib, &v))
+		ld->cfg->memory_mib = (uint64_t)v;
+	ld->cfg->vcpus = 1;
+	if (get_number(ld, "vcpus", 1, limits->max_vcpus, &v))
+		ld->cfg->vcpus = (unsigned)v;
+}
+
+static void load_keys(struct loader *ld, const struct host_limits *limits)
+{
+	struct domain_config *cfg = ld->cfg;
+
+	warn_unknown_keys(ld);
+	cfg->name = get_string(ld, "name");
+	if (!cfg->name && !ld->errors)
+		config_error(ld, NULL, "name is required (e.g. name = \"guest\")");
+	get_type(ld);
+	get_resources(ld, limits);
+	cfg->kernel = get_string(ld, "kernel");
+	if (!cfg->kernel && cfg->type == GUEST_PVH && !ld->errors)
+		config_error(ld, NULL, "kernel is required for a PVH guest");
+	cfg->ramdisk = get_string(ld, "ramdisk");
+	get_cmdline(ld);
+	cfg->on_poweroff = get_action(ld, "on_poweroff", ACTION_DESTROY);
+	cfg->on_reboot = get_action(ld, "on_reboot", ACTION_RESTART);
+	cfg->on_crash = get_action(ld, "on_crash", ACTION_DESTROY);
+}
+
+int domain_config_load(struct domain_config *cfg, const char *path, int nr_overrides,
+		       char *const overrides[], const struct host_limits *limits, FILE *err)
+{
+	struct loader *ld;
+	int r, e = 0;
+	char *text;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->path = strdup(path);
+	text = read_config_text(path, nr_overrides, overrides, err, &e);
+	if (!text)
+		return -e;
+	ld = calloc(1, sizeof(*ld));
+	if (!ld) {
+		free(text);
+		return -ENOMEM;
+	}
+	ld->cfg = cfg;
+	ld->err = err;
+	ld->xlu = xlu_cfg_init(err, path);
+	if (!ld->xlu) {
+		free(text);
+		free(ld);
+		return -ENOMEM;
+	}
+	/* libxlutil reports syntax errors itself: "<file>:<line>: config parsing error near ..." */
+	r = xlu_cfg_readdata(ld->xlu, text, (int)strlen(text));
+	if (r) {
+		r = -EINVAL;
+	} else {
+		ld->nr_keys = scan_keys(text, ld->keys, MAX_KEYS);
+		load_keys(ld, limits);
+		r = ld->errors ? -EINVAL : 0;
+	}
+	xlu_cfg_destroy(ld->xlu);
+	free(ld);
+	free(text);
+	return r;
+}
+
+void domain_config_free(struct domain_config *cfg)
+{
+	free(cfg->path);
+	free(cfg->name);
+	free(cfg->kernel);
+	free(cfg->ramdisk);
+	free(cfg->cmdline);
+	memset(cfg, 0, sizeof(*cfg));
+}

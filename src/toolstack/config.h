@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A domain's configuration, read from an xl.cfg file by Xen's own parser
+ * (libxlutil), plus `key=value` overrides from the command line, exactly
+ * as `xl create` takes them.
+ */
+#ifndef XKVM_TOOLSTACK_CONFIG_H
+#define XKVM_TOOLSTACK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum guest_type { GUEST_PVH, GUEST_HVM, GUEST_PV };
+
+/* What to do when the guest powers off, reboots or crashes (xl's on_* keys). */
+enum lifecycle_action { ACTION_DESTROY, ACTION_RESTART };
+
+#define CONFIG_MIN_MEMORY_MIB 16
+
+struct domain_config {
+	char *path; /* the file, for messages */
+	char *name;
+	enum guest_type type;
+	uint64_t memory_mib;
+	unsigned vcpus;
+	char *kernel;
+	char *ramdisk;
+	char *cmdline; /* composed from root + extra when cmdline is absent */
+	enum lifecycle_action on_poweroff, on_reboot, on_crash;
+};
+
+/* Host limits the config is checked against. */
+struct host_limits {
+	uint64_t memory_mib;
+	unsigned max_vcpus;
+};
+
+/*
+ * Read path and the overrides (each "key=value").  Problems are written to
+ * err as "<file>:<line>: ..." lines.  Returns 0, or -EINVAL for a config
+ * that is wrong, or -errno when the file cannot be read.
+ */
+int domain_config_load(struct domain_config *cfg, const char *path, int nr_overrides,
+		       char *const overrides[], const struct host_limits *limits, FILE *err);
+void domain_config_free(struct domain_config *cfg);
+
+const char *guest_type_name(enum guest_type type);
+const char *lifecycle_action_name(enum lifecycle_action action);
+
+#endif

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+#include "toolstack/testhost.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define QEMU_BINARY  "qemu-system-x86_64"
+#define MAX_QEMU_ARGS 64
+
+int testhost_assets_dir(char *buf, size_t len)
+{
+	const char *assets = getenv("XKVM_ASSETS");
+	const char *cache = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (assets && *assets)
+		n = snprintf(buf, len, "%s/current", assets);
+	else if (cache && *cache)
+		n = snprintf(buf, len, "%s/xkvm/assets/current", cache);
+	else
+		n = snprintf(buf, len, "%s/.cache/xkvm/assets/current", home ? home : "/root");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool find_in_path(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+	bool found = false;
+
+	copy = strdup(path && *path ? path : "/usr/bin:/bin");
+	for (char *dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", dir, name);
+		found = access(out, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+/* The job directory: what the agent inside needs to run the command as if here. */
+struct job {
+	char dir[64];
+	char cwd[PATH_MAX];
+	char rw_tags[8][16];
+	const char *rw_paths[8];
+	unsigned nr_rw;
+	bool tmp_rw;
+};
+
+static int write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	int fd, r;
+
+	if (path_join(path, sizeof(path), dir, name))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, len);
+	close(fd);
+	return r;
+}
+
+/* NUL-separated list of strings, as /proc/self/environ is. */
+static int write_strings(const char *dir, const char *name, char *const strs[])
+{
+	size_t total = 0, off = 0;
+	char *buf;
+	int r;
+
+	for (int i = 0; strs[i]; i++)
+		total += strlen(strs[i]) + 1;
+	buf = malloc(total ? total : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; strs[i]; i++) {
+		size_t l = strlen(strs[i]) + 1;
+
+		memcpy(buf + off, strs[i], l);
+		off += l;
+	}
+	r = write_file(dir, name, buf, total);
+	free(buf);
+	return r;
+}
+
+static bool is_under(const char *path, const char *dir)
+{
+	size_t l = strlen(dir);
+
+	return strncmp(path, dir, l) == 0 && (path[l] == '/' || path[l] == '\0');
+}
+
+static void add_rw(struct job *job, const char *path)
+{
+	if (is_under(path, "/tmp")) {
+		job->tmp_rw = true;
+		return;
+	}
+	for (unsigned i = 0; i < job->nr_rw; i++)
+		if (strcmp(job->rw_paths[i], path) == 0)
+			return;
+	if (job->nr_rw == ARRAY_SIZE(job->rw_paths) || strcmp(path, "/") == 0) {
+		pr_warn("test host: '%s' stays read-only inside", path);
+		return;
+	}
+	snprintf(job->rw_tags[job->nr_rw], sizeof(job->rw_tags[0]), "rw%u", job->nr_rw);
+	job->rw_paths[job->nr_rw++] = path;
+}
+
+static int write_job(struct job *job, char *const argv[], const struct testhost_opts *opts)
+{
+	char exe[PATH_MAX], flags[64], mounts[8 * (PATH_MAX + 24)] = "";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t used = 0;
+	int r = 0;
+
+	if (n < 0 || !getcwd(job->cwd, sizeof(job->cwd)))
+		return -errno;
+	exe[n] = '\0';
+	add_rw(job, job->cwd);
+	add_rw(job, "/tmp");
+	for (unsigned i = 0; i < opts->nr_rw_dirs; i++)
+		add_rw(job, opts->rw_dirs[i]);
+	for (unsigned i = 0; i < job->nr_rw; i++)
+		used += (size_t)snprintf(mounts + used, sizeof(mounts) - used, "%s %s\n",
+					 job->rw_tags[i], job->rw_paths[i]);
+	snprintf(flags, sizeof(flags), "stdin_tty=%d\nstdout_tty=%d\n", isatty(0), isatty(1));
+	r = r ? r : write_file(job->dir, "exe", exe, strlen(exe));
+	r = r ? r : write_file(job->dir, "cwd", job->cwd, strlen(job->cwd));
+	r = r ? r : write_file(job->dir, "tty", flags, strlen(flags));
+	r = r ? r : write_file(job->dir, "rw-mounts", mounts, used);
+	r = r ? r : write_strings(job->dir, "argv", argv);
+	r = r ? r : write_strings(job->dir, "env", environ);
+	if (!r && job->tmp_rw)
+		r = write_file(job->dir, "rw-tmp", "", 0);
+	return r;
+}
+
+struct argv_builder {
+	char *argv[MAX_QEMU_ARGS];
+	char store[MAX_QEMU_ARGS][PATH_MAX + 128];
+	unsigned n;
+};
+
+__attribute__((format(printf, 2, 3))) static void arg(struct argv_builder *b, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	if (b->n + 1 >= MAX_QEMU_ARGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->store[b->n], sizeof(b->store[0]), fmt, ap);
+	va_end(ap);
+	b->argv[b->n] = b->store[b->n];
+	b->argv[++b->n] = NULL;
+}
+
+static void virtfs(struct argv_builder *b, const char *path, const char *tag, bool ro)
+{
+	arg(b, "-virtfs");
+	arg(b, "local,path=%s,mount_tag=%s,security_model=none,multidevs=remap%s", path, tag,
+	    ro ? ",readonly=on" : "");
+}
+
+static void build_qemu_argv(struct argv_builder *b, const char *qemu, const char *assets,
+			    const struct job *job, const struct testhost_opts *opts)
+{
+	arg(b, "%s", qemu);
+	arg(b, "-M");
+	arg(b, "q35,accel=tcg");
+	arg(b, "-cpu");
+	arg(b, "EPYC,+svm,+npt");
+	arg(b, "-smp");
+	arg(b, "%u", opts->cpus);
+	arg(b, "-m");
+	arg(b, "%llu", (unsigned long long)MAX(opts->memory_mib, TESTHOST_MIN_MIB));
+	arg(b, "-nodefaults");
+	arg(b, "-no-user-config");
+	arg(b, "-display");
+	arg(b, "none");
+	arg(b, "-no-reboot");
+	arg(b, "-kernel");
+	arg(b, "%s/vmlinuz", assets);
+	arg(b, "-initrd");
+	arg(b, "%s/testhost-initrd.cpio.gz", assets);
+	arg(b, "-append");
+	arg(b, "console=ttyS0 quiet loglevel=1 panic=-1 8250.nr_uarts=1");
+	arg(b, "-chardev");
+	arg(b, "stdio,id=console,signal=off");
+	arg(b, "-serial");
+	arg(b, "chardev:console");
+	virtfs(b, "/", "host", true);
+	virtfs(b, job->dir, "job", false);
+	if (job->tmp_rw)
+		virtfs(b, "/tmp", "tmp", false);
+	for (unsigned i = 0; i < job->nr_rw; i++)
+		virtfs(b, job->rw_paths[i], job->rw_tags[i], false);
+}
+
+static int check_assets(const char *assets, char *qemu, size_t qemu_len)
+{
+	static const char *const files[] = {"vmlinuz", "testhost-initrd.cpio.gz"};
+	char path[PATH_MAX];
+
+	if (!find_in_path(QEMU_BINARY, qemu, qemu_len)) {
+		pr_err("this machine cannot run guests on /dev/kvm, and the KVM test host needs "
+		       "%s: install the Debian package qemu-system-x86",
+		       QEMU_BINARY);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if (path_join(path, sizeof(path), assets, files[i]))
+			return -ENAMETOOLONG;
+		if (access(path, R_OK) != 0) {
+			pr_err("the KVM test host needs %s (%s): run tools/guest-assets to fetch "
+			       "Debian's kernel and build it",
+			       path, strerror(errno));
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* Wait for QEMU, passing SIGINT/SIGTERM on to it so the test host stops with us. */
+static int wait_for_qemu(pid_t pid)
+{
+	sigset_t set, old;
+	int status = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (;;) {
+		int sig = 0;
+
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		if (sigwait(&set, &sig) == 0 && sig != SIGCHLD)
+			kill(pid, SIGTERM);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
+
+static int read_status(const struct job *job)
+{
+	char path[PATH_MAX], buf[64] = "";
+	FILE *f;
+	int code;
+
+	if (path_join(path, sizeof(path), job->dir, "status"))
+		return -ENAMETOOLONG;
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	if (sscanf(buf, "exit %d", &code) == 1)
+		return code;
+	if (sscanf(buf, "signal %d", &code) == 1)
+		return 128 + code;
+	return -1;
+}
+
+static void show_qemu_log(const struct job *job)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	if (path_join(path, sizeof(path), job->dir, "qemu.log"))
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		pr_err("test host: %s", line);
+	fclose(f);
+}
+
+static void remove_job(const struct job *job)
+{
+	DIR *d = opendir(job->dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(job->dir);
+}
+
+static pid_t spawn_qemu(struct argv_builder *qargv, const struct job *job)
+{
+	char log_path[PATH_MAX];
+	pid_t pid;
+
+	if (path_join(log_path, sizeof(log_path), job->dir, "qemu.log"))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		/* QEMU's own warnings go to the log; the terminal shows only the guest. */
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		execv(qargv->argv[0], qargv->argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int testhost_run(char *const argv[], const struct testhost_opts *opts)
+{
+	static struct argv_builder qargv; /* large; only one test host per process at a time */
+	char assets[PATH_MAX], qemu[PATH_MAX];
+	struct job job = {.dir = "/tmp/xkvm-testhost.XXXXXX"};
+	int status, code;
+	pid_t pid;
+
+	if (testhost_assets_dir(assets, sizeof(assets)) || check_assets(assets, qemu, sizeof(qemu)))
+		return -1;
+	if (!mkdtemp(job.dir)) {
+		pr_err("test host job directory: %s", strerror(errno));
+		return -1;
+	}
+	if (write_job(&job, argv, opts)) {
+		pr_err("writing the test host job: %s", strerror(errno));
+		remove_job(&job);
+		return -1;
+	}
+	qargv.n = 0;
+	build_qemu_argv(&qargv, qemu, assets, &job, opts);
+	pid = spawn_qemu(&qargv, &job);
+	if (pid < 0) {
+		pr_err("cannot start %s: %s", qemu, strerror(errno));
+		remove_job(&job);
+		return -1;
+	}
+	status = wait_for_qemu(pid);
+	code = read_status(&job);
+	if (code < 0) {
+		pr_err("the KVM test host stopped before the command finished (QEMU %s %d)",
+		       WIFEXITED(status) ? "exit status" : "signal",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		show_qemu_log(&job);
+	}
+	remove_job(&job);
+	return code;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM test host: Debian's QEMU (TCG) emulating an AMD CPU with SVM
+ * and nested paging, booting Debian's kernel with kvm-amd, the host's
+ * root shared read-only over 9p.  A command given here runs inside it,
+ * in the same directory, with the console on our terminal, and its exit
+ * status comes back.  Files tools/guest-assets prepared are its kernel
+ * and initramfs; tools/testhost/init and testhost_agent.c run inside.
+ */
+#ifndef XKVM_TOOLSTACK_TESTHOST_H
+#define XKVM_TOOLSTACK_TESTHOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct testhost_opts {
+	unsigned cpus;        /* vCPUs of the test host */
+	uint64_t memory_mib;  /* its RAM: the nested guests' RAM plus overhead */
+	const char *const *rw_dirs; /* host directories the command may write */
+	unsigned nr_rw_dirs;
+};
+
+/* RAM the test host itself needs beside its guests. */
+#define TESTHOST_OVERHEAD_MIB 768
+#define TESTHOST_MIN_MIB      1024
+
+/*
+ * Run argv (argv[0] is looked up in PATH inside) in the test host.
+ * Returns the command's exit status (0-255, 128+N for signal N), or -1
+ * when the test host could not run it (the reason has been logged).
+ */
+int testhost_run(char *const argv[], const struct testhost_opts *opts);
+
+/* Directory holding the test host's kernel and initramfs (for messages and tools). */
+int testhost_assets_dir(char *buf, size_t len);
+
+/* Inside the test host: the agent that init executes (see testhost_agent.c). */
+int testhost_agent_main(const char *job_dir);
+
+#endif
