@@ -4,6 +4,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/pvh.h"
+#include "core/kvm.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "lib/log.h"
@@ -25,7 +26,8 @@ static int setup_vcpu(struct vm *vm, unsigned index, const struct pvh_entry *ent
 	if (r)
 		return r;
 	vcpu = vm->vcpus[index];
-	cpuid = cpuid_for_vcpu(vm->supported_cpuid, index, vm->nr_vcpus);
+	cpuid = cpuid_for_vcpu(vm->supported_cpuid, index, vm->nr_vcpus,
+			       kvm_check_cap(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 	if (!cpuid)
 		return -ENOMEM;
 	/* CPUID first: KVM refuses some register states until it is set. */

@@ -90,8 +90,10 @@ static int load_job(const char *dir, struct agent_job *job)
 
 /*
  * The console is the test host's serial line.  Make it as transparent as
- * the caller's own terminal was: raw input when the caller typed on a
- * terminal, and untranslated output when the caller's output is a file.
+ * the caller's own terminal: when the caller sits at a terminal (already
+ * raw, thanks to QEMU), the serial line keeps its line discipline so an
+ * interactive shell echoes; when input comes from a pipe or file, bytes
+ * pass through untouched, and so does output going to a file.
  */
 static void configure_console(const struct agent_job *job)
 {
@@ -99,9 +101,10 @@ static void configure_console(const struct agent_job *job)
 
 	if (tcgetattr(STDIN_FILENO, &t) != 0)
 		return;
-	if (job->stdin_tty)
+	if (!job->stdin_tty) {
 		t.c_lflag &= (tcflag_t) ~(ICANON | ECHO | ISIG | IEXTEN);
-	t.c_iflag &= (tcflag_t) ~(ICRNL | IXON);
+		t.c_iflag &= (tcflag_t) ~(ICRNL | IXON);
+	}
 	if (!job->stdout_tty)
 		t.c_oflag &= (tcflag_t)~OPOST;
 	tcsetattr(STDIN_FILENO, TCSANOW, &t);
@@ -111,12 +114,6 @@ static void run_child(const struct agent_job *job)
 {
 	setsid();
 	ioctl(STDIN_FILENO, TIOCSCTTY, 1);
-	if (!job->stdin_tty) {
-		int fd = open("/dev/null", O_RDONLY);
-
-		if (fd >= 0)
-			dup2(fd, STDIN_FILENO);
-	}
 	if (chdir(job->cwd) != 0)
 		fprintf(stderr, "xkvm: test host: cannot enter %s: %s\n", job->cwd, strerror(errno));
 	execvpe(job->argv[0], job->argv, job->envp);

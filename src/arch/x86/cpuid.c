@@ -3,12 +3,20 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
-#define CPUID_1_ECX_HYPERVISOR (1U << 31)
-#define CPUID_1_EDX_HTT        (1U << 28)
+#define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
+#define CPUID_1_ECX_AVX          (1U << 28)
+#define CPUID_1_ECX_HYPERVISOR   (1U << 31)
+#define CPUID_1_EDX_HTT          (1U << 28)
+#define CPUID_7_EBX_MPX          (1U << 14)
+#define CPUID_7_EBX_AVX512F      (1U << 16)
+#define CPUID_7_ECX_PKU          (1U << 3)
+
+#define XSAVE_LEGACY_AND_HEADER_SIZE 576 /* x87/SSE area + XSAVE header */
 
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *cpuid, unsigned function, unsigned index)
 {
@@ -26,12 +34,16 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *cpuid, unsigned function,
  * Give each vCPU its own APIC id (= its index, as the MADT says) in every
  * leaf that reports one, and tell the guest it runs under a hypervisor.
  */
-static void patch_entry(struct kvm_cpuid_entry2 *e, unsigned index, unsigned nr_vcpus)
+static void patch_entry(struct kvm_cpuid_entry2 *e, unsigned index, unsigned nr_vcpus,
+			bool tsc_deadline)
 {
 	switch (e->function) {
 	case 1:
 		e->ebx = (e->ebx & 0x0000ffffU) | ((nr_vcpus & 0xffU) << 16) | (index << 24);
 		e->ecx |= CPUID_1_ECX_HYPERVISOR;
+		/* KVM emulates the TSC-deadline timer whatever the host has (KVM_CAP_TSC_DEADLINE_TIMER). */
+		if (tsc_deadline)
+			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 		if (nr_vcpus > 1)
 			e->edx |= CPUID_1_EDX_HTT;
 		break;
@@ -47,8 +59,54 @@ static void patch_entry(struct kvm_cpuid_entry2 *e, unsigned index, unsigned nr_
 	}
 }
 
+static uint32_t reg_of(struct kvm_cpuid2 *c, unsigned function, unsigned index, int reg)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, function, index);
+
+	if (!e)
+		return 0;
+	return reg == 'b' ? e->ebx : reg == 'c' ? e->ecx : e->edx;
+}
+
+/*
+ * Offer an XSAVE state component only when its feature is offered too.
+ * Where they disagree (seen in emulated CPUs), Linux finds the XSAVE sizes
+ * inconsistent with the features it enables and warns at boot.
+ */
+static void sanitize_xsave(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *leaf0 = cpuid_find(c, 0xd, 0);
+	uint64_t allowed = ~0ULL;
+	uint32_t max_size = XSAVE_LEGACY_AND_HEADER_SIZE;
+
+	if (!leaf0)
+		return;
+	if (!(reg_of(c, 1, 0, 'c') & CPUID_1_ECX_AVX))
+		allowed &= ~(1ULL << 2);
+	if (!(reg_of(c, 7, 0, 'b') & CPUID_7_EBX_MPX))
+		allowed &= ~(3ULL << 3);
+	if (!(reg_of(c, 7, 0, 'b') & CPUID_7_EBX_AVX512F))
+		allowed &= ~(7ULL << 5);
+	if (!(reg_of(c, 7, 0, 'c') & CPUID_7_ECX_PKU))
+		allowed &= ~(1ULL << 9);
+	leaf0->eax &= (uint32_t)allowed;
+	leaf0->edx &= (uint32_t)(allowed >> 32);
+	for (unsigned i = 2; i < 64; i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(c, 0xd, i);
+		uint64_t user_features = leaf0->eax | (uint64_t)leaf0->edx << 32;
+
+		if (!e || e->index != i)
+			continue;
+		if (!(allowed >> i & 1))
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+		else if ((user_features >> i & 1) && e->eax + e->ebx > max_size)
+			max_size = e->eax + e->ebx; /* size + offset of the component */
+	}
+	leaf0->ecx = max_size;
+}
+
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned index,
-				  unsigned nr_vcpus)
+				  unsigned nr_vcpus, bool tsc_deadline)
 {
 	size_t bytes = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	struct kvm_cpuid2 *c = malloc(bytes);
@@ -57,7 +115,8 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned i
 		return NULL;
 	memcpy(c, supported, bytes);
 	for (unsigned i = 0; i < c->nent; i++)
-		patch_entry(&c->entries[i], index, nr_vcpus);
+		patch_entry(&c->entries[i], index, nr_vcpus, tsc_deadline);
+	sanitize_xsave(c);
 	return c;
 }
 

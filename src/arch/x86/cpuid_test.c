@@ -24,13 +24,14 @@ static void test_apic_ids(void **state)
 
 	(void)state;
 	for (unsigned i = 0; i < 3; i++) {
-		struct kvm_cpuid2 *c = cpuid_for_vcpu(sup, i, 3);
+		struct kvm_cpuid2 *c = cpuid_for_vcpu(sup, i, 3, true);
 
 		assert_non_null(c);
 		assert_int_equal(cpuid_find(c, 1, 0)->ebx >> 24, i);
 		assert_int_equal((cpuid_find(c, 1, 0)->ebx >> 16) & 0xff, 3);
 		assert_int_equal(cpuid_find(c, 1, 0)->ebx & 0xffff, 0x0800); /* CLFLUSH size kept */
 		assert_true(cpuid_find(c, 1, 0)->ecx & (1U << 31));
+		assert_true(cpuid_find(c, 1, 0)->ecx & (1U << 24)); /* TSC deadline */
 		assert_int_equal(cpuid_find(c, 0xb, 0)->edx, i);
 		assert_int_equal(cpuid_find(c, 0xb, 1)->edx, i);
 		free(c);
@@ -53,11 +54,45 @@ static void test_find_index(void **state)
 	free(sup);
 }
 
+/* An emulated CPU may offer AVX state in leaf 0xD without the AVX flag. */
+static void test_xsave_follows_features(void **state)
+{
+	struct kvm_cpuid2 *sup = calloc(1, sizeof(*sup) + 4 * sizeof(sup->entries[0]));
+	struct kvm_cpuid2 *c;
+
+	(void)state;
+	sup->nent = 4;
+	sup->entries[0] = (struct kvm_cpuid_entry2){.function = 1, .ecx = 0};
+	sup->entries[1] = (struct kvm_cpuid_entry2){
+		.function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		.eax = 0x7, .ebx = 832, .ecx = 832};
+	sup->entries[2] = (struct kvm_cpuid_entry2){
+		.function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0xf};
+	sup->entries[3] = (struct kvm_cpuid_entry2){
+		.function = 0xd, .index = 2, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		.eax = 256, .ebx = 576};
+	c = cpuid_for_vcpu(sup, 0, 1, false);
+	assert_int_equal(cpuid_find(c, 0xd, 0)->eax, 0x3);
+	assert_int_equal(cpuid_find(c, 0xd, 0)->ecx, 576);
+	assert_int_equal(cpuid_find(c, 0xd, 2)->eax, 0);
+	assert_int_equal(cpuid_find(c, 0xd, 1)->eax, 0xf); /* XSAVEOPT etc. untouched */
+	assert_false(cpuid_find(c, 1, 0)->ecx & (1U << 24));
+	free(c);
+
+	sup->entries[0].ecx = 1U << 28; /* with AVX the component stays */
+	c = cpuid_for_vcpu(sup, 0, 1, false);
+	assert_int_equal(cpuid_find(c, 0xd, 0)->eax, 0x7);
+	assert_int_equal(cpuid_find(c, 0xd, 0)->ecx, 832);
+	free(c);
+	free(sup);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apic_ids),
 		cmocka_unit_test(test_find_index),
+		cmocka_unit_test(test_xsave_follows_features),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
