@@ -140,6 +140,18 @@ static void record_status(const char *dir, int status)
 		close(fd);
 }
 
+/* The kernel's own "Power down" line would land on the caller's console. */
+static void quiet_kernel(void)
+{
+	int fd = open("/proc/sys/kernel/printk", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "0", 1) < 0)
+			fprintf(stderr, "xkvm: test host: cannot quieten the kernel\n");
+		close(fd);
+	}
+}
+
 int testhost_agent_main(const char *job_dir)
 {
 	struct agent_job job = {0};
@@ -160,6 +172,7 @@ int testhost_agent_main(const char *job_dir)
 			;
 	}
 	record_status(job_dir, status);
+	quiet_kernel();
 	sync();
 	reboot(RB_POWER_OFF);
 	return 1;

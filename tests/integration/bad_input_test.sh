@@ -1,0 +1,73 @@
+#!/bin/sh
+# Bad configurations and files: each gets one clear message and exit
+# status 2, before any VM (or test host) starts.
+. "$(dirname "$0")/lib.sh"
+
+# expect_error <name> <message fragment> <cfg> [key=value...]
+expect_error() {
+	name=$1
+	want=$2
+	shift 2
+	"$XKVM" create -F "$@" </dev/null >"$WORK/$name.out" 2>&1
+	rc=$?
+	if [ "$rc" != 2 ]; then
+		fail "$name" "exit status $rc, expected 2"
+		show "$name"
+	elif ! grep -qF -- "$want" "$WORK/$name.out"; then
+		fail "$name" "no '$want' in the message"
+		show "$name"
+	else
+		pass "$name"
+	fi
+}
+
+guest_cfg "$WORK/good.cfg" 'memory = 256'
+printf 'hello, I am not a kernel\n' >"$WORK/text.bin"
+head -c 1048576 "$ASSETS/vmlinux" >"$WORK/truncated.elf"
+truncate -s 100M "$WORK/big.initrd"
+mkdir -p "$WORK/a-directory"
+
+expect_error bad-missing-kernel "kernel '$WORK/nope': No such file or directory" \
+	"$WORK/good.cfg" "kernel=\"$WORK/nope\""
+expect_error bad-kernel-is-directory "not a regular file" "$WORK/good.cfg" "kernel=\"$WORK/a-directory\""
+expect_error bad-kernel-not-elf "kernel '$WORK/text.bin': not an ELF file" \
+	"$WORK/good.cfg" "kernel=\"$WORK/text.bin\""
+expect_error bad-kernel-no-pvh-note "no PVH entry point" "$WORK/good.cfg" "kernel=\"$(readlink -f /bin/true)\""
+expect_error bad-kernel-bzimage "not an ELF file" "$WORK/good.cfg" "kernel=\"$ASSETS/vmlinuz\""
+expect_error bad-kernel-truncated "truncated ELF file" "$WORK/good.cfg" "kernel=\"$WORK/truncated.elf\""
+expect_error bad-missing-ramdisk "ramdisk '$WORK/none': No such file or directory" \
+	"$WORK/good.cfg" "ramdisk=\"$WORK/none\""
+expect_error bad-ramdisk-does-not-fit "does not fit in guest RAM" "$WORK/good.cfg" \
+	"ramdisk=\"$WORK/big.initrd\"" memory=128
+expect_error bad-kernel-does-not-fit "memory = 32 MiB is too small" "$WORK/good.cfg" memory=32
+expect_error bad-memory-too-small "memory = 8 is out of range" "$WORK/good.cfg" memory=8
+expect_error bad-memory-too-large "memory = 99999999 is out of range" "$WORK/good.cfg" memory=99999999
+expect_error bad-vcpus-zero "vcpus = 0 is out of range" "$WORK/good.cfg" vcpus=0
+expect_error bad-vcpus-too-many "vcpus = 100000 is out of range" "$WORK/good.cfg" vcpus=100000
+expect_error bad-cmdline-too-long "Linux accepts at most 2047" "$WORK/good.cfg" \
+	"cmdline=\"$(head -c 3000 /dev/zero | tr '\0' x)\""
+expect_error bad-missing-config "cannot open config file" "$WORK/none.cfg"
+printf 'name = "x"\nmemory = = 3\n' >"$WORK/syntax.cfg"
+expect_error bad-syntax "$WORK/syntax.cfg:2: config parsing error near" "$WORK/syntax.cfg"
+printf 'name = "x"\ntype = "pvh"\nmemory = "lots"\n' >"$WORK/type.cfg"
+expect_error bad-memory-not-number "$WORK/type.cfg:3: memory must be a number" "$WORK/type.cfg"
+expect_error bad-override-not-key-value "is not key=value" "$WORK/good.cfg" banana
+
+# Without -F there is no daemon yet to hand the domain to: say so.
+"$XKVM" create "$WORK/good.cfg" </dev/null >"$WORK/nofg.out" 2>&1
+rc=$?
+check create-without-F-exit-2 [ "$rc" = 2 ]
+check create-without-F-explains grep -q "xkvm create -F" "$WORK/nofg.out"
+
+# An unknown key is a warning that names file and line; the rest still works.
+guest_cfg "$WORK/unknown.cfg" 'memory = 256' 'vnc = 1'
+"$XKVM" create -n "$WORK/unknown.cfg" >"$WORK/unknown.out" 2>&1
+check unknown-key-warned grep -q "unknown.cfg:6: warning: unknown key 'vnc' ignored" "$WORK/unknown.out"
+check dry-run-prints-config grep -q '^memory: *256 MiB' "$WORK/unknown.out"
+
+"$XKVM" create --help >"$WORK/help.out" 2>&1
+check create-help-documents-exit-codes grep -q 'the guest rebooted and on_reboot is destroy' "$WORK/help.out"
+"$XKVM" frobnicate >"$WORK/verb.out" 2>&1
+rc=$?
+check unknown-verb-exit-2 [ "$rc" = 2 ]
+echo "DONE bad_input_test"

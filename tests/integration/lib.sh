@@ -1,0 +1,72 @@
+# Shared helpers for xkvm's integration tests (sourced, POSIX sh).
+#
+# Each check prints one line, "PASS <name>" or "FAIL <name>: <why>"; the
+# runner (tests/run) counts them.  Nothing here asserts on elapsed time:
+# waits are bounded only so a broken build cannot hang CI.
+
+: "${XKVM:?XKVM must point at the xkvm binary}"
+: "${ASSETS:?ASSETS must point at the guest assets directory}"
+WORK=${WORK:-$(mktemp -d /tmp/xkvm-it.XXXXXX)}
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+# check <name> <condition...>: PASS when the command succeeds.
+check() {
+	name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
+}
+
+# in_range <value> <low> <high>: low <= value <= high, for integers.
+in_range() {
+	[ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+}
+
+# guest_cfg <file> [key = value lines...]: a PVH config for the Debian kernel
+# and the project's busybox initramfs.
+guest_cfg() {
+	file=$1
+	shift
+	{
+		echo "name = \"it-$(basename "$file" .cfg)\""
+		echo 'type = "pvh"'
+		echo "kernel = \"$ASSETS/vmlinux\""
+		echo "ramdisk = \"$ASSETS/guest-initrd.cpio.gz\""
+		for line in "$@"; do echo "$line"; done
+	} >"$file"
+}
+
+# run_guest <name> <cfg> [key=value...]: boot it with no console input; the
+# console output goes to $WORK/<name>.out and the exit code to $rc.
+run_guest() {
+	name=$1
+	cfg=$2
+	shift 2
+	"$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg" "$@" \
+		</dev/null >"$WORK/$name.out" 2>&1
+	rc=$?
+}
+
+# guest_value <name> <key>: a "xkvm-guest: key: value" line of a run's output.
+guest_value() {
+	sed -n "s/^xkvm-guest: $2: //p" "$WORK/$1.out" | tr -d '\r' | head -n1
+}
+
+# wait_for <file> <pattern> [count] [limit-seconds]: until the pattern has
+# appeared count times (default 1) or the limit passes.
+wait_for() {
+	limit=${4:-300}
+	while [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -lt "${3:-1}" ]; do
+		limit=$((limit - 1))
+		[ "$limit" -gt 0 ] || return 1
+		sleep 1
+	done
+}
+
+# show <name>: the tail of a run's output, for a failure's context.
+show() {
+	echo "---- last lines of $1 ----"
+	tail -n 15 "$WORK/$1.out" 2>/dev/null
+	echo "----"
+}
