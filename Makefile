@@ -1,0 +1,49 @@
+# xkvm: on a fresh Debian 12 machine, `make demo` and `make check` are all
+# it takes; both install what they need (as root) and build first.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+SOURCES    := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps assets build asan demo check bench lint format clean
+
+all: build
+
+deps:
+	@tools/install-deps
+
+assets: deps
+	@tools/guest-assets
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+
+# Unit tests also run under AddressSanitizer and UndefinedBehaviorSanitizer.
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Dbuildtype=debug
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD)
+
+demo: build assets
+	@tools/demo
+
+check: build asan assets
+	@tests/run
+
+bench: build assets
+	@bench/run
+
+lint: build
+	clang-tidy --quiet -p $(BUILD) $(filter %.c,$(SOURCES))
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -I src src
+
+format:
+	clang-format -i $(SOURCES)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
