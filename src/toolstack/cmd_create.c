@@ -141,9 +141,8 @@ static void print_config(const struct domain_config *cfg)
 
 static int run_nested(const struct cli *cli, const struct domain_config *cfg)
 {
-	long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct testhost_opts opts = {
-		.cpus = (unsigned)MIN((long)MAX(cfg->vcpus, 2U), MAX(host_cpus, 1L)),
+		.cpus = TESTHOST_DEFAULT_CPUS,
 		.memory_mib = cfg->memory_mib + TESTHOST_OVERHEAD_MIB,
 	};
 	char **argv = cli_nested_argv(cli);

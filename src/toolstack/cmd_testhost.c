@@ -21,7 +21,8 @@ static const char testhost_help[] =
 	"run     run COMMAND inside it, in the current directory, with this\n"
 	"        environment and terminal; exit with COMMAND's status.  The current\n"
 	"        directory, /tmp and each --rw DIR are writable inside.\n"
-	"        --cpus N      vCPUs of the test host (default 2)\n"
+	"        --cpus N      vCPUs of the test host (default 1: with more, QEMU's\n"
+	"                      multi-threaded TCG can crash the test host kernel)\n"
 	"        --memory MiB  its RAM (default 2048)\n"
 	"status  say whether this machine runs guests natively or nested, and where\n"
 	"        the test host's kernel and initramfs are.\n";
@@ -47,7 +48,8 @@ static int testhost_run_cmd(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *rw[8];
-	struct testhost_opts opts = {.cpus = 2, .memory_mib = 2048, .rw_dirs = rw};
+	struct testhost_opts opts = {
+		.cpus = TESTHOST_DEFAULT_CPUS, .memory_mib = 2048, .rw_dirs = rw};
 	int c, code;
 
 	optind = 1;

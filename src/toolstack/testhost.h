@@ -20,6 +20,14 @@ struct testhost_opts {
 	unsigned nr_rw_dirs;
 };
 
+/*
+ * One vCPU: with two, QEMU's multi-threaded TCG races with the test host
+ * kernel's live code patching (KVM flips static keys as VMs come and go),
+ * seen as an int3 Oops in kvm_arch_vcpu_ioctl_run.  Nested guests may still
+ * have several vCPUs; KVM time-slices them.
+ */
+#define TESTHOST_DEFAULT_CPUS 1
+
 /* RAM the test host itself needs beside its guests. */
 #define TESTHOST_OVERHEAD_MIB 768
 #define TESTHOST_MIN_MIB      1024

@@ -24,6 +24,23 @@ check pvh-smp-no-oops-or-bug sh -c "! grep -qE 'Oops|BUG:|Kernel panic' '$WORK/s
 check pvh-rtc-host-date grep -qE "rtc_cmos .*setting system clock to ($(date -u +%Y-%m-%d)|$(date -u -d yesterday +%Y-%m-%d))" "$WORK/smp.out"
 grep -q '^xkvm-guest: cpus: 2' "$WORK/smp.out" || show smp
 
+# A kernel that triple-faults: reported, and treated as a crash (exit 3).
+"$TINY_PVH" triple-fault "$WORK/triple.elf"
+guest_cfg "$WORK/triple.cfg" 'memory = 64' "kernel = \"$WORK/triple.elf\""
+sed -i '/^ramdisk/d' "$WORK/triple.cfg"
+run_guest triple "$WORK/triple.cfg"
+check triple-fault-exit-3 [ "$rc" = 3 ]
+check triple-fault-reported grep -q 'vCPU 0: triple fault' "$WORK/triple.out"
+[ "$rc" = 3 ] || show triple
+
+# A bare kernel that writes S5 to the PM1a control port powers off (exit 0).
+"$TINY_PVH" poweroff "$WORK/bare-off.elf"
+guest_cfg "$WORK/bare-off.cfg" 'memory = 64' "kernel = \"$WORK/bare-off.elf\""
+sed -i '/^ramdisk/d' "$WORK/bare-off.cfg"
+run_guest bare-off "$WORK/bare-off.cfg"
+check bare-acpi-s5-exit-0 [ "$rc" = 0 ]
+[ "$rc" = 0 ] || show bare-off
+
 # One vCPU and RAM above 4 GiB: the e820 map's high block reaches the guest.
 guest_cfg "$WORK/high.cfg" 'memory = 4608' 'vcpus = 1' \
 	'cmdline = "console=ttyS0 quiet xkvm.action=poweroff"'

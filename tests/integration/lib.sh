@@ -6,6 +6,7 @@
 
 : "${XKVM:?XKVM must point at the xkvm binary}"
 : "${ASSETS:?ASSETS must point at the guest assets directory}"
+TINY_PVH=${TINY_PVH:-$(dirname "$XKVM")/tiny-pvh}
 WORK=${WORK:-$(mktemp -d /tmp/xkvm-it.XXXXXX)}
 
 pass() { echo "PASS $1"; }
