@@ -53,9 +53,8 @@ static void test_dispatch_offsets(void **state)
 	io_bus_init(&bus, "t");
 	/* Registered out of order: the table must still be sorted for lookups. */
 	for (unsigned i = 0; i < 40; i++)
-		assert_int_equal(io_bus_register(&bus, 0x1000 + (39 - i) * 0x10, 0x10, probe_io, &b,
-						 "x"),
-				 0);
+		assert_int_equal(
+		    io_bus_register(&bus, 0x1000 + (39 - i) * 0x10, 0x10, probe_io, &b, "x"), 0);
 	assert_int_equal(io_bus_register(&bus, 0x3f8, 8, probe_io, &a, "com1"), 0);
 	assert_true(io_bus_access(&bus, 0x3fd, data, 1, false));
 	assert_int_equal(a.offset, 5);
@@ -87,9 +86,9 @@ static void test_unclaimed_and_straddling(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_overlap_rejected),
-		cmocka_unit_test(test_dispatch_offsets),
-		cmocka_unit_test(test_unclaimed_and_straddling),
+	    cmocka_unit_test(test_overlap_rejected),
+	    cmocka_unit_test(test_dispatch_offsets),
+	    cmocka_unit_test(test_unclaimed_and_straddling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

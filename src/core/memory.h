@@ -13,7 +13,7 @@
 
 /* RAM below 4 GiB ends here; [MMIO_HOLE_START, 4 GiB) holds devices. */
 #define MMIO_HOLE_START 0xC0000000ULL
-#define HIGH_RAM_START  0x100000000ULL
+#define HIGH_RAM_START	0x100000000ULL
 
 struct mem_region {
 	uint64_t gpa;
@@ -22,8 +22,8 @@ struct mem_region {
 };
 
 struct guest_memory {
-	uint8_t *base;     /* host mapping of all guest RAM */
-	uint64_t size;     /* total RAM bytes */
+	uint8_t *base; /* host mapping of all guest RAM */
+	uint64_t size; /* total RAM bytes */
 	unsigned nr_regions;
 	struct mem_region regions[2]; /* low, then high (if any) */
 };

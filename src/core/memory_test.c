@@ -55,9 +55,9 @@ static void test_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout_small),
-		cmocka_unit_test(test_layout_above_4g),
-		cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_layout_small),
+	    cmocka_unit_test(test_layout_above_4g),
+	    cmocka_unit_test(test_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

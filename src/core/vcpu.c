@@ -48,8 +48,8 @@ int vcpu_create(struct vm *vm, unsigned index)
 		free(vcpu);
 		return -err;
 	}
-	run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd,
-		   0);
+	run =
+	    mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (run == MAP_FAILED) {
 		int err = errno;
 
@@ -93,7 +93,8 @@ static void handle_io(struct vcpu *vcpu)
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	uint32_t len = run->mmio.len > sizeof(run->mmio.data) ? sizeof(run->mmio.data) : run->mmio.len;
+	uint32_t len =
+	    run->mmio.len > sizeof(run->mmio.data) ? sizeof(run->mmio.data) : run->mmio.len;
 
 	if (!io_bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
 			   run->mmio.is_write))

@@ -14,15 +14,15 @@
 #include <unistd.h>
 
 /* Where KVM puts its real-mode TSS and identity page table (Intel only; unused RAM hole). */
-#define KVM_TSS_GPA          0xFFFBD000ULL
+#define KVM_TSS_GPA	     0xFFFBD000ULL
 #define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
 
 const char *vm_stop_reason_name(enum vm_stop_reason reason)
 {
 	static const char *const names[] = {
-		[VM_RUNNING] = "running",    [VM_STOP_POWEROFF] = "poweroff",
-		[VM_STOP_REBOOT] = "reboot", [VM_STOP_CRASH] = "crash",
-		[VM_STOP_ERROR] = "error",   [VM_STOP_HOST] = "host request",
+	    [VM_RUNNING] = "running",	 [VM_STOP_POWEROFF] = "poweroff",
+	    [VM_STOP_REBOOT] = "reboot", [VM_STOP_CRASH] = "crash",
+	    [VM_STOP_ERROR] = "error",	 [VM_STOP_HOST] = "host request",
 	};
 
 	return (unsigned)reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
@@ -33,10 +33,10 @@ static int map_ram_slots(struct vm *vm)
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		const struct mem_region *r = &vm->mem.regions[i];
 		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->hva,
+		    .slot = i,
+		    .guest_phys_addr = r->gpa,
+		    .memory_size = r->size,
+		    .userspace_addr = (uintptr_t)r->hva,
 		};
 
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
@@ -130,7 +130,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 	if (r)
 		goto fail;
 	vm->nr_vcpus = p->nr_vcpus;
-	vm->vcpus = calloc(p->nr_vcpus, sizeof(*vm->vcpus));
+	vm->vcpus = calloc(p->nr_vcpus, sizeof(struct vcpu *));
 	if (!vm->vcpus) {
 		r = -ENOMEM;
 		goto fail;

@@ -20,10 +20,10 @@ struct vcpu;
 enum vm_stop_reason {
 	VM_RUNNING = 0,
 	VM_STOP_POWEROFF, /* guest powered off */
-	VM_STOP_REBOOT,   /* guest asked for a reset */
-	VM_STOP_CRASH,    /* guest panicked (pvpanic) or triple-faulted */
-	VM_STOP_ERROR,    /* the VMM or KVM failed */
-	VM_STOP_HOST,     /* the host asked us to stop (signal, console escape) */
+	VM_STOP_REBOOT,	  /* guest asked for a reset */
+	VM_STOP_CRASH,	  /* guest panicked (pvpanic) or triple-faulted */
+	VM_STOP_ERROR,	  /* the VMM or KVM failed */
+	VM_STOP_HOST,	  /* the host asked us to stop (signal, console escape) */
 };
 
 const char *vm_stop_reason_name(enum vm_stop_reason reason);
@@ -65,7 +65,7 @@ int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level);
 
 /* Record why the VM must stop and wake every vCPU.  Later calls are ignored. */
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 enum vm_stop_reason vm_stop_reason(struct vm *vm);
 
 #endif

@@ -6,10 +6,10 @@
 
 #include <string.h>
 
-#define PM1_CNT_SCI_EN       0x0001
+#define PM1_CNT_SCI_EN	      0x0001
 #define PM1_CNT_SLP_TYP_SHIFT 10
-#define PM1_CNT_SLP_TYP_MASK 0x7
-#define PM1_CNT_SLP_EN       0x2000
+#define PM1_CNT_SLP_TYP_MASK  0x7
+#define PM1_CNT_SLP_EN	      0x2000
 
 /* Offsets inside the 6-byte window at ACPI_PM1A_EVT_PORT. */
 enum { PM1_STS = 0, PM1_EN = 2, PM1_CNT = 4 };

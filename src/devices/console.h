@@ -23,9 +23,9 @@ typedef size_t (*console_sink_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 struct console {
 	struct vm *vm;
-	int in_fd;  /* -1: no input */
+	int in_fd; /* -1: no input */
 	int out_fd;
-	bool raw;   /* we switched in_fd's terminal to raw mode */
+	bool raw; /* we switched in_fd's terminal to raw mode */
 	struct termios saved;
 	int wake_fd; /* eventfd that stops the input thread */
 	pthread_t thread;

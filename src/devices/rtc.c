@@ -18,13 +18,13 @@ enum {
 	REG_CENTURY = 0x32,
 };
 
-#define REG_A_DIVIDER  0x26 /* 32.768 kHz time base, 1024 Hz rate */
-#define REG_A_UIP      0x80
-#define REG_B_SET      0x80 /* guest is setting the time: freeze updates */
-#define REG_B_BINARY   0x04
-#define REG_B_24H      0x02
-#define REG_D_VALID    0x80
-#define INDEX_MASK     0x7f /* bit 7 of the index port masks NMIs */
+#define REG_A_DIVIDER 0x26 /* 32.768 kHz time base, 1024 Hz rate */
+#define REG_A_UIP     0x80
+#define REG_B_SET     0x80 /* guest is setting the time: freeze updates */
+#define REG_B_BINARY  0x04
+#define REG_B_24H     0x02
+#define REG_D_VALID   0x80
+#define INDEX_MASK    0x7f /* bit 7 of the index port masks NMIs */
 
 static bool is_time_reg(unsigned reg)
 {
@@ -84,13 +84,13 @@ static void latch_time(struct rtc *rtc)
 static void commit_time(struct rtc *rtc)
 {
 	struct tm tm = {
-		.tm_sec = from_cmos(rtc, rtc->cmos[REG_SECONDS]),
-		.tm_min = from_cmos(rtc, rtc->cmos[REG_MINUTES]),
-		.tm_hour = decode_hours(rtc, rtc->cmos[REG_HOURS]),
-		.tm_mday = from_cmos(rtc, rtc->cmos[REG_DAY]),
-		.tm_mon = from_cmos(rtc, rtc->cmos[REG_MONTH]) - 1,
-		.tm_year = from_cmos(rtc, rtc->cmos[REG_CENTURY]) * 100 +
-			   from_cmos(rtc, rtc->cmos[REG_YEAR]) - 1900,
+	    .tm_sec = from_cmos(rtc, rtc->cmos[REG_SECONDS]),
+	    .tm_min = from_cmos(rtc, rtc->cmos[REG_MINUTES]),
+	    .tm_hour = decode_hours(rtc, rtc->cmos[REG_HOURS]),
+	    .tm_mday = from_cmos(rtc, rtc->cmos[REG_DAY]),
+	    .tm_mon = from_cmos(rtc, rtc->cmos[REG_MONTH]) - 1,
+	    .tm_year = from_cmos(rtc, rtc->cmos[REG_CENTURY]) * 100 +
+		       from_cmos(rtc, rtc->cmos[REG_YEAR]) - 1900,
 	};
 	time_t guest = timegm(&tm);
 

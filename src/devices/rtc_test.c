@@ -41,7 +41,7 @@ static void test_reads_host_time_bcd(void **state)
 	assert_int_equal(cmos_read(&r, 0x08), 0x11);
 	assert_int_equal(cmos_read(&r, 0x09), 0x26);
 	assert_int_equal(cmos_read(&r, 0x32), 0x20);
-	assert_int_equal(cmos_read(&r, 0x06), 7); /* Saturday */
+	assert_int_equal(cmos_read(&r, 0x06), 7);	 /* Saturday */
 	assert_int_equal(cmos_read(&r, 0x0a) & 0x80, 0); /* no update in progress */
 	assert_int_equal(cmos_read(&r, 0x0d), 0x80);
 	rtc_destroy(&r);
@@ -94,10 +94,10 @@ static void test_index_masks_nmi_bit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reads_host_time_bcd),
-		cmocka_unit_test(test_binary_and_12h),
-		cmocka_unit_test(test_guest_sets_time),
-		cmocka_unit_test(test_index_masks_nmi_bit),
+	    cmocka_unit_test(test_reads_host_time_bcd),
+	    cmocka_unit_test(test_binary_and_12h),
+	    cmocka_unit_test(test_guest_sets_time),
+	    cmocka_unit_test(test_index_masks_nmi_bit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

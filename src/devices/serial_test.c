@@ -102,7 +102,7 @@ static void test_interrupts(void **state)
 	assert_true(s.irq);
 	assert_int_equal(rd(&u, 2) & 0x0f, 0x02);
 	assert_false(s.irq); /* reading IIR acknowledged it */
-	wr(&u, 1, 0x01); /* RDI */
+	wr(&u, 1, 0x01);     /* RDI */
 	assert_int_equal(serial_receive(&u, in, 2), 2);
 	assert_true(s.irq);
 	assert_int_equal(rd(&u, 2) & 0x0f, 0x04);
@@ -125,7 +125,7 @@ static void test_rx_full_and_bad_offsets(void **state)
 	serial_init(&u, &ops, &s);
 	assert_int_equal(serial_receive(&u, big, sizeof(big)), SERIAL_RX_BUF);
 	assert_int_equal(serial_receive(&u, big, 1), 0);
-	serial_io(&u, 8, &v, 1, true);  /* out of range: ignored */
+	serial_io(&u, 8, &v, 1, true); /* out of range: ignored */
 	serial_io(&u, 99, &v, 1, false);
 	assert_int_equal(v, 0x55);
 	serial_destroy(&u);
@@ -134,10 +134,10 @@ static void test_rx_full_and_bad_offsets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transmit),
-		cmocka_unit_test(test_probe_like_linux),
-		cmocka_unit_test(test_interrupts),
-		cmocka_unit_test(test_rx_full_and_bad_offsets),
+	    cmocka_unit_test(test_transmit),
+	    cmocka_unit_test(test_probe_like_linux),
+	    cmocka_unit_test(test_interrupts),
+	    cmocka_unit_test(test_rx_full_and_bad_offsets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* Log a message only the first time this call site runs (per process). */
 #define pr_warn_once(...)                                                                          \
 	do {                                                                                       \
-		static _Atomic bool warned_;                                                       \
+		static bool warned_;                                                               \
 		if (!__atomic_exchange_n(&warned_, true, __ATOMIC_RELAXED))                        \
 			pr_warn(__VA_ARGS__);                                                      \
 	} while (0)

@@ -6,14 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARRAY_SIZE(a)      (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)     (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
-#define ALIGN_DOWN(x, a)   ((x) & ~((uint64_t)(a)-1))
-#define MIN(a, b)          ((a) < (b) ? (a) : (b))
-#define MAX(a, b)          ((a) > (b) ? (a) : (b))
-#define KIB                1024ULL
-#define MIB                (1024ULL * KIB)
-#define GIB                (1024ULL * MIB)
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
+#define KIB		 1024ULL
+#define MIB		 (1024ULL * KIB)
+#define GIB		 (1024ULL * MIB)
 
 /* A whole file read into memory (read-only mapping or heap copy). */
 struct file_buf {
@@ -37,8 +37,6 @@ static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
 }
-
-
 
 /* dir + "/" + name into out.  Returns 0, or -ENAMETOOLONG if it does not fit. */
 int path_join(char *out, size_t len, const char *dir, const char *name);

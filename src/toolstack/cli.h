@@ -6,7 +6,7 @@
 #include "toolstack/accel.h"
 
 struct cli {
-	int argc;       /* the whole command line */
+	int argc; /* the whole command line */
 	char **argv;
 	int verb_index; /* argv[verb_index] is the verb */
 	enum accel_mode accel;

@@ -19,35 +19,35 @@
 #define MAX_VCPUS_XAPIC 255
 
 static const char create_help[] =
-	"Usage: xkvm create [-F] [-c] [-n] <config file> [key=value ...]\n"
-	"\n"
-	"Create a domain from an xl.cfg configuration file, as `xl create` does.\n"
-	"key=value arguments are applied after the file, as if appended to it.\n"
-	"\n"
-	"Options:\n"
-	"  -F, --foreground  run the domain in this process; it ends when the domain\n"
-	"                    is destroyed (required until xkvmd exists)\n"
-	"  -c, --console     attach the console (always on with -F: the guest's\n"
-	"                    serial line is this terminal; Ctrl-] stops the domain)\n"
-	"  -n, --dry-run     check the configuration and print it; run nothing\n"
-	"  -h, --help        this text\n"
-	"\n"
-	"Configuration keys understood now:\n"
-	"  name, type = \"pvh\", memory (MiB, default 128), vcpus (default 1),\n"
-	"  kernel (an ELF kernel with a PVH entry note), ramdisk, cmdline (or root\n"
-	"  and extra), on_poweroff / on_reboot / on_crash = \"destroy\" | \"restart\"\n"
-	"  (defaults destroy / restart / destroy).  Other keys are warned about.\n"
-	"\n"
-	"Exit status with -F:\n"
-	"  0  the guest powered off\n"
-	"  1  the VMM failed (KVM error, internal error, the test host failed)\n"
-	"  2  bad usage or configuration; nothing was started\n"
-	"  3  the guest crashed (panic or triple fault) and on_crash is destroy\n"
-	"  4  the guest rebooted and on_reboot is destroy\n"
-	"  5  stopped from the host (signal, or Ctrl-] on the console)\n"
-	"\n"
-	"Where /dev/kvm cannot run stock guests (no VMX/SVM), the domain runs inside\n"
-	"the KVM test host; `xkvm --accel=native|nested` chooses explicitly.\n";
+    "Usage: xkvm create [-F] [-c] [-n] <config file> [key=value ...]\n"
+    "\n"
+    "Create a domain from an xl.cfg configuration file, as `xl create` does.\n"
+    "key=value arguments are applied after the file, as if appended to it.\n"
+    "\n"
+    "Options:\n"
+    "  -F, --foreground  run the domain in this process; it ends when the domain\n"
+    "                    is destroyed (required until xkvmd exists)\n"
+    "  -c, --console     attach the console (always on with -F: the guest's\n"
+    "                    serial line is this terminal; Ctrl-] stops the domain)\n"
+    "  -n, --dry-run     check the configuration and print it; run nothing\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Configuration keys understood now:\n"
+    "  name, type = \"pvh\", memory (MiB, default 128), vcpus (default 1),\n"
+    "  kernel (an ELF kernel with a PVH entry note), ramdisk, cmdline (or root\n"
+    "  and extra), on_poweroff / on_reboot / on_crash = \"destroy\" | \"restart\"\n"
+    "  (defaults destroy / restart / destroy).  Other keys are warned about.\n"
+    "\n"
+    "Exit status with -F:\n"
+    "  0  the guest powered off\n"
+    "  1  the VMM failed (KVM error, internal error, the test host failed)\n"
+    "  2  bad usage or configuration; nothing was started\n"
+    "  3  the guest crashed (panic or triple fault) and on_crash is destroy\n"
+    "  4  the guest rebooted and on_reboot is destroy\n"
+    "  5  stopped from the host (signal, or Ctrl-] on the console)\n"
+    "\n"
+    "Where /dev/kvm cannot run stock guests (no VMX/SVM), the domain runs inside\n"
+    "the KVM test host; `xkvm --accel=native|nested` chooses explicitly.\n";
 
 struct create_opts {
 	bool foreground, dry_run;
@@ -59,9 +59,11 @@ struct create_opts {
 static int parse_opts(int argc, char **argv, struct create_opts *o)
 {
 	static const struct option longopts[] = {
-		{"foreground", no_argument, NULL, 'F'}, {"console", no_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"foreground", no_argument, NULL, 'F'},
+	    {"console", no_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -85,7 +87,8 @@ static int parse_opts(int argc, char **argv, struct create_opts *o)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "xkvm create: a config file is required\nTry 'xkvm create --help'.\n");
+		fprintf(stderr,
+			"xkvm create: a config file is required\nTry 'xkvm create --help'.\n");
 		return -1;
 	}
 	o->config = argv[optind];
@@ -103,15 +106,17 @@ static int parse_opts(int argc, char **argv, struct create_opts *o)
 static struct host_limits host_limits(enum accel_mode accel)
 {
 	struct host_limits l = {
-		.memory_mib = ((uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE)) >> 20,
-		.max_vcpus = MAX_VCPUS_XAPIC,
+	    .memory_mib =
+		((uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE)) >> 20,
+	    .max_vcpus = MAX_VCPUS_XAPIC,
 	};
 	int fd;
 
 	if (accel == ACCEL_NESTED) {
 		/* The test host needs its own share of this machine's memory. */
-		l.memory_mib = l.memory_mib > TESTHOST_OVERHEAD_MIB * 2 ?
-				       l.memory_mib - TESTHOST_OVERHEAD_MIB * 2 : 0;
+		l.memory_mib = l.memory_mib > TESTHOST_OVERHEAD_MIB * 2ULL
+				   ? l.memory_mib - TESTHOST_OVERHEAD_MIB * 2ULL
+				   : 0;
 		return l;
 	}
 	fd = kvm_open("/dev/kvm");
@@ -142,8 +147,8 @@ static void print_config(const struct domain_config *cfg)
 static int run_nested(const struct cli *cli, const struct domain_config *cfg)
 {
 	struct testhost_opts opts = {
-		.cpus = TESTHOST_DEFAULT_CPUS,
-		.memory_mib = cfg->memory_mib + TESTHOST_OVERHEAD_MIB,
+	    .cpus = TESTHOST_DEFAULT_CPUS,
+	    .memory_mib = cfg->memory_mib + TESTHOST_OVERHEAD_MIB,
 	};
 	char **argv = cli_nested_argv(cli);
 	int code;
@@ -185,7 +190,7 @@ int cmd_create(const struct cli *cli)
 		code = run_nested(cli, &cfg);
 	} else {
 		code = domain_run(&cfg, &(struct domain_io){.console_in = STDIN_FILENO,
-							   .console_out = STDOUT_FILENO});
+							    .console_out = STDOUT_FILENO});
 	}
 	domain_config_free(&cfg);
 	return code;

@@ -11,21 +11,21 @@
 #include <string.h>
 
 static const char testhost_help[] =
-	"Usage: xkvm testhost run [--cpus N] [--memory MiB] [--rw DIR]... -- COMMAND [ARG...]\n"
-	"       xkvm testhost status\n"
-	"\n"
-	"The KVM test host is a QEMU (TCG) machine with an AMD CPU with SVM, running\n"
-	"Debian's kernel with kvm-amd, and this machine's root file system mounted\n"
-	"read-only.  xkvm uses it by itself wherever /dev/kvm cannot run stock guests.\n"
-	"\n"
-	"run     run COMMAND inside it, in the current directory, with this\n"
-	"        environment and terminal; exit with COMMAND's status.  The current\n"
-	"        directory, /tmp and each --rw DIR are writable inside.\n"
-	"        --cpus N      vCPUs of the test host (default 1: with more, QEMU's\n"
-	"                      multi-threaded TCG can crash the test host kernel)\n"
-	"        --memory MiB  its RAM (default 2048)\n"
-	"status  say whether this machine runs guests natively or nested, and where\n"
-	"        the test host's kernel and initramfs are.\n";
+    "Usage: xkvm testhost run [--cpus N] [--memory MiB] [--rw DIR]... -- COMMAND [ARG...]\n"
+    "       xkvm testhost status\n"
+    "\n"
+    "The KVM test host is a QEMU (TCG) machine with an AMD CPU with SVM, running\n"
+    "Debian's kernel with kvm-amd, and this machine's root file system mounted\n"
+    "read-only.  xkvm uses it by itself wherever /dev/kvm cannot run stock guests.\n"
+    "\n"
+    "run     run COMMAND inside it, in the current directory, with this\n"
+    "        environment and terminal; exit with COMMAND's status.  The current\n"
+    "        directory, /tmp and each --rw DIR are writable inside.\n"
+    "        --cpus N      vCPUs of the test host (default 1: with more, QEMU's\n"
+    "                      multi-threaded TCG can crash the test host kernel)\n"
+    "        --memory MiB  its RAM (default 2048)\n"
+    "status  say whether this machine runs guests natively or nested, and where\n"
+    "        the test host's kernel and initramfs are.\n";
 
 static int testhost_status(const struct cli *cli)
 {
@@ -43,13 +43,15 @@ static int testhost_status(const struct cli *cli)
 static int testhost_run_cmd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"cpus", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
-		{"rw", required_argument, NULL, 'w'},   {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"rw", required_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *rw[8];
 	struct testhost_opts opts = {
-		.cpus = TESTHOST_DEFAULT_CPUS, .memory_mib = 2048, .rw_dirs = rw};
+	    .cpus = TESTHOST_DEFAULT_CPUS, .memory_mib = 2048, .rw_dirs = rw};
 	int c, code;
 
 	optind = 1;

@@ -11,8 +11,8 @@
 
 /* The keys xkvm understands today; anything else is reported, not dropped silently. */
 static const char *const known_keys[] = {
-	"name", "type", "builder", "memory", "vcpus", "kernel", "ramdisk",
-	"cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash",
+    "name",    "type", "builder", "memory",	 "vcpus",     "kernel",	  "ramdisk",
+    "cmdline", "root", "extra",	  "on_poweroff", "on_reboot", "on_crash",
 };
 
 const char *guest_type_name(enum guest_type type)
@@ -166,7 +166,7 @@ static int key_line(const struct loader *ld, const char *key)
 }
 
 __attribute__((format(printf, 3, 4))) static void config_error(struct loader *ld, const char *key,
-							      const char *fmt, ...)
+							       const char *fmt, ...)
 {
 	va_list ap;
 	int line = key ? key_line(ld, key) : 0;
@@ -190,8 +190,8 @@ static void warn_unknown_keys(struct loader *ld)
 		for (size_t k = 0; k < ARRAY_SIZE(known_keys) && !known; k++)
 			known = strcmp(ld->keys[i].name, known_keys[k]) == 0;
 		if (!known)
-			fprintf(ld->err, "%s:%d: warning: unknown key '%s' ignored\n", ld->cfg->path,
-				ld->keys[i].line, ld->keys[i].name);
+			fprintf(ld->err, "%s:%d: warning: unknown key '%s' ignored\n",
+				ld->cfg->path, ld->keys[i].line, ld->keys[i].name);
 	}
 }
 
@@ -240,11 +240,13 @@ static void get_type(struct loader *ld)
 	} else if (strcmp(type, "pv") == 0 || strcmp(type, "generic") == 0) {
 		ld->cfg->type = GUEST_PV;
 	} else {
-		config_error(ld, "type", "type = \"%s\": expected \"pvh\", \"hvm\" or \"pv\"", type);
+		config_error(ld, "type", "type = \"%s\": expected \"pvh\", \"hvm\" or \"pv\"",
+			     type);
 	}
 	free(type);
 	if (ld->cfg->type != GUEST_PVH && !ld->errors)
-		config_error(ld, "type", "type = \"%s\" is not supported yet: only \"pvh\" guests run",
+		config_error(ld, "type",
+			     "type = \"%s\" is not supported yet: only \"pvh\" guests run",
 			     guest_type_name(ld->cfg->type));
 }
 
@@ -262,8 +264,8 @@ static enum lifecycle_action get_action(struct loader *ld, const char *key,
 		a = ACTION_RESTART;
 	else if (!strcmp(v, "preserve") || !strcmp(v, "rename-restart") ||
 		 !strncmp(v, "coredump-", 9) || !strcmp(v, "soft-reset"))
-		config_error(ld, key, "%s = \"%s\" is not supported yet (use destroy or restart)", key,
-			     v);
+		config_error(ld, key, "%s = \"%s\" is not supported yet (use destroy or restart)",
+			     key, v);
 	else
 		config_error(ld, key, "%s = \"%s\": expected destroy or restart", key, v);
 	free(v);
@@ -279,7 +281,8 @@ static void get_cmdline(struct loader *ld)
 
 	if (cmdline) {
 		if (root || extra)
-			fprintf(ld->err, "%s:%d: warning: cmdline is set, so root and extra are ignored\n",
+			fprintf(ld->err,
+				"%s:%d: warning: cmdline is set, so root and extra are ignored\n",
 				ld->cfg->path, key_line(ld, root ? "root" : "extra"));
 		ld->cfg->cmdline = cmdline;
 	} else if (root || extra) {

@@ -162,13 +162,13 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_config),
-		cmocka_unit_test(test_defaults_and_root_extra),
-		cmocka_unit_test(test_overrides_win),
-		cmocka_unit_test(test_syntax_error_names_file_and_line),
-		cmocka_unit_test(test_unknown_key_warned),
-		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_full_config),
+	    cmocka_unit_test(test_defaults_and_root_extra),
+	    cmocka_unit_test(test_overrides_win),
+	    cmocka_unit_test(test_syntax_error_names_file_and_line),
+	    cmocka_unit_test(test_unknown_key_warned),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,7 +66,8 @@ static void wait_for_stop(struct vm *vm, int sig_fd)
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si))
-			vm_request_stop(vm, VM_STOP_HOST, "signal %s", strsignal((int)si.ssi_signo));
+			vm_request_stop(vm, VM_STOP_HOST, "signal %s",
+					strsignal((int)si.ssi_signo));
 	}
 }
 

@@ -20,7 +20,7 @@ enum domain_exit {
 };
 
 struct domain_io {
-	int console_in;  /* -1: no console input */
+	int console_in; /* -1: no console input */
 	int console_out;
 };
 

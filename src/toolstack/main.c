@@ -16,8 +16,8 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"create", cmd_create, "create a domain from an xl.cfg file"},
-	{"testhost", cmd_testhost, "run commands in the KVM test host"},
+    {"create", cmd_create, "create a domain from an xl.cfg file"},
+    {"testhost", cmd_testhost, "run commands in the KVM test host"},
 };
 
 static void usage(FILE *out)
@@ -44,15 +44,18 @@ static void usage(FILE *out)
 static int parse_global(int argc, char **argv, struct cli *cli)
 {
 	static const struct option longopts[] = {
-		{"verbose", no_argument, NULL, 'v'},    {"accel", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"accel", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *env_accel = getenv("XKVM_ACCEL");
 	int c, level = LOG_WARN;
 
 	if (env_accel && *env_accel && accel_parse(env_accel, &cli->accel)) {
-		fprintf(stderr, "xkvm: XKVM_ACCEL='%s': expected auto, native or nested\n", env_accel);
+		fprintf(stderr, "xkvm: XKVM_ACCEL='%s': expected auto, native or nested\n",
+			env_accel);
 		return 2;
 	}
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
@@ -62,7 +65,8 @@ static int parse_global(int argc, char **argv, struct cli *cli)
 			break;
 		case 'a':
 			if (accel_parse(optarg, &cli->accel)) {
-				fprintf(stderr, "xkvm: --accel=%s: expected auto, native or nested\n",
+				fprintf(stderr,
+					"xkvm: --accel=%s: expected auto, native or nested\n",
 					optarg);
 				return 2;
 			}

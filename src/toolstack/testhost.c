@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-#define QEMU_BINARY  "qemu-system-x86_64"
+#define QEMU_BINARY   "qemu-system-x86_64"
 #define MAX_QEMU_ARGS 64
 
 int testhost_assets_dir(char *buf, size_t len)
@@ -160,8 +160,7 @@ struct argv_builder {
 	unsigned n;
 };
 
-__attribute__((format(printf, 2, 3))) static void arg(struct argv_builder *b, const char *fmt,
-						      ...)
+__attribute__((format(printf, 2, 3))) static void arg(struct argv_builder *b, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -264,6 +263,19 @@ static int wait_for_qemu(pid_t pid)
 	return status;
 }
 
+/* A number 0-255 followed by a newline or nothing; -1 otherwise. */
+static int parse_code(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || (*end && *end != '\n') || v < 0 || v > 255)
+		return -1;
+	return (int)v;
+}
+
 static int read_status(const struct job *job)
 {
 	char path[PATH_MAX], buf[64] = "";
@@ -278,11 +290,14 @@ static int read_status(const struct job *job)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = '\0';
 	fclose(f);
-	if (sscanf(buf, "exit %d", &code) == 1)
-		return code;
-	if (sscanf(buf, "signal %d", &code) == 1)
-		return 128 + code;
-	return -1;
+	/* "exit N" or "signal N", as testhost_agent.c writes it. */
+	if (strncmp(buf, "exit ", 5) == 0)
+		code = parse_code(buf + 5);
+	else if (strncmp(buf, "signal ", 7) == 0)
+		code = parse_code(buf + 7);
+	else
+		return -1;
+	return code < 0 ? -1 : (strncmp(buf, "signal ", 7) == 0 ? 128 + code : code);
 }
 
 static void show_qemu_log(const struct job *job)

@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 struct testhost_opts {
-	unsigned cpus;        /* vCPUs of the test host */
-	uint64_t memory_mib;  /* its RAM: the nested guests' RAM plus overhead */
+	unsigned cpus;		    /* vCPUs of the test host */
+	uint64_t memory_mib;	    /* its RAM: the nested guests' RAM plus overhead */
 	const char *const *rw_dirs; /* host directories the command may write */
 	unsigned nr_rw_dirs;
 };

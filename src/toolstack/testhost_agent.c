@@ -115,7 +115,8 @@ static void run_child(const struct agent_job *job)
 	setsid();
 	ioctl(STDIN_FILENO, TIOCSCTTY, 1);
 	if (chdir(job->cwd) != 0)
-		fprintf(stderr, "xkvm: test host: cannot enter %s: %s\n", job->cwd, strerror(errno));
+		fprintf(stderr, "xkvm: test host: cannot enter %s: %s\n", job->cwd,
+			strerror(errno));
 	execvpe(job->argv[0], job->argv, job->envp);
 	fprintf(stderr, "xkvm: test host: cannot run %s: %s\n", job->argv[0], strerror(errno));
 	_exit(127);
@@ -172,6 +173,10 @@ int testhost_agent_main(const char *job_dir)
 			;
 	}
 	record_status(job_dir, status);
+	free(job.argv);
+	free(job.envp);
+	free(job.argv_buf);
+	free(job.env_buf);
 	quiet_kernel();
 	sync();
 	reboot(RB_POWER_OFF);

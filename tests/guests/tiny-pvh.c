@@ -14,12 +14,12 @@
 #define LOAD_ADDR 0x100000
 
 static const unsigned char code_triple_fault[] = {
-	0x0f, 0x0b, /* ud2 */
+    0x0f, 0x0b, /* ud2 */
 };
 
 /* mov $0x604,%dx; mov $(5<<10 | 1<<13),%ax; out %ax,(%dx); hlt */
 static const unsigned char code_poweroff[] = {
-	0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x34, 0x66, 0xef, 0xf4,
+    0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x34, 0x66, 0xef, 0xf4,
 };
 
 struct note {
@@ -64,12 +64,18 @@ int main(int argc, char **argv)
 	eh.e_ehsize = sizeof(eh);
 	eh.e_phentsize = sizeof(Elf32_Phdr);
 	eh.e_phnum = 2;
-	ph[0] = (Elf32_Phdr){.p_type = PT_NOTE, .p_offset = sizeof(eh) + sizeof(ph),
-			     .p_filesz = sizeof(note), .p_align = 4};
-	ph[1] = (Elf32_Phdr){.p_type = PT_LOAD, .p_offset = (Elf32_Off)code_off,
-			     .p_vaddr = LOAD_ADDR, .p_paddr = LOAD_ADDR,
-			     .p_filesz = (Elf32_Word)code_len, .p_memsz = (Elf32_Word)code_len,
-			     .p_flags = PF_R | PF_X, .p_align = 1};
+	ph[0] = (Elf32_Phdr){.p_type = PT_NOTE,
+			     .p_offset = sizeof(eh) + sizeof(ph),
+			     .p_filesz = sizeof(note),
+			     .p_align = 4};
+	ph[1] = (Elf32_Phdr){.p_type = PT_LOAD,
+			     .p_offset = (Elf32_Off)code_off,
+			     .p_vaddr = LOAD_ADDR,
+			     .p_paddr = LOAD_ADDR,
+			     .p_filesz = (Elf32_Word)code_len,
+			     .p_memsz = (Elf32_Word)code_len,
+			     .p_flags = PF_R | PF_X,
+			     .p_align = 1};
 	f = fopen(argv[2], "wb");
 	if (!f || fwrite(&eh, sizeof(eh), 1, f) != 1 || fwrite(ph, sizeof(ph), 1, f) != 1 ||
 	    fwrite(&note, sizeof(note), 1, f) != 1 || fwrite(code, code_len, 1, f) != 1 ||

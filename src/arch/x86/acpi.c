@@ -14,14 +14,14 @@
 #error "acpi.c assumes a little-endian host"
 #endif
 
-#define ACPI_OEM_ID           "XKVM  "
+#define ACPI_OEM_ID	      "XKVM  "
 #define ACPI_OEM_TABLE_ID     "XKVMVM  "
-#define ACPI_CREATOR_ID       "XKVM"
+#define ACPI_CREATOR_ID	      "XKVM"
 #define ACPI_OEM_REVISION     1
 #define ACPI_CREATOR_REVISION 1
 
 #define ACPI_TABLE_ALIGN 16
-#define ACPI_FACS_ALIGN  64 /* required by the spec */
+#define ACPI_FACS_ALIGN	 64 /* required by the spec */
 
 /* Table revisions: the ACPI 6.0 ones; the DSDT's 2 makes AML integers 64-bit. */
 #define RSDP_REVISION 2
@@ -72,7 +72,7 @@ struct acpi_gas {
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS");
 
-#define GAS_SYSTEM_IO   1
+#define GAS_SYSTEM_IO	1
 #define GAS_ACCESS_BYTE 1
 #define GAS_ACCESS_WORD 2
 
@@ -154,9 +154,9 @@ _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT");
 _Static_assert(offsetof(struct acpi_fadt, flags) == 112, "FADT flags");
 _Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT X_DSDT");
 
-#define FADT_WBINVD        (1U << 0)
-#define FADT_PROC_C1       (1U << 2)
-#define FADT_SLP_BUTTON    (1U << 5) /* set: no fixed-hardware sleep button */
+#define FADT_WBINVD	   (1U << 0)
+#define FADT_PROC_C1	   (1U << 2)
+#define FADT_SLP_BUTTON	   (1U << 5) /* set: no fixed-hardware sleep button */
 #define FADT_RESET_REG_SUP (1U << 10)
 
 #define IAPC_BOOT_VGA_NOT_PRESENT (1U << 2)
@@ -213,7 +213,7 @@ _Static_assert(sizeof(struct madt_iso) == 10, "MADT interrupt source override");
 
 #define MADT_ISO_BUS_ISA     0
 #define MPS_INTI_ACTIVE_HIGH 0x1
-#define MPS_INTI_LEVEL       (0x3 << 2)
+#define MPS_INTI_LEVEL	     (0x3 << 2)
 
 /* Legacy ISA devices the DSDT describes: a fixed port range and one edge IRQ. */
 struct isa_device {

@@ -12,15 +12,15 @@
 #include <stdint.h>
 
 /* Guest-physical window reserved for the tables (inside e820 "reserved"). */
-#define ACPI_TABLES_GPA  0xE0000ULL
+#define ACPI_TABLES_GPA	 0xE0000ULL
 #define ACPI_TABLES_SIZE 0x10000ULL
 
 /* Fixed-hardware I/O ports (devices/acpi_pm.c implements them). */
 #define ACPI_PM1A_EVT_PORT 0x600 /* 4 bytes: status, enable */
 #define ACPI_PM1A_CNT_PORT 0x604 /* 2 bytes: SCI_EN, SLP_TYP, SLP_EN */
-#define ACPI_RESET_PORT    0x608 /* 1 byte: write ACPI_RESET_VALUE to reset */
+#define ACPI_RESET_PORT	   0x608 /* 1 byte: write ACPI_RESET_VALUE to reset */
 #define ACPI_RESET_VALUE   0x06
-#define ACPI_SCI_IRQ       9
+#define ACPI_SCI_IRQ	   9
 /* SLP_TYP value the DSDT's \_S5 package announces and acpi_pm expects. */
 #define ACPI_S5_SLP_TYP 5
 

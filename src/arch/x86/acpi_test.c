@@ -18,8 +18,8 @@
 #include <string.h>
 
 #define TEST_GPA ACPI_TABLES_GPA
-#define CANARY   0xA5
-#define SLACK    64 /* canary bytes checked past the allowed size */
+#define CANARY	 0xA5
+#define SLACK	 64 /* canary bytes checked past the allowed size */
 
 static uint8_t tables[ACPI_TABLES_SIZE];
 
@@ -83,7 +83,7 @@ static const uint8_t *find_table(const char *sig, long len)
 	uint32_t i, n = (get32(xsdt + 4) - 36) / 8;
 
 	for (i = 0; i < n; i++) {
-		const uint8_t *t = table_at(get64(xsdt + 36 + 8 * i), len);
+		const uint8_t *t = table_at(get64(xsdt + 36 + 8 * (size_t)i), len);
 
 		if (!memcmp(t, sig, 4))
 			return t;
@@ -198,7 +198,7 @@ static void test_fadt(void **state)
 	assert_int_equal(get32(fadt + 76), 0); /* PM_TMR_BLK */
 	assert_int_equal(fadt[88], 4);
 	assert_int_equal(fadt[89], 2);
-	assert_int_equal(fadt[91], 0);                /* PM_TMR_LEN */
+	assert_int_equal(fadt[91], 0);		      /* PM_TMR_LEN */
 	assert_int_equal(get16(fadt + 109), 1U << 2); /* VGA not present only */
 	assert_int_equal(flags & (1U << 20), 0);      /* not hardware-reduced */
 	assert_int_equal(flags, (1U << 0) | (1U << 2) | (1U << 5) | (1U << 10));
@@ -447,10 +447,10 @@ static void test_aml_close(void **state)
 	(void)state;
 	check_close(0, (const uint8_t[]){0x01}, 1);
 	check_close(0x3E, (const uint8_t[]){0x3F}, 1);
-	check_close(0x3F, (const uint8_t[]){0x41, 0x04}, 2);                /* 0x40 needs 2 bytes */
-	check_close(0xFFD, (const uint8_t[]){0x4F, 0xFF}, 2);               /* 0xFFF */
-	check_close(0xFFE, (const uint8_t[]){0x81, 0x00, 0x01}, 3);         /* 0x1001 */
-	check_close(0xFFFFC, (const uint8_t[]){0x8F, 0xFF, 0xFF}, 3);       /* 0xFFFFF */
+	check_close(0x3F, (const uint8_t[]){0x41, 0x04}, 2);		    /* 0x40 needs 2 bytes */
+	check_close(0xFFD, (const uint8_t[]){0x4F, 0xFF}, 2);		    /* 0xFFF */
+	check_close(0xFFE, (const uint8_t[]){0x81, 0x00, 0x01}, 3);	    /* 0x1001 */
+	check_close(0xFFFFC, (const uint8_t[]){0x8F, 0xFF, 0xFF}, 3);	    /* 0xFFFFF */
 	check_close(0xFFFFD, (const uint8_t[]){0xC1, 0x00, 0x00, 0x01}, 4); /* 0x100001 */
 }
 
@@ -537,7 +537,7 @@ static void test_aml_names(void **state)
 static void test_aml_bad_names(void **state)
 {
 	static const char *const bad_segs[] = {"", "ABCDE", "1ABC", "ab", "A-B", "A.B"};
-	static const char *const bad_paths[] = {"ABCDE", "A..B", "A.",  ".A",
+	static const char *const bad_paths[] = {"ABCDE", "A..B", "A.",	".A",
 						"\\\\A", "^\\A", "\\^A"};
 	uint8_t buf[16];
 	struct aml a;

@@ -4,25 +4,25 @@
 #include <string.h>
 
 /* Encodings from the ACPI 6.x specification, chapter 20 (AML grammar). */
-#define AML_ZERO_OP           0x00
-#define AML_ONE_OP            0x01
-#define AML_NAME_OP           0x08
-#define AML_BYTE_PREFIX       0x0A
-#define AML_WORD_PREFIX       0x0B
+#define AML_ZERO_OP	      0x00
+#define AML_ONE_OP	      0x01
+#define AML_NAME_OP	      0x08
+#define AML_BYTE_PREFIX	      0x0A
+#define AML_WORD_PREFIX	      0x0B
 #define AML_DWORD_PREFIX      0x0C
 #define AML_STRING_PREFIX     0x0D
 #define AML_QWORD_PREFIX      0x0E
 #define AML_DUAL_NAME_PREFIX  0x2E
 #define AML_MULTI_NAME_PREFIX 0x2F
 #define AML_EXT_OP_PREFIX     0x5B
-#define AML_ROOT_CHAR         0x5C
+#define AML_ROOT_CHAR	      0x5C
 #define AML_PARENT_PREFIX     0x5E
 
 /* Small resource descriptor tags (section 6.4.2): type << 3 | length. */
 #define RES_IRQ_NO_FLAGS 0x22 /* type 0x04, 2 bytes: the IRQ mask */
-#define RES_IO           0x47 /* type 0x08, 7 bytes */
-#define RES_END_TAG      0x79 /* type 0x0F, 1 byte: checksum */
-#define RES_IO_DECODE16  0x01
+#define RES_IO		 0x47 /* type 0x08, 7 bytes */
+#define RES_END_TAG	 0x79 /* type 0x0F, 1 byte: checksum */
+#define RES_IO_DECODE16	 0x01
 
 #define NAME_SEG_LEN  4
 #define PKGLEN_MAX    4 /* bytes reserved by aml_open() */

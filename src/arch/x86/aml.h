@@ -39,9 +39,9 @@ size_t aml_open(struct aml *a, uint8_t opcode, bool extended);
 void aml_close(struct aml *a, size_t mark);
 
 void aml_byte(struct aml *a, uint8_t b);
-void aml_integer(struct aml *a, uint64_t v);       /* smallest Byte/Word/DWord/QWord const */
+void aml_integer(struct aml *a, uint64_t v);	   /* smallest Byte/Word/DWord/QWord const */
 void aml_name_seg(struct aml *a, const char *seg); /* 1-4 chars, padded with '_' */
-void aml_name(struct aml *a, const char *seg);     /* NameOp + NameSeg; a value follows */
+void aml_name(struct aml *a, const char *seg);	   /* NameOp + NameSeg; a value follows */
 void aml_string(struct aml *a, const char *s);
 
 /*

@@ -21,8 +21,8 @@ static void com1_transmit(void *opaque, const uint8_t *buf, size_t len)
 }
 
 static const struct serial_ops com1_ops = {
-	.set_irq = com1_set_irq,
-	.transmit = com1_transmit,
+    .set_irq = com1_set_irq,
+    .transmit = com1_transmit,
 };
 
 static size_t console_to_com1(void *opaque, const uint8_t *buf, size_t len)

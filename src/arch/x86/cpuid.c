@@ -9,12 +9,12 @@
 #include <sys/ioctl.h>
 
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
-#define CPUID_1_ECX_AVX          (1U << 28)
-#define CPUID_1_ECX_HYPERVISOR   (1U << 31)
-#define CPUID_1_EDX_HTT          (1U << 28)
-#define CPUID_7_EBX_MPX          (1U << 14)
-#define CPUID_7_EBX_AVX512F      (1U << 16)
-#define CPUID_7_ECX_PKU          (1U << 3)
+#define CPUID_1_ECX_AVX		 (1U << 28)
+#define CPUID_1_ECX_HYPERVISOR	 (1U << 31)
+#define CPUID_1_EDX_HTT		 (1U << 28)
+#define CPUID_7_EBX_MPX		 (1U << 14)
+#define CPUID_7_EBX_AVX512F	 (1U << 16)
+#define CPUID_7_ECX_PKU		 (1U << 3)
 
 #define XSAVE_LEGACY_AND_HEADER_SIZE 576 /* x87/SSE area + XSAVE header */
 
@@ -41,7 +41,8 @@ static void patch_entry(struct kvm_cpuid_entry2 *e, unsigned index, unsigned nr_
 	case 1:
 		e->ebx = (e->ebx & 0x0000ffffU) | ((nr_vcpus & 0xffU) << 16) | (index << 24);
 		e->ecx |= CPUID_1_ECX_HYPERVISOR;
-		/* KVM emulates the TSC-deadline timer whatever the host has (KVM_CAP_TSC_DEADLINE_TIMER). */
+		/* KVM emulates the TSC-deadline timer whatever the host has
+		 * (KVM_CAP_TSC_DEADLINE_TIMER). */
 		if (tsc_deadline)
 			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 		if (nr_vcpus > 1)

@@ -11,9 +11,9 @@ static struct kvm_cpuid2 *fake_supported(void)
 	c->nent = 4;
 	c->entries[0] = (struct kvm_cpuid_entry2){.function = 1, .ebx = 0x00000800, .edx = 0};
 	c->entries[1] = (struct kvm_cpuid_entry2){
-		.function = 0xb, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
+	    .function = 0xb, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
 	c->entries[2] = (struct kvm_cpuid_entry2){
-		.function = 0xb, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
+	    .function = 0xb, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
 	c->entries[3] = (struct kvm_cpuid_entry2){.function = 0x40000000, .eax = 0x40000001};
 	return c;
 }
@@ -63,14 +63,19 @@ static void test_xsave_follows_features(void **state)
 	(void)state;
 	sup->nent = 4;
 	sup->entries[0] = (struct kvm_cpuid_entry2){.function = 1, .ecx = 0};
-	sup->entries[1] = (struct kvm_cpuid_entry2){
-		.function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-		.eax = 0x7, .ebx = 832, .ecx = 832};
+	sup->entries[1] = (struct kvm_cpuid_entry2){.function = 0xd,
+						    .index = 0,
+						    .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+						    .eax = 0x7,
+						    .ebx = 832,
+						    .ecx = 832};
 	sup->entries[2] = (struct kvm_cpuid_entry2){
-		.function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0xf};
-	sup->entries[3] = (struct kvm_cpuid_entry2){
-		.function = 0xd, .index = 2, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-		.eax = 256, .ebx = 576};
+	    .function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0xf};
+	sup->entries[3] = (struct kvm_cpuid_entry2){.function = 0xd,
+						    .index = 2,
+						    .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+						    .eax = 256,
+						    .ebx = 576};
 	c = cpuid_for_vcpu(sup, 0, 1, false);
 	assert_int_equal(cpuid_find(c, 0xd, 0)->eax, 0x3);
 	assert_int_equal(cpuid_find(c, 0xd, 0)->ecx, 576);
@@ -90,9 +95,9 @@ static void test_xsave_follows_features(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_apic_ids),
-		cmocka_unit_test(test_find_index),
-		cmocka_unit_test(test_xsave_follows_features),
+	    cmocka_unit_test(test_apic_ids),
+	    cmocka_unit_test(test_find_index),
+	    cmocka_unit_test(test_xsave_follows_features),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "arch/x86/e820.h"
 
-static unsigned add(struct e820_entry *out, unsigned n, uint64_t addr, uint64_t size,
-		    uint32_t type)
+static unsigned add(struct e820_entry *out, unsigned n, uint64_t addr, uint64_t size, uint32_t type)
 {
 	if (size)
 		out[n++] = (struct e820_entry){addr, size, type};

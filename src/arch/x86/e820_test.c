@@ -57,8 +57,8 @@ static void test_large_guest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_small_guest),
-		cmocka_unit_test(test_large_guest),
+	    cmocka_unit_test(test_small_guest),
+	    cmocka_unit_test(test_large_guest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

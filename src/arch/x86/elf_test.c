@@ -10,7 +10,7 @@
 #include <xen/elfnote.h>
 
 #define LOAD_PADDR 0x100000
-#define ENTRY      0x100040
+#define ENTRY	   0x100040
 
 /* A minimal 64-bit kernel: header, a PT_LOAD and a PT_NOTE, then payload. */
 struct image {
@@ -78,8 +78,11 @@ static void build32(struct image *img)
 	eh.e_phentsize = sizeof(Elf32_Phdr);
 	note_len = put_note(img->bytes + note_off, XEN_ELFNOTE_PHYS32_ENTRY, &entry, 4);
 	ph[0] = (Elf32_Phdr){.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = note_len};
-	ph[1] = (Elf32_Phdr){
-		.p_type = PT_LOAD, .p_offset = 512, .p_paddr = LOAD_PADDR, .p_filesz = 16, .p_memsz = 32};
+	ph[1] = (Elf32_Phdr){.p_type = PT_LOAD,
+			     .p_offset = 512,
+			     .p_paddr = LOAD_PADDR,
+			     .p_filesz = 16,
+			     .p_memsz = 32};
 	memcpy(img->bytes, &eh, sizeof(eh));
 	memcpy(img->bytes + sizeof(eh), ph, sizeof(ph));
 	img->size = 528;
@@ -221,10 +224,13 @@ static void test_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_64),       cmocka_unit_test(test_valid_32),
-		cmocka_unit_test(test_no_pvh_note),    cmocka_unit_test(test_not_elf),
-		cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_hostile_headers),
-		cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_valid_64),
+	    cmocka_unit_test(test_valid_32),
+	    cmocka_unit_test(test_no_pvh_note),
+	    cmocka_unit_test(test_not_elf),
+	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_hostile_headers),
+	    cmocka_unit_test(test_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,17 +8,17 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#define MSR_IA32_MISC_ENABLE             0x000001a0
+#define MSR_IA32_MISC_ENABLE		 0x000001a0
 #define MSR_IA32_MISC_ENABLE_FAST_STRING (1ULL << 0)
-#define MSR_IA32_CR_PAT                  0x00000277
+#define MSR_IA32_CR_PAT			 0x00000277
 /* The architectural power-on PAT: WB, WT, UC-, UC repeated. */
 #define PAT_POWER_ON_VALUE 0x0007040600070406ULL
 
 int msr_setup_vcpu(int vcpu_fd)
 {
 	static const struct kvm_msr_entry initial[] = {
-		{.index = MSR_IA32_MISC_ENABLE, .data = MSR_IA32_MISC_ENABLE_FAST_STRING},
-		{.index = MSR_IA32_CR_PAT, .data = PAT_POWER_ON_VALUE},
+	    {.index = MSR_IA32_MISC_ENABLE, .data = MSR_IA32_MISC_ENABLE_FAST_STRING},
+	    {.index = MSR_IA32_CR_PAT, .data = PAT_POWER_ON_VALUE},
 	};
 	struct {
 		struct kvm_msrs hdr;

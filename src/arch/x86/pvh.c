@@ -87,7 +87,7 @@ static int write_memmap(struct vm *vm, struct hvm_start_info *si)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct hvm_memmap_table_entry m = {
-			.addr = e820[i].addr, .size = e820[i].size, .type = e820[i].type};
+		    .addr = e820[i].addr, .size = e820[i].size, .type = e820[i].type};
 
 		if (guest_write(&vm->mem, PVH_MEMMAP_GPA + i * sizeof(m), &m, sizeof(m)))
 			return -EFAULT;
@@ -163,9 +163,10 @@ int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
 		if (r)
 			return r;
 		if (top - floor < fb.size) {
-			pr_err("ramdisk '%s' (%zu KiB) does not fit in guest RAM between the kernel "
-			       "and %llu MiB: increase memory",
-			       img->initrd_path, fb.size >> 10, (unsigned long long)(top >> 20));
+			pr_err(
+			    "ramdisk '%s' (%zu KiB) does not fit in guest RAM between the kernel "
+			    "and %llu MiB: increase memory",
+			    img->initrd_path, fb.size >> 10, (unsigned long long)(top >> 20));
 			r = -E2BIG;
 		}
 		file_buf_close(&fb);
@@ -176,8 +177,8 @@ int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
 int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry)
 {
 	struct hvm_start_info si = {
-		.magic = XEN_HVM_START_MAGIC_VALUE,
-		.version = 1,
+	    .magic = XEN_HVM_START_MAGIC_VALUE,
+	    .version = 1,
 	};
 	struct hvm_modlist_entry mod;
 	struct elf_kernel k;
@@ -212,16 +213,16 @@ int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry
 static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type)
 {
 	*s = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = selector,
-		.type = type,
-		.present = 1,
-		.dpl = 0,
-		.db = 1,
-		.s = 1,
-		.l = 0,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = selector,
+	    .type = type,
+	    .present = 1,
+	    .dpl = 0,
+	    .db = 1,
+	    .s = 1,
+	    .l = 0,
+	    .g = 1,
 	};
 }
 
@@ -229,9 +230,7 @@ int pvh_set_boot_regs(int vcpu_fd, const struct pvh_entry *entry)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {
-		.rip = entry->entry,
-		.rbx = entry->start_info,
-		.rflags = 0x2, /* bit 1 is always set */
+	    .rip = entry->entry, .rbx = entry->start_info, .rflags = 0x2, /* bit 1 is always set */
 	};
 
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)

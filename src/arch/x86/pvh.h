@@ -14,20 +14,20 @@ struct vm;
 
 /* Where the boot data goes: one page below the legacy area, inside RAM Linux reserves. */
 #define PVH_START_INFO_GPA 0x6000ULL
-#define PVH_MODLIST_GPA    0x6040ULL
-#define PVH_MEMMAP_GPA     0x6100ULL
-#define PVH_CMDLINE_GPA    0x7000ULL
+#define PVH_MODLIST_GPA	   0x6040ULL
+#define PVH_MEMMAP_GPA	   0x6100ULL
+#define PVH_CMDLINE_GPA	   0x7000ULL
 /* Linux on x86 accepts a command line of at most 2048 bytes including the NUL. */
 #define PVH_CMDLINE_MAX 2048
 
 struct pvh_image {
 	const char *kernel_path;
 	const char *initrd_path; /* NULL: none */
-	const char *cmdline;     /* NULL: empty */
+	const char *cmdline;	 /* NULL: empty */
 };
 
 struct pvh_entry {
-	uint32_t entry;      /* guest-physical entry point */
+	uint32_t entry;	     /* guest-physical entry point */
 	uint32_t start_info; /* value for %ebx */
 };
 
