@@ -79,6 +79,7 @@ static void sanitize_xsave(struct kvm_cpuid2 *c)
 	struct kvm_cpuid_entry2 *leaf0 = cpuid_find(c, 0xd, 0);
 	uint64_t allowed = ~0ULL;
 	uint32_t max_size = XSAVE_LEGACY_AND_HEADER_SIZE;
+	uint64_t user_features;
 
 	if (!leaf0)
 		return;
@@ -92,9 +93,9 @@ static void sanitize_xsave(struct kvm_cpuid2 *c)
 		allowed &= ~(1ULL << 9);
 	leaf0->eax &= (uint32_t)allowed;
 	leaf0->edx &= (uint32_t)(allowed >> 32);
+	user_features = leaf0->eax | (uint64_t)leaf0->edx << 32;
 	for (unsigned i = 2; i < 64; i++) {
 		struct kvm_cpuid_entry2 *e = cpuid_find(c, 0xd, i);
-		uint64_t user_features = leaf0->eax | (uint64_t)leaf0->edx << 32;
 
 		if (!e || e->index != i)
 			continue;

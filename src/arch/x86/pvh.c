@@ -50,12 +50,41 @@ out:
 	return r;
 }
 
-/* Place the initrd as high as possible in low RAM, above the kernel. */
+/*
+ * Where an initrd of size bytes goes: as high as possible in low RAM, above
+ * the kernel.  -E2BIG (logged) when it does not fit.
+ */
+static int place_initrd(const struct guest_memory *mem, const char *path, uint64_t kernel_end,
+			size_t size, uint64_t *gpa)
+{
+	uint64_t top = ALIGN_DOWN(guest_low_ram_end(mem), PAGE_SIZE);
+	uint64_t floor = ALIGN_UP(MAX(kernel_end, E820_HIGH_MEM_GPA), PAGE_SIZE);
+
+	if (top < floor || top - floor < size) {
+		pr_err("ramdisk '%s' (%zu KiB) does not fit in guest RAM between the kernel "
+		       "and %llu MiB: increase memory",
+		       path, size >> 10, (unsigned long long)(top >> 20));
+		return -E2BIG;
+	}
+	*gpa = ALIGN_DOWN(top - size, PAGE_SIZE);
+	return 0;
+}
+
+/* Linux's limit on the command line.  Returns its length, or -E2BIG (logged). */
+static long check_cmdline(const char *cmdline)
+{
+	size_t len = cmdline ? strlen(cmdline) : 0;
+
+	if (len >= PVH_CMDLINE_MAX) {
+		pr_err("cmdline is %zu bytes; Linux accepts at most %d", len, PVH_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	return (long)len;
+}
+
 static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end,
 		       struct hvm_modlist_entry *mod)
 {
-	uint64_t top = ALIGN_DOWN(guest_low_ram_end(&vm->mem), PAGE_SIZE);
-	uint64_t floor = ALIGN_UP(MAX(kernel_end, E820_HIGH_MEM_GPA), PAGE_SIZE);
 	struct file_buf fb;
 	uint64_t gpa;
 	int r = file_buf_open(&fb, path, (size_t)vm->mem.size, "ramdisk");
@@ -66,15 +95,9 @@ static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end,
 			       (unsigned long long)(vm->mem.size >> 20));
 		return r;
 	}
-	if (top < floor || top - floor < fb.size) {
-		pr_err("ramdisk '%s' (%zu KiB) does not fit in guest RAM between the kernel "
-		       "and %llu MiB: increase memory",
-		       path, fb.size >> 10, (unsigned long long)(top >> 20));
-		file_buf_close(&fb);
-		return -E2BIG;
-	}
-	gpa = ALIGN_DOWN(top - fb.size, PAGE_SIZE);
-	r = guest_write(&vm->mem, gpa, fb.data, fb.size);
+	r = place_initrd(&vm->mem, path, kernel_end, fb.size, &gpa);
+	if (!r)
+		r = guest_write(&vm->mem, gpa, fb.data, fb.size);
 	*mod = (struct hvm_modlist_entry){.paddr = gpa, .size = fb.size};
 	file_buf_close(&fb);
 	return r;
@@ -99,14 +122,12 @@ static int write_memmap(struct vm *vm, struct hvm_start_info *si)
 
 static int write_cmdline(struct vm *vm, const char *cmdline, struct hvm_start_info *si)
 {
-	size_t len = cmdline ? strlen(cmdline) : 0;
+	long len = check_cmdline(cmdline);
 
-	if (len >= PVH_CMDLINE_MAX) {
-		pr_err("cmdline is %zu bytes; Linux accepts at most %d", len, PVH_CMDLINE_MAX - 1);
-		return -E2BIG;
-	}
+	if (len < 0)
+		return (int)len;
 	si->cmdline_paddr = PVH_CMDLINE_GPA;
-	return guest_write(&vm->mem, PVH_CMDLINE_GPA, cmdline ? cmdline : "", len + 1);
+	return guest_write(&vm->mem, PVH_CMDLINE_GPA, cmdline ? cmdline : "", (uint64_t)len + 1);
 }
 
 static int write_acpi(struct vm *vm, struct hvm_start_info *si)
@@ -132,7 +153,7 @@ int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
 	struct file_buf fb;
 	struct elf_kernel k;
 	const char *why = NULL;
-	size_t cmdline_len = img->cmdline ? strlen(img->cmdline) : 0;
+	uint64_t initrd_gpa;
 	int r = file_buf_open(&fb, img->kernel_path, KERNEL_FILE_MAX, "kernel");
 
 	if (r)
@@ -150,25 +171,13 @@ int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
 		       (unsigned long long)k.load_end, (unsigned long long)(ram_bytes >> 20));
 		return -E2BIG;
 	}
-	if (cmdline_len >= PVH_CMDLINE_MAX) {
-		pr_err("cmdline is %zu bytes; Linux accepts at most %d", cmdline_len,
-		       PVH_CMDLINE_MAX - 1);
+	if (check_cmdline(img->cmdline) < 0)
 		return -E2BIG;
-	}
 	if (img->initrd_path) {
-		uint64_t top = ALIGN_DOWN(guest_low_ram_end(&layout), PAGE_SIZE);
-		uint64_t floor = ALIGN_UP(k.load_end, PAGE_SIZE);
-
 		r = file_buf_open(&fb, img->initrd_path, SIZE_MAX, "ramdisk");
 		if (r)
 			return r;
-		if (top - floor < fb.size) {
-			pr_err(
-			    "ramdisk '%s' (%zu KiB) does not fit in guest RAM between the kernel "
-			    "and %llu MiB: increase memory",
-			    img->initrd_path, fb.size >> 10, (unsigned long long)(top >> 20));
-			r = -E2BIG;
-		}
+		r = place_initrd(&layout, img->initrd_path, k.load_end, fb.size, &initrd_gpa);
 		file_buf_close(&fb);
 	}
 	return r;
