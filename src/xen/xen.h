@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VM's Xen personality: what KVM's Xen support does not do for us.
+ * One struct xen_domain per VM hangs off struct vm; the VMM plays
+ * domain 0 (backends and XenStore), the guest is `domid`.
+ */
+#ifndef XKVM_XEN_XEN_H
+#define XKVM_XEN_XEN_H
+
+#include "xen/evtchn.h"
+#include "xen/gnttab.h"
+#include "xen/xenstore.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* Xen 4.17, as reported by XENVER_version and CPUID. */
+#define XEN_EMU_MAJOR 4
+#define XEN_EMU_MINOR 17
+#define XEN_GUEST_DOMID 1
+
+/* Console and XenStore rings: VMM pages at the conventional frames in the MMIO hole. */
+#define XEN_SPECIAL_PAGES_GPA 0xFEFF8000ULL
+#define XEN_CONSOLE_PFN	      (XEN_SPECIAL_PAGES_GPA >> 12)
+#define XEN_STORE_PFN	      (XEN_CONSOLE_PFN + 1)
+#define XEN_NR_SPECIAL_PAGES  2
+
+struct xen_vcpu_state {
+	uint64_t vcpu_info_gpa; /* 0: the default slot in shared_info */
+	bool timer_bound;
+};
+
+struct xen_domain {
+	struct vm *vm;
+	uint16_t domid;
+	const char *name;
+	pthread_mutex_t lock; /* guards the fields below that hypercalls change */
+
+	bool long_mode;
+	uint64_t shared_info_gfn; /* UINT64_MAX until the guest places it */
+	uint64_t callback_via;	  /* HVM_PARAM_CALLBACK_IRQ */
+	unsigned nr_vcpus;
+	struct xen_vcpu_state *vcpus;
+
+	/* VMM-owned special pages (console, XenStore rings), in their own memslot. */
+	uint8_t *special_pages;
+	int console_port;
+	int store_port;
+	int console_efd; /* guest → console backend */
+	int store_efd;	 /* guest → XenStore ring server */
+
+	struct evtchn_table evtchn;
+	struct gnttab gnttab;
+	struct xs_store *xs;
+	struct xs_ring *xs_ring;
+
+	/* Log each refused or unknown hypercall type once. */
+	uint64_t warned[4];
+};
+
+#endif
