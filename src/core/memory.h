@@ -26,6 +26,8 @@ struct guest_memory {
 	uint64_t size; /* total RAM bytes */
 	unsigned nr_regions;
 	struct mem_region regions[2]; /* low, then high (if any) */
+	/* A non-RAM range the e820 map reports as reserved (Xen's special pages), or size 0. */
+	uint64_t reserved_gpa, reserved_size;
 };
 
 /* Compute the low/high split for a RAM size without mapping anything. */

@@ -2,6 +2,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "lib/log.h"
+#include "xen/hypercall.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -40,6 +41,7 @@ int vcpu_create(struct vm *vm, unsigned index)
 		return -ENOMEM;
 	vcpu->vm = vm;
 	vcpu->index = index;
+	pthread_mutex_init(&vcpu->attr_lock, NULL);
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (vcpu->fd < 0) {
 		int err = errno;
@@ -73,6 +75,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	vcpu->vm->vcpus[vcpu->index] = NULL;
+	pthread_mutex_destroy(&vcpu->attr_lock);
 	free(vcpu);
 }
 
@@ -128,6 +131,8 @@ bool vcpu_handle_exit(struct vcpu *vcpu)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
+	case KVM_EXIT_XEN:
+		return xen_handle_exit(vcpu);
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: the guest has no way left to handle its own error. */
 		vm_request_stop(vcpu->vm, VM_STOP_CRASH, "vCPU %u: triple fault", vcpu->index);
@@ -156,6 +161,45 @@ bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+static bool on_own_thread(const struct vcpu *vcpu)
+{
+	return !__atomic_load_n(&vcpu->started, __ATOMIC_ACQUIRE) ||
+	       pthread_equal(pthread_self(), vcpu->thread);
+}
+
+int vcpu_set_xen_attr(struct vcpu *vcpu, const struct kvm_xen_vcpu_attr *attr)
+{
+	int r = 0;
+
+	if (on_own_thread(vcpu))
+		return ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, attr) < 0 ? -errno : 0;
+	pthread_mutex_lock(&vcpu->attr_lock);
+	if (vcpu->nr_pending_attrs < VCPU_MAX_PENDING_ATTRS)
+		vcpu->pending_attrs[vcpu->nr_pending_attrs++] = *attr;
+	else
+		r = -EBUSY;
+	pthread_mutex_unlock(&vcpu->attr_lock);
+	if (!r)
+		vcpu_kick(vcpu);
+	return r;
+}
+
+static void apply_pending_attrs(struct vcpu *vcpu)
+{
+	struct kvm_xen_vcpu_attr attrs[VCPU_MAX_PENDING_ATTRS];
+	unsigned n;
+
+	pthread_mutex_lock(&vcpu->attr_lock);
+	n = vcpu->nr_pending_attrs;
+	memcpy(attrs, vcpu->pending_attrs, n * sizeof(attrs[0]));
+	vcpu->nr_pending_attrs = 0;
+	pthread_mutex_unlock(&vcpu->attr_lock);
+	for (unsigned i = 0; i < n; i++)
+		if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &attrs[i]) < 0)
+			pr_warn("vCPU %u: KVM refused Xen attribute %u: %s", vcpu->index,
+				attrs[i].type, strerror(errno));
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -166,6 +210,8 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
 
 	while (vm_stop_reason(vcpu->vm) == VM_RUNNING) {
+		if (__atomic_load_n(&vcpu->nr_pending_attrs, __ATOMIC_ACQUIRE))
+			apply_pending_attrs(vcpu);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
@@ -183,13 +229,16 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int r;
 
+	/* Marked first: from now on other threads queue attributes instead of blocking. */
+	__atomic_store_n(&vcpu->started, true, __ATOMIC_RELEASE);
+	r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (r) {
+		vcpu->started = false;
 		pr_err("cannot start vCPU %u thread: %s", vcpu->index, strerror(r));
 		return -r;
 	}
-	vcpu->started = true;
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 
 struct vm;
 
+#define VCPU_MAX_PENDING_ATTRS 8
+
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
@@ -16,6 +18,16 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+
+	/*
+	 * Xen attributes other threads set on this vCPU.  KVM serialises vCPU
+	 * ioctls with KVM_RUN, so another thread's ioctl would wait until this
+	 * vCPU exits, which a vCPU waiting for its SIPI never does.  They are
+	 * queued, the vCPU is kicked, and its own thread applies them.
+	 */
+	pthread_mutex_t attr_lock;
+	unsigned nr_pending_attrs;
+	struct kvm_xen_vcpu_attr pending_attrs[VCPU_MAX_PENDING_ATTRS];
 };
 
 /* Create vCPU index and store it in vm->vcpus[index].  Returns 0 or -errno. */
@@ -26,6 +38,13 @@ int vcpu_start(struct vcpu *vcpu);
 /* Make a running vCPU return from KVM_RUN promptly. */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
+
+/*
+ * KVM_XEN_VCPU_SET_ATTR from any thread: applied at once on the vCPU's own
+ * thread or before it starts, else queued for it.  Returns 0 or -errno
+ * (a queued attribute that KVM later refuses is logged).
+ */
+int vcpu_set_xen_attr(struct vcpu *vcpu, const struct kvm_xen_vcpu_attr *attr);
 
 /* Handle one exit.  Returns false when the vCPU must stop. (Exposed for tests.) */
 bool vcpu_handle_exit(struct vcpu *vcpu);

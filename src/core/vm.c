@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* Where KVM puts its real-mode TSS and identity page table (Intel only; unused RAM hole). */
@@ -96,6 +97,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 	vm->vm_fd = -1;
 	vm->stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->overlay_lock, NULL);
 	io_bus_init(&vm->pio, "pio");
 	io_bus_init(&vm->mmio, "mmio");
 
@@ -158,8 +160,84 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_fd);
 	io_bus_destroy(&vm->pio);
 	io_bus_destroy(&vm->mmio);
+	for (unsigned i = 0; i < vm->nr_overlays; i++)
+		munmap(vm->overlays[i].hva, vm->overlays[i].size);
+	vm->nr_overlays = 0;
+	pthread_mutex_destroy(&vm->overlay_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
 	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
+}
+
+static bool overlaps_guest_space(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		const struct mem_region *r = &vm->mem.regions[i];
+
+		if (gpa < r->gpa + r->size && r->gpa < gpa + size)
+			return true;
+	}
+	for (unsigned i = 0; i < vm->nr_overlays; i++) {
+		const struct vm_overlay *o = &vm->overlays[i];
+
+		if (gpa < o->gpa + o->size && o->gpa < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+static int add_overlay_slot(struct vm *vm, uint64_t gpa, uint64_t size, uint8_t **hva)
+{
+	/* RAM uses slots 0 and 1; overlays follow. */
+	struct kvm_userspace_memory_region slot = {
+	    .slot = 2 + vm->nr_overlays,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	};
+	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return -errno;
+	slot.userspace_addr = (uintptr_t)mem;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+		int err = errno;
+
+		munmap(mem, size);
+		return -err;
+	}
+	vm->overlays[vm->nr_overlays++] = (struct vm_overlay){gpa, size, mem};
+	*hva = mem;
+	return 0;
+}
+
+void *vm_map_overlay(struct vm *vm, uint64_t gpa, uint64_t size, int *err)
+{
+	uint8_t *hva = NULL;
+	int r = -EINVAL;
+
+	pthread_mutex_lock(&vm->overlay_lock);
+	if (size && !(gpa & 0xfff) && !(size & 0xfff) && gpa + size > gpa &&
+	    !overlaps_guest_space(vm, gpa, size))
+		r = vm->nr_overlays < VM_MAX_OVERLAYS ? add_overlay_slot(vm, gpa, size, &hva)
+						      : -ENOSPC;
+	pthread_mutex_unlock(&vm->overlay_lock);
+	if (err)
+		*err = r;
+	return hva;
+}
+
+void *vm_overlay_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	void *hva = NULL;
+
+	pthread_mutex_lock(&vm->overlay_lock);
+	for (unsigned i = 0; i < vm->nr_overlays && !hva; i++) {
+		const struct vm_overlay *o = &vm->overlays[i];
+
+		if (gpa >= o->gpa && len <= o->size && gpa - o->gpa <= o->size - len)
+			hva = o->hva + (gpa - o->gpa);
+	}
+	pthread_mutex_unlock(&vm->overlay_lock);
+	return hva;
 }
 
 int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct vcpu;
+struct xen_domain;
 
 /* Why a VM stopped running.  The first reason recorded wins. */
 enum vm_stop_reason {
@@ -34,6 +35,15 @@ struct vm_params {
 	const char *kvm_path; /* NULL: /dev/kvm */
 };
 
+/* A VMM-owned page range the guest sees outside RAM (Xen's shared pages in the MMIO hole). */
+struct vm_overlay {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+};
+
+#define VM_MAX_OVERLAYS 16
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -41,6 +51,13 @@ struct vm {
 	struct guest_memory mem;
 	struct io_bus pio;
 	struct io_bus mmio;
+
+	pthread_mutex_t overlay_lock;
+	unsigned nr_overlays;
+	struct vm_overlay overlays[VM_MAX_OVERLAYS];
+
+	/* Set when the guest is a Xen guest: hypercalls and Xen's shared pages. */
+	struct xen_domain *xen;
 
 	unsigned nr_vcpus;
 	struct vcpu **vcpus;
@@ -59,6 +76,15 @@ struct vm {
 /* Create the KVM VM: memory, in-kernel irqchip and PIT.  Returns 0 or -errno. */
 int vm_create(struct vm *vm, const struct vm_params *params);
 void vm_destroy(struct vm *vm);
+
+/*
+ * Back [gpa, gpa+size) with fresh zeroed VMM memory in its own memslot
+ * (page-aligned, outside RAM and other overlays).  Returns the host
+ * address or NULL (-errno in *err).
+ */
+void *vm_map_overlay(struct vm *vm, uint64_t gpa, uint64_t size, int *err);
+/* Host address of [gpa, gpa+len) when it lies inside one overlay, else NULL. */
+void *vm_overlay_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* Set an interrupt line (GSI) level through the in-kernel irqchip. */
 int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level);

@@ -1,1 +1,651 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Xen block backend.  The request path (blkback_queue_*) copies each
+ * request out of the shared ring before looking at it, validates the copy,
+ * maps the granted data pages, does the I/O with preadv/pwritev on the
+ * image and writes a response.  Requests are served synchronously, one
+ * at a time, by a worker thread per device, so a response slot is always
+ * free for the request just consumed.
+ */
+#include "devices/xen_blkback.h"
+#include "xen/domain.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "xen/evtchn.h"
+#include "xen/gnttab.h"
+#include "xen/xenbus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <xen/io/protocols.h>
+
+#define BLK_PAGE_SIZE	    4096U
+#define SECTOR_SHIFT	    9
+#define SECTORS_PER_PAGE    (BLK_PAGE_SIZE / BLKBACK_SECTOR_SIZE)
+#define DISCARD_GRANULARITY 4096U /* hole punching frees whole filesystem blocks */
+
+_Static_assert(sizeof(struct blkif_request_discard) <= sizeof(struct blkif_request),
+	       "a discard request is read from a copied blkif_request");
+
+/* ---- Request path ---- */
+
+/* The data pages of one read/write request, mapped. */
+struct blk_io {
+	struct gnttab_mapping map[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	unsigned nr;
+};
+
+void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt, int fd,
+			uint64_t sectors, bool readonly, bool discard)
+{
+	memset(q, 0, sizeof(*q));
+	/* The frontend initialised the shared indexes; we start from 0 as it did. */
+	BACK_RING_INIT(&q->ring, sring, BLK_PAGE_SIZE);
+	q->gt = gt;
+	q->fd = fd;
+	q->sectors = sectors;
+	q->readonly = readonly;
+	q->discard = discard;
+}
+
+/*
+ * Check the segment geometry of a (copied) request and count its sectors.
+ * min_segs is 1 for plain reads and writes, 0 for flushes that may carry data.
+ */
+static bool segments_ok(const struct blkif_request *req, unsigned min_segs, uint64_t *sectors)
+{
+	uint64_t total = 0;
+
+	if (req->nr_segments < min_segs || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST)
+		return false;
+	for (unsigned i = 0; i < req->nr_segments; i++) {
+		const struct blkif_request_segment *s = &req->seg[i];
+
+		if (s->first_sect > s->last_sect || s->last_sect >= SECTORS_PER_PAGE)
+			return false;
+		total += (uint64_t)s->last_sect - s->first_sect + 1;
+	}
+	*sectors = total;
+	return true;
+}
+
+static void unmap_segments(struct blkback_queue *q, struct blk_io *io)
+{
+	for (unsigned i = 0; i < io->nr; i++)
+		gnttab_unmap(q->gt, &io->map[i]);
+	io->nr = 0;
+}
+
+/* Map every segment: writable when the data goes into guest memory (a read). */
+static int map_segments(struct blkback_queue *q, const struct blkif_request *req, bool to_guest,
+			struct blk_io *io)
+{
+	io->nr = 0;
+	for (unsigned i = 0; i < req->nr_segments; i++) {
+		const struct blkif_request_segment *s = &req->seg[i];
+		int ret = gnttab_map(q->gt, s->gref, to_guest, &io->map[i]);
+
+		if (ret) {
+			pr_debug("blkback: segment %u: cannot map gref %u: %s", i, s->gref,
+				 strerror(-ret));
+			unmap_segments(q, io);
+			return ret;
+		}
+		io->nr = i + 1;
+		io->iov[i].iov_base =
+		    (uint8_t *)io->map[i].page + (size_t)s->first_sect * BLKBACK_SECTOR_SIZE;
+		io->iov[i].iov_len =
+		    ((size_t)s->last_sect - s->first_sect + 1) * BLKBACK_SECTOR_SIZE;
+	}
+	return 0;
+}
+
+/* Drop n transferred bytes from the front of an iovec array. */
+static void iov_advance(struct iovec **iov, unsigned *cnt, size_t n)
+{
+	while (*cnt && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt && n) {
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+}
+
+/*
+ * Transfer all of iov at byte offset off, looping over short transfers.
+ * A read that hits end of file (the image shrank under us) reads zeros.
+ */
+static int transfer_all(int fd, const struct iovec *iov_in, unsigned cnt, uint64_t off, bool write)
+{
+	struct iovec local[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct iovec *iov = local;
+
+	memcpy(local, iov_in, cnt * sizeof(*iov_in));
+	while (cnt) {
+		ssize_t n = write ? pwritev(fd, iov, (int)cnt, (off_t)off)
+				  : preadv(fd, iov, (int)cnt, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			if (write)
+				return -EIO;
+			for (unsigned i = 0; i < cnt; i++)
+				memset(iov[i].iov_base, 0, iov[i].iov_len);
+			return 0;
+		}
+		off += (uint64_t)n;
+		iov_advance(&iov, &cnt, (size_t)n);
+	}
+	return 0;
+}
+
+static int16_t do_rw(struct blkback_queue *q, const struct blkif_request *req, bool write,
+		     unsigned min_segs)
+{
+	struct blk_io io;
+	uint64_t sectors;
+	int ret;
+
+	if (!segments_ok(req, min_segs, &sectors)) {
+		pr_debug("blkback: request %" PRIu64 ": bad segments", req->id);
+		return BLKIF_RSP_ERROR;
+	}
+	if (!range_ok(req->sector_number, sectors, q->sectors)) {
+		pr_debug("blkback: request %" PRIu64 ": sectors %" PRIu64 "+%" PRIu64
+			 " beyond the disk",
+			 req->id, req->sector_number, sectors);
+		return BLKIF_RSP_ERROR;
+	}
+	if (write && q->readonly)
+		return BLKIF_RSP_ERROR;
+	if (req->nr_segments == 0)
+		return BLKIF_RSP_OKAY;
+	if (map_segments(q, req, !write, &io))
+		return BLKIF_RSP_ERROR;
+	ret = transfer_all(q->fd, io.iov, io.nr, req->sector_number << SECTOR_SHIFT, write);
+	unmap_segments(q, &io);
+	if (ret) {
+		pr_warn_once("blkback: %s failed: %s", write ? "write" : "read", strerror(-ret));
+		return BLKIF_RSP_ERROR;
+	}
+	return BLKIF_RSP_OKAY;
+}
+
+static int sync_image(int fd)
+{
+	if (fdatasync(fd) == 0)
+		return 0;
+	pr_warn_once("blkback: fdatasync failed: %s", strerror(errno));
+	return -errno;
+}
+
+/*
+ * FLUSH_DISKCACHE and WRITE_BARRIER.  Linux blkfront also sends its
+ * preflush and FUA writes this way, data attached, so either op is:
+ * stable storage before, the write, stable storage after.  An
+ * acknowledged flush must be on stable storage, hence fdatasync.
+ */
+static int16_t do_flush(struct blkback_queue *q, const struct blkif_request *req)
+{
+	int16_t status;
+
+	if (req->nr_segments && q->readonly)
+		return BLKIF_RSP_ERROR;
+	if (sync_image(q->fd))
+		return BLKIF_RSP_ERROR;
+	if (req->nr_segments == 0)
+		return BLKIF_RSP_OKAY;
+	status = do_rw(q, req, true, 0);
+	if (status == BLKIF_RSP_OKAY && sync_image(q->fd))
+		status = BLKIF_RSP_ERROR;
+	return status;
+}
+
+static int16_t do_discard(struct blkback_queue *q, const struct blkif_request *req)
+{
+	struct blkif_request_discard d;
+
+	memcpy(&d, req, sizeof(d));
+	if (!q->discard)
+		return BLKIF_RSP_EOPNOTSUPP;
+	if (q->readonly || !range_ok(d.sector_number, d.nr_sectors, q->sectors))
+		return BLKIF_RSP_ERROR;
+	if (d.nr_sectors == 0)
+		return BLKIF_RSP_OKAY;
+	if (fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(d.sector_number << SECTOR_SHIFT),
+		      (off_t)(d.nr_sectors << SECTOR_SHIFT)) == 0)
+		return BLKIF_RSP_OKAY;
+	if (errno == EOPNOTSUPP) {
+		/* The filesystem changed its mind (or the image moved): stop offering it. */
+		q->discard = false;
+		return BLKIF_RSP_EOPNOTSUPP;
+	}
+	pr_warn_once("blkback: discard failed: %s", strerror(errno));
+	return BLKIF_RSP_ERROR;
+}
+
+static int16_t handle_request(struct blkback_queue *q, const struct blkif_request *req)
+{
+	switch (req->operation) {
+	case BLKIF_OP_READ:
+		return do_rw(q, req, false, 1);
+	case BLKIF_OP_WRITE:
+		return do_rw(q, req, true, 1);
+	case BLKIF_OP_FLUSH_DISKCACHE:
+	case BLKIF_OP_WRITE_BARRIER:
+		return do_flush(q, req);
+	case BLKIF_OP_DISCARD:
+		return do_discard(q, req);
+	default:
+		/* Includes BLKIF_OP_INDIRECT: feature-max-indirect-segments is not advertised. */
+		pr_debug("blkback: request %" PRIu64 ": unsupported operation %u", req->id,
+			 req->operation);
+		return BLKIF_RSP_EOPNOTSUPP;
+	}
+}
+
+static void put_response(struct blkback_queue *q, uint64_t id, uint8_t op, int16_t status)
+{
+	blkif_response_t *rsp = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
+
+	rsp->id = id;
+	rsp->operation = op;
+	rsp->status = status;
+	q->ring.rsp_prod_pvt++;
+}
+
+bool blkback_queue_process(struct blkback_queue *q, bool *more)
+{
+	RING_IDX prod;
+	int notify, work;
+
+	*more = false;
+	if (q->broken)
+		return false;
+	/* Acquire: the requests are read only after the index that publishes them. */
+	prod = __atomic_load_n(&q->ring.sring->req_prod, __ATOMIC_ACQUIRE);
+	if (RING_REQUEST_PROD_OVERFLOW(&q->ring, prod)) {
+		q->broken = true;
+		return false;
+	}
+	while (q->ring.req_cons != prod) {
+		struct blkif_request req;
+
+		/* Copy first: the guest may rewrite the slot while we work. */
+		RING_COPY_REQUEST(&q->ring, q->ring.req_cons, &req);
+		q->ring.req_cons++;
+		put_response(q, req.id, req.operation, handle_request(q, &req));
+	}
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->ring, notify);
+	/* Re-arm req_event, then look again, so a request racing with us is not missed. */
+	RING_FINAL_CHECK_FOR_REQUESTS(&q->ring, work);
+	*more = work != 0;
+	return notify != 0;
+}
+
+/* ---- Device ---- */
+
+struct xen_blkback {
+	struct xen_domain *xd;
+	struct xenbus_device *dev;
+	char *target;
+	char *vdev;
+	unsigned devid;
+	int fd;
+	uint64_t sectors;
+	bool readonly;
+	bool discard;
+
+	/* Connection; connect and disconnect are serialised by XenBus. */
+	bool connected;
+	struct gnttab_mapping ring_map;
+	evtchn_port_t port;
+	int kick_fd; /* the guest's sends on port */
+	int stop_fd;
+	pthread_t worker;
+	struct blkback_queue q;
+};
+
+static void drain_eventfd(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+}
+
+static void ring_broken(struct xen_blkback *b)
+{
+	pr_err("vbd %u (%s): the frontend corrupted the request ring; no longer serving it",
+	       b->devid, b->target);
+	xenbus_dev_error(b->dev, -EPROTO, "corrupt request ring");
+}
+
+static void *worker_main(void *arg)
+{
+	struct xen_blkback *b = arg;
+	struct pollfd pfd[2] = {{.fd = b->stop_fd, .events = POLLIN},
+				{.fd = b->kick_fd, .events = POLLIN}};
+	/* Requests queued before the port was bound raised no event: look once at the start. */
+	bool more = true;
+
+	for (;;) {
+		/* Once broken, only the stop request matters. */
+		int n = poll(pfd, b->q.broken ? 1 : 2, more ? 0 : -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("vbd %u: poll: %s", b->devid, strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN)
+			break;
+		if (pfd[1].revents & POLLIN)
+			drain_eventfd(b->kick_fd);
+		if (b->q.broken) {
+			more = false;
+			continue;
+		}
+		if (blkback_queue_process(&b->q, &more))
+			evtchn_notify_guest(&b->xd->evtchn, b->port);
+		if (b->q.broken)
+			ring_broken(b);
+	}
+	return NULL;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void blkback_disconnect(struct xen_blkback *b)
+{
+	uint64_t one = 1;
+
+	if (!b->connected)
+		return;
+	if (write(b->stop_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		pr_err("vbd %u: cannot stop the worker: %s", b->devid, strerror(errno));
+	pthread_join(b->worker, NULL);
+	evtchn_unbind_backend(&b->xd->evtchn, b->port);
+	close_fd(&b->kick_fd);
+	close_fd(&b->stop_fd);
+	gnttab_unmap(&b->xd->gnttab, &b->ring_map);
+	b->connected = false;
+	pr_debug("vbd %u: disconnected", b->devid);
+}
+
+static void vbd_disconnect(struct xenbus_device *dev)
+{
+	blkback_disconnect(dev->opaque);
+}
+
+/*
+ * Only the 64-bit ring layout is served.  A missing key means the
+ * frontend's native ABI, which for a guest that does not say could be
+ * x86_32 (whose requests are laid out differently), so it is refused too
+ * rather than misreading every request.
+ */
+static int check_protocol(struct xenbus_device *dev)
+{
+	char *proto = xenbus_read_frontend(dev, "protocol");
+	bool ok = proto && strcmp(proto, XEN_IO_PROTO_ABI_X86_64) == 0;
+
+	if (!ok)
+		xenbus_dev_error(dev, -EPROTONOSUPPORT, "protocol %s is not supported (only %s)",
+				 proto ? proto : "(none, x86_32 assumed)", XEN_IO_PROTO_ABI_X86_64);
+	free(proto);
+	return ok ? 0 : -EPROTONOSUPPORT;
+}
+
+/* Read ring-ref and event-channel; only a single-page ring is offered. */
+static int read_ring_keys(struct xenbus_device *dev, grant_ref_t *ref, evtchn_port_t *port)
+{
+	uint64_t order = 0, v;
+
+	if (xenbus_read_frontend_u64(dev, "ring-page-order", &order) == 0 && order != 0) {
+		xenbus_dev_error(dev, -EINVAL, "ring-page-order %" PRIu64 " not supported", order);
+		return -EINVAL;
+	}
+	if (xenbus_read_frontend_u64(dev, "ring-ref", &v) || v > UINT32_MAX) {
+		xenbus_dev_error(dev, -EINVAL, "reading ring-ref");
+		return -EINVAL;
+	}
+	*ref = (grant_ref_t)v;
+	if (xenbus_read_frontend_u64(dev, "event-channel", &v) || v > UINT32_MAX) {
+		xenbus_dev_error(dev, -EINVAL, "reading event-channel");
+		return -EINVAL;
+	}
+	*port = (evtchn_port_t)v;
+	return 0;
+}
+
+static int vbd_connect(struct xenbus_device *dev)
+{
+	struct xen_blkback *b = dev->opaque;
+	grant_ref_t ref;
+	int ret;
+
+	if (b->connected)
+		return 0;
+	b->dev = dev;
+	ret = check_protocol(dev);
+	if (!ret)
+		ret = read_ring_keys(dev, &ref, &b->port);
+	if (ret)
+		return ret;
+
+	ret = gnttab_map(&b->xd->gnttab, ref, true, &b->ring_map);
+	if (ret) {
+		xenbus_dev_error(dev, ret, "mapping ring-ref %u", ref);
+		return ret;
+	}
+	b->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	b->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (b->kick_fd < 0 || b->stop_fd < 0) {
+		ret = -errno;
+		xenbus_dev_error(dev, ret, "creating eventfds");
+		goto fail;
+	}
+	ret = evtchn_bind_backend(&b->xd->evtchn, b->port, b->kick_fd);
+	if (ret) {
+		xenbus_dev_error(dev, ret, "binding event-channel %u", b->port);
+		goto fail;
+	}
+	blkback_queue_init(&b->q, b->ring_map.page, &b->xd->gnttab, b->fd, b->sectors, b->readonly,
+			   b->discard);
+	ret = -pthread_create(&b->worker, NULL, worker_main, b);
+	if (ret) {
+		xenbus_dev_error(dev, ret, "starting the I/O thread");
+		evtchn_unbind_backend(&b->xd->evtchn, b->port);
+		goto fail;
+	}
+	b->connected = true;
+	pr_debug("vbd %u: connected (ring-ref %u, event-channel %u)", b->devid, ref, b->port);
+	return 0;
+
+fail:
+	close_fd(&b->kick_fd);
+	close_fd(&b->stop_fd);
+	gnttab_unmap(&b->xd->gnttab, &b->ring_map);
+	return ret;
+}
+
+static int vbd_init(struct xenbus_device *dev)
+{
+	struct xen_blkback *b = dev->opaque;
+	int ret = 0;
+
+	b->dev = dev;
+	ret |= xenbus_write_backend(dev, "params", "%s", b->target);
+	ret |= xenbus_write_backend(dev, "mode", "%s", b->readonly ? "r" : "w");
+	if (b->vdev)
+		ret |= xenbus_write_backend(dev, "dev", "%s", b->vdev);
+	ret |= xenbus_write_backend(dev, "removable", "0");
+	ret |= xenbus_write_backend(dev, "sectors", "%" PRIu64, b->sectors);
+	ret |= xenbus_write_backend(dev, "sector-size", "%u", BLKBACK_SECTOR_SIZE);
+	ret |= xenbus_write_backend(dev, "physical-sector-size", "%u", BLKBACK_SECTOR_SIZE);
+	ret |= xenbus_write_backend(dev, "info", "%u", b->readonly ? VDISK_READONLY : 0);
+	ret |= xenbus_write_backend(dev, "feature-flush-cache", "1");
+	ret |= xenbus_write_backend(dev, "feature-barrier", "1");
+	if (b->discard) {
+		ret |= xenbus_write_backend(dev, "feature-discard", "1");
+		ret |= xenbus_write_backend(dev, "discard-granularity", "%u", DISCARD_GRANULARITY);
+		ret |= xenbus_write_backend(dev, "discard-alignment", "0");
+		ret |= xenbus_write_backend(dev, "discard-secure", "0");
+	}
+	/* Negative errnos OR together into some negative value: enough to say it failed. */
+	return ret < 0 ? -EIO : 0;
+}
+
+static const struct xenbus_backend_ops vbd_ops = {
+    .type = "vbd",
+    .init = vbd_init,
+    .connect = vbd_connect,
+    .disconnect = vbd_disconnect,
+};
+
+/* Hole punching past the end of the file changes nothing and tells whether it works. */
+static bool probe_discard(int fd, uint64_t size)
+{
+	uint64_t off = ALIGN_UP(size, DISCARD_GRANULARITY);
+
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			 DISCARD_GRANULARITY) == 0;
+}
+
+static int image_size(struct xen_blkback *b, uint64_t *size, bool *regular)
+{
+	struct stat st;
+
+	if (fstat(b->fd, &st))
+		return -errno;
+	*regular = S_ISREG(st.st_mode);
+	if (*regular) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(b->fd, BLKGETSIZE64, size) ? -errno : 0;
+	return -EINVAL;
+}
+
+static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
+{
+	uint64_t size = 0;
+	bool regular = false;
+	int ret;
+
+	b->fd = open(b->target, (spec->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		ret = -errno;
+		pr_err("vbd %u: cannot open disk image %s: %s", b->devid, b->target,
+		       strerror(-ret));
+		return ret;
+	}
+	ret = image_size(b, &size, &regular);
+	if (ret) {
+		pr_err("vbd %u: disk image %s: %s", b->devid, b->target,
+		       ret == -EINVAL ? "not a regular file or block device" : strerror(-ret));
+		return ret;
+	}
+	/* Two writers (or a writer and a reader) on one image corrupt it. */
+	if (flock(b->fd, (spec->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		ret = -errno;
+		pr_err("vbd %u: disk image %s: %s", b->devid, b->target,
+		       ret == -EWOULDBLOCK ? "in use by another process" : strerror(-ret));
+		return ret;
+	}
+	if (size % BLKBACK_SECTOR_SIZE)
+		pr_warn("vbd %u: disk image %s: the last %" PRIu64 " bytes are not a whole sector",
+			b->devid, b->target, size % BLKBACK_SECTOR_SIZE);
+	b->sectors = size / BLKBACK_SECTOR_SIZE;
+	b->discard = spec->discard && !spec->readonly && regular && probe_discard(b->fd, size);
+	if (spec->discard && !spec->readonly && !b->discard)
+		pr_warn("vbd %u: disk image %s cannot punch holes; discard not offered", b->devid,
+			b->target);
+	return 0;
+}
+
+static void blkback_free(struct xen_blkback *b)
+{
+	close_fd(&b->fd);
+	free(b->target);
+	free(b->vdev);
+	free(b);
+}
+
+struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_disk_spec *spec)
+{
+	struct xen_blkback *b = calloc(1, sizeof(*b));
+	char devkey[40];
+	const char *defaults[] = {devkey, "device-type=disk", NULL};
+
+	if (!b) {
+		pr_err("vbd %u: out of memory", spec->devid);
+		return NULL;
+	}
+	b->xd = xd;
+	b->devid = spec->devid;
+	b->readonly = spec->readonly;
+	b->fd = b->kick_fd = b->stop_fd = -1;
+	b->target = strdup(spec->target);
+	b->vdev = spec->vdev ? strdup(spec->vdev) : NULL;
+	if (!b->target || (spec->vdev && !b->vdev)) {
+		pr_err("vbd %u: out of memory", spec->devid);
+		goto fail;
+	}
+	if (open_image(b, spec))
+		goto fail;
+	snprintf(devkey, sizeof(devkey), "virtual-device=%u", spec->devid);
+	b->dev = xenbus_device_add(xd, &vbd_ops, spec->devid, b,
+				   spec->front_keys ? spec->front_keys : defaults);
+	if (!b->dev) {
+		pr_err("vbd %u: cannot add disk %s to XenBus", spec->devid, b->target);
+		goto fail;
+	}
+	pr_info("vbd %u: %s%s, %" PRIu64 " sectors%s", b->devid, b->target,
+		b->readonly ? " (read-only)" : "", b->sectors, b->discard ? ", discard" : "");
+	return b;
+
+fail:
+	blkback_free(b);
+	return NULL;
+}
+
+void xen_blkback_destroy(struct xen_blkback *b)
+{
+	if (!b)
+		return;
+	xenbus_device_remove(b->dev);
+	/* XenBus disconnected us already; make sure of it before the image goes. */
+	blkback_disconnect(b);
+	blkback_free(b);
+}

@@ -1,14 +1,778 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The blkback request path against a real image file, a fake guest RAM
+ * with a grant table in it, and a ring page driven from the front end.
+ */
+#include "devices/xen_blkback.h"
+#include "core/memory.h"
+#include "core/vm.h"
 #include "lib/test.h"
+#include "lib/util.h"
+#include "xen/domain.h"
+#include "xen/gnttab.h"
+#include "xen/xenstore.h"
 
-static void placeholder(void **state)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RAM_SIZE     (256 * KIB)
+#define TABLE_GFN    1ULL
+#define RING_GFN     2ULL
+#define DATA_GFN     8ULL /* data page i is gfn DATA_GFN + i, granted by ref DATA_REF + i */
+#define DATA_REF     8
+#define NR_DATA	     16
+#define RO_REF	     40 /* read-only grants of the same pages */
+#define RING_REF     60 /* grants the ring page itself */
+#define DISK_SECTORS 2048
+#define SECT	     512UL
+#define DISK_BYTES   (DISK_SECTORS * SECT)
+
+struct fixture {
+	struct guest_memory mem;
+	struct gnttab gt;
+	blkif_front_ring_t front;
+	struct blkback_queue q;
+	int fd;
+	uint8_t *disk; /* what the image held at setup */
+};
+
+static uint8_t pattern(uint64_t byte)
 {
-	(void)state;
+	return (uint8_t)((byte >> 9) * 37 + (byte & 511) * 13 + 1);
+}
+
+static grant_entry_v1_t *table(struct fixture *f)
+{
+	return gpa_to_hva(&f->mem, TABLE_GFN * 4096, 4096);
+}
+
+static uint8_t *data_page(struct fixture *f, unsigned i)
+{
+	return gpa_to_hva(&f->mem, (DATA_GFN + i) * 4096ULL, 4096);
+}
+
+static void grant(struct fixture *f, grant_ref_t ref, uint16_t flags, uint32_t gfn)
+{
+	table(f)[ref] = (grant_entry_v1_t){.flags = flags, .domid = 0, .frame = gfn};
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[] = "/tmp/xkvm-blkback-test-XXXXXX";
+	blkif_sring_t *sring;
+
+	if (!f || guest_memory_map(&f->mem, RAM_SIZE))
+		return -1;
+	gnttab_init(&f->gt, &f->mem);
+	if (gnttab_set_frame(&f->gt, 0, TABLE_GFN))
+		return -1;
+	for (unsigned i = 0; i < NR_DATA; i++) {
+		grant(f, DATA_REF + i, GTF_permit_access, DATA_GFN + i);
+		grant(f, RO_REF + i, GTF_permit_access | GTF_readonly, DATA_GFN + i);
+	}
+	grant(f, RING_REF, GTF_permit_access, RING_GFN);
+
+	f->disk = malloc(DISK_BYTES);
+	f->fd = mkstemp(path);
+	if (!f->disk || f->fd < 0)
+		return -1;
+	unlink(path);
+	for (uint64_t i = 0; i < DISK_BYTES; i++)
+		f->disk[i] = pattern(i);
+	if (write_all(f->fd, f->disk, DISK_BYTES))
+		return -1;
+
+	sring = gpa_to_hva(&f->mem, RING_GFN * 4096, 4096);
+	SHARED_RING_INIT(sring);
+	FRONT_RING_INIT(&f->front, sring, 4096);
+	blkback_queue_init(&f->q, sring, &f->gt, f->fd, DISK_SECTORS, false, true);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	close(f->fd);
+	free(f->disk);
+	gnttab_destroy(&f->gt);
+	guest_memory_unmap(&f->mem);
+	free(f);
+	return 0;
+}
+
+static blkif_request_t *new_request(struct fixture *f, uint8_t op, uint64_t id, uint64_t sector)
+{
+	blkif_request_t *r = RING_GET_REQUEST(&f->front, f->front.req_prod_pvt);
+
+	f->front.req_prod_pvt++;
+	memset(r, 0, sizeof(*r));
+	r->operation = op;
+	r->id = id;
+	r->sector_number = sector;
+	r->handle = 51712;
+	return r;
+}
+
+static void add_seg(blkif_request_t *r, grant_ref_t ref, uint8_t first, uint8_t last)
+{
+	r->seg[r->nr_segments++] =
+	    (struct blkif_request_segment){.gref = ref, .first_sect = first, .last_sect = last};
+}
+
+/* Publish what was queued, run the backend, and return the one response expected. */
+static blkif_response_t run_one(struct fixture *f)
+{
+	blkif_response_t rsp;
+	bool more = true;
+
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+	assert_false(f->q.broken);
+	assert_int_equal(f->front.sring->rsp_prod, f->front.rsp_cons + 1);
+	rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons);
+	f->front.rsp_cons++;
+	/* As a frontend does, ask to be notified of the next response. */
+	f->front.sring->rsp_event = f->front.rsp_cons + 1;
+	return rsp;
+}
+
+static int16_t status_of(struct fixture *f, uint64_t id)
+{
+	blkif_response_t rsp = run_one(f);
+
+	assert_int_equal(rsp.id, id);
+	return rsp.status;
+}
+
+static void assert_disk_untouched(struct fixture *f)
+{
+	uint8_t *now = malloc(DISK_BYTES);
+
+	assert_non_null(now);
+	assert_int_equal(pread(f->fd, now, DISK_BYTES, 0), DISK_BYTES);
+	assert_memory_equal(now, f->disk, DISK_BYTES);
+	free(now);
+}
+
+/* No grant may be left marked in use once a request is answered. */
+static void assert_grants_released(struct fixture *f)
+{
+	for (unsigned ref = 0; ref < 64; ref++)
+		assert_int_equal(table(f)[ref].flags & (GTF_reading | GTF_writing), 0);
+}
+
+static void test_read(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r = new_request(f, BLKIF_OP_READ, 77, 3);
+	blkif_response_t rsp;
+
+	add_seg(r, DATA_REF, 0, 7);
+	rsp = run_one(f);
+	assert_int_equal(rsp.id, 77);
+	assert_int_equal(rsp.operation, BLKIF_OP_READ);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 3 * SECT, 4096);
+	assert_grants_released(f);
+}
+
+static void test_write_read_back(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+	uint8_t buf[4 * SECT];
+
+	for (unsigned i = 0; i < 4096; i++)
+		data_page(f, 1)[i] = (uint8_t)(i * 7 + 3);
+	r = new_request(f, BLKIF_OP_WRITE, 1, 100);
+	add_seg(r, DATA_REF + 1, 2, 5);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_int_equal(pread(f->fd, buf, sizeof(buf), 100 * SECT), sizeof(buf));
+	assert_memory_equal(buf, data_page(f, 1) + 2 * SECT, sizeof(buf));
+	/* The neighbours are untouched. */
+	assert_int_equal(pread(f->fd, buf, 512, 99 * SECT), 512);
+	assert_memory_equal(buf, f->disk + 99 * SECT, 512);
+	assert_int_equal(pread(f->fd, buf, 512, 104 * SECT), 512);
+	assert_memory_equal(buf, f->disk + 104 * SECT, 512);
+
+	/* Read it back into another page. */
+	memset(data_page(f, 2), 0, 4096);
+	r = new_request(f, BLKIF_OP_READ, 2, 100);
+	add_seg(r, DATA_REF + 2, 4, 7);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 2) + 4 * SECT, data_page(f, 1) + 2 * SECT, 4 * SECT);
+	assert_int_equal(data_page(f, 2)[4 * SECT - 1], 0);
+	assert_grants_released(f);
+}
+
+static void test_multi_segment(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r = new_request(f, BLKIF_OP_READ, 5, 500);
+	uint64_t off = 500 * SECT;
+
+	add_seg(r, DATA_REF + 3, 0, 7); /* 8 sectors */
+	add_seg(r, DATA_REF + 4, 6, 7); /* 2 */
+	add_seg(r, DATA_REF + 5, 3, 3); /* 1 */
+	for (unsigned i = 3; i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
+		add_seg(r, DATA_REF + 6, 0, 0); /* 8 more, the same sector of one page */
+	assert_int_equal(r->nr_segments, BLKIF_MAX_SEGMENTS_PER_REQUEST);
+	assert_int_equal(status_of(f, 5), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 3), f->disk + off, 4096);
+	assert_memory_equal(data_page(f, 4) + 6 * SECT, f->disk + off + 8 * SECT, 1024);
+	assert_memory_equal(data_page(f, 5) + 3 * SECT, f->disk + off + 10 * SECT, 512);
+	/* The last of the repeated segments wins. */
+	assert_memory_equal(data_page(f, 6), f->disk + off + 18 * SECT, 512);
+
+	/* Write the three pieces elsewhere, in one request; check the file layout. */
+	r = new_request(f, BLKIF_OP_WRITE, 6, 1000);
+	add_seg(r, DATA_REF + 3, 0, 7);
+	add_seg(r, DATA_REF + 4, 6, 7);
+	add_seg(r, DATA_REF + 5, 3, 3);
+	assert_int_equal(status_of(f, 6), BLKIF_RSP_OKAY);
+	memcpy(f->disk + 1000 * SECT, f->disk + off, 11 * SECT);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+static void test_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	r = new_request(f, BLKIF_OP_WRITE, 1, DISK_SECTORS - 1);
+	add_seg(r, DATA_REF, 0, 1);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE, 2, UINT64_MAX - 3);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_READ, 3, DISK_SECTORS);
+	add_seg(r, DATA_REF, 0, 0);
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_ERROR);
+	/* The very last sector is fine. */
+	r = new_request(f, BLKIF_OP_WRITE, 4, DISK_SECTORS - 1);
+	add_seg(r, DATA_REF, 7, 7);
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_OKAY);
+	memcpy(f->disk + (DISK_SECTORS - 1) * SECT, data_page(f, 0) + 7 * SECT, 512);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+static void test_bad_gref(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	r = new_request(f, BLKIF_OP_WRITE, 1, 0);
+	add_seg(r, 500, 0, 7); /* never granted */
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE, 2, 0);
+	add_seg(r, 0xFFFFFFFF, 0, 7); /* beyond the table */
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	/* The first segment maps, the second does not: the first is released again. */
+	r = new_request(f, BLKIF_OP_WRITE, 3, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	add_seg(r, 501, 0, 7);
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_ERROR);
+	/* A read needs write access to the guest page. */
+	r = new_request(f, BLKIF_OP_READ, 4, 0);
+	add_seg(r, RO_REF, 0, 7);
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_ERROR);
+	/* A grant to a frame outside RAM. */
+	grant(f, 30, GTF_permit_access, RAM_SIZE / 4096 + 5);
+	r = new_request(f, BLKIF_OP_WRITE, 5, 0);
+	add_seg(r, 30, 0, 7);
+	assert_int_equal(status_of(f, 5), BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+	/* A write only reads guest memory, so a read-only grant will do. */
+	r = new_request(f, BLKIF_OP_WRITE, 6, 0);
+	add_seg(r, RO_REF, 0, 7);
+	assert_int_equal(status_of(f, 6), BLKIF_RSP_OKAY);
+}
+
+static void test_bad_sectors(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	r = new_request(f, BLKIF_OP_WRITE, 1, 0);
+	add_seg(r, DATA_REF, 5, 4);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE, 2, 0);
+	add_seg(r, DATA_REF, 0, 8);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE, 3, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	add_seg(r, DATA_REF + 1, 200, 255);
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+}
+
+static void test_bad_segment_count(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	new_request(f, BLKIF_OP_READ, 1, 0);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_ERROR);
+	new_request(f, BLKIF_OP_WRITE, 2, 0);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE, 3, 0);
+	for (unsigned i = 0; i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
+		add_seg(r, DATA_REF, 0, 7);
+	r->nr_segments = BLKIF_MAX_SEGMENTS_PER_REQUEST + 1;
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE, 4, 0);
+	r->nr_segments = 255;
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 5, 0);
+	r->nr_segments = BLKIF_MAX_SEGMENTS_PER_REQUEST + 1;
+	assert_int_equal(status_of(f, 5), BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+}
+
+static void test_readonly(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	f->q.readonly = true;
+	r = new_request(f, BLKIF_OP_WRITE, 1, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_WRITE_BARRIER, 2, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_DISCARD, 3, 0);
+	((blkif_request_discard_t *)r)->nr_sectors = 8;
+	assert_int_not_equal(status_of(f, 3), BLKIF_RSP_OKAY);
+	assert_disk_untouched(f);
+	/* Reads and empty flushes still work. */
+	r = new_request(f, BLKIF_OP_READ, 4, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_OKAY);
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 5, 0);
+	assert_int_equal(status_of(f, 5), BLKIF_RSP_OKAY);
+	assert_grants_released(f);
+}
+
+static void test_flush(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+	blkif_response_t rsp;
+
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 1, 0);
+	rsp = run_one(f);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	assert_int_equal(rsp.operation, BLKIF_OP_FLUSH_DISKCACHE);
+	new_request(f, BLKIF_OP_WRITE_BARRIER, 2, 0);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	/* A barrier or flush with data (blkfront's FUA write) writes it. */
+	memset(data_page(f, 0), 0x5A, 4096);
+	r = new_request(f, BLKIF_OP_WRITE_BARRIER, 3, 10);
+	add_seg(r, DATA_REF, 0, 0);
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_OKAY);
+	r = new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 4, 20);
+	add_seg(r, DATA_REF, 0, 1);
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_OKAY);
+	memset(f->disk + 10 * SECT, 0x5A, 512);
+	memset(f->disk + 20 * SECT, 0x5A, 1024);
+	assert_disk_untouched(f);
+	/* ... with the same checks as a write. */
+	r = new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 5, DISK_SECTORS);
+	add_seg(r, DATA_REF, 0, 0);
+	assert_int_equal(status_of(f, 5), BLKIF_RSP_ERROR);
+	assert_grants_released(f);
+}
+
+static void test_discard(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+	uint8_t buf[8192];
+	off_t hole;
+
+	r = new_request(f, BLKIF_OP_DISCARD, 1, 16);
+	((blkif_request_discard_t *)r)->nr_sectors = 16;
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_int_equal(pread(f->fd, buf, sizeof(buf), 16 * SECT), sizeof(buf));
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+	/* The filesystem really freed it (ext4, xfs, btrfs, tmpfs all keep 4 KiB holes). */
+	hole = lseek(f->fd, 0, SEEK_HOLE);
+	assert_int_equal(hole, 16 * SECT);
+	memset(f->disk + 16 * SECT, 0, sizeof(buf));
+	assert_int_equal(lseek(f->fd, 0, SEEK_END), DISK_BYTES);
+
+	r = new_request(f, BLKIF_OP_DISCARD, 2, DISK_SECTORS - 8);
+	((blkif_request_discard_t *)r)->nr_sectors = 9;
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	r = new_request(f, BLKIF_OP_DISCARD, 3, 8);
+	((blkif_request_discard_t *)r)->nr_sectors = UINT64_MAX;
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_ERROR);
+	f->q.discard = false;
+	r = new_request(f, BLKIF_OP_DISCARD, 4, 0);
+	((blkif_request_discard_t *)r)->nr_sectors = 8;
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_EOPNOTSUPP);
+	assert_disk_untouched(f);
+}
+
+static void test_unknown_op(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+	blkif_response_t rsp;
+
+	r = new_request(f, 42, 0xDEADBEEFCAFEULL, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	rsp = run_one(f);
+	assert_int_equal(rsp.id, 0xDEADBEEFCAFEULL);
+	assert_int_equal(rsp.operation, 42);
+	assert_int_equal(rsp.status, BLKIF_RSP_EOPNOTSUPP);
+	r = new_request(f, BLKIF_OP_INDIRECT, 2, 0);
+	r->nr_segments = 1;
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_EOPNOTSUPP);
+	new_request(f, BLKIF_OP_RESERVED_1, 3, 0);
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_EOPNOTSUPP);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+static void test_corrupt_req_prod(void **state)
+{
+	struct fixture *f = *state;
+	bool more = true;
+	blkif_request_t *r;
+
+	r = new_request(f, BLKIF_OP_WRITE, 1, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	RING_PUSH_REQUESTS(&f->front);
+	f->front.sring->req_prod += 1000;
+	assert_false(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+	assert_true(f->q.broken);
+	assert_int_equal(f->front.sring->rsp_prod, 0);
+	/* Putting the index right again does not revive the ring. */
+	f->front.sring->req_prod = 1;
+	assert_false(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+	assert_int_equal(f->front.sring->rsp_prod, 0);
+	assert_disk_untouched(f);
+}
+
+static void test_req_prod_just_in_range(void **state)
+{
+	struct fixture *f = *state;
+	bool more = true;
+	unsigned n = RING_SIZE(&f->front);
+
+	/* A full ring of (empty) flushes is legal and all of it is answered at once. */
+	for (unsigned i = 0; i < n; i++)
+		new_request(f, BLKIF_OP_FLUSH_DISKCACHE, i, 0);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+	assert_false(f->q.broken);
+	assert_int_equal(f->front.sring->rsp_prod, n);
+	for (unsigned i = 0; i < n; i++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, i);
+
+		assert_int_equal(rsp->id, i);
+		assert_int_equal(rsp->status, BLKIF_RSP_OKAY);
+	}
+	/* The backend re-armed req_event for the next request. */
+	assert_int_equal(f->front.sring->req_event, n + 1);
+	/* One past a full ring is corrupt. */
+	f->front.sring->req_prod = 2 * n + 1;
+	assert_false(blkback_queue_process(&f->q, &more));
+	assert_true(f->q.broken);
+}
+
+static void test_notify_holdoff(void **state)
+{
+	struct fixture *f = *state;
+	bool more;
+
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 1, 0);
+	RING_PUSH_REQUESTS(&f->front);
+	/* The frontend asked to hear of response 5 only: no notification yet. */
+	f->front.sring->rsp_event = 5;
+	assert_false(blkback_queue_process(&f->q, &more));
+	assert_int_equal(f->front.sring->rsp_prod, 1);
+	/* Nothing new: nothing to do, nothing to notify. */
+	assert_false(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+}
+
+static void test_read_into_ring_page(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r = new_request(f, BLKIF_OP_READ, 1, 0);
+	bool more;
+
+	/* The guest grants the ring page as a data buffer: the read overwrites the ring. */
+	add_seg(r, RING_REF, 0, 7);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	for (int i = 0; i < 8 && more && !f->q.broken; i++)
+		blkback_queue_process(&f->q, &more);
+	/* Past the response slot the backend wrote, the page holds what was read. */
+	assert_memory_equal(gpa_to_hva(&f->mem, RING_GFN * 4096 + 512, 512), f->disk + 512, 512);
+	assert_grants_released(f);
+}
+
+static void test_short_image(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	/* The image shrank under us: reads past its end return zeros. */
+	assert_int_equal(ftruncate(f->fd, 10 * SECT + 100), 0);
+	memset(data_page(f, 0), 0xEE, 4096);
+	r = new_request(f, BLKIF_OP_READ, 1, 8);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 8 * SECT, 2 * SECT + 100);
+	for (unsigned i = 2 * SECT + 100; i < 4096; i++)
+		assert_int_equal(data_page(f, 0)[i], 0);
+}
+
+/* ---- The device on XenBus: keys, connect, the worker thread, disconnect ---- */
+
+#define BACK  "/local/domain/0/backend/vbd/1/51712"
+#define FRONT "/local/domain/1/device/vbd/51712"
+
+struct bus_fixture {
+	struct fixture *f; /* RAM, ring page and data grants, as above */
+	struct vm vm;	   /* no KVM: vm_fd -1, so event delivery fails quietly */
+	struct xen_domain xd;
+	char path[64];
+	evtchn_port_t port;
+};
+
+static int bus_setup(void **state)
+{
+	struct bus_fixture *bf = calloc(1, sizeof(*bf));
+	struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = 0};
+	int fd;
+
+	if (!bf || setup((void **)&bf->f))
+		return -1;
+	bf->vm.vm_fd = -1;
+	bf->xd.domid = 1;
+	bf->xd.xs = xs_store_new(NULL);
+	evtchn_init(&bf->xd.evtchn, &bf->vm, 1);
+	/* The device maps through the domain's table: the same frame as the fixture's. */
+	bf->xd.gnttab = bf->f->gt;
+	pthread_mutex_init(&bf->xd.gnttab.lock, NULL);
+	if (!bf->xd.xs || evtchn_op(&bf->xd.evtchn, EVTCHNOP_alloc_unbound, &a, 0))
+		return -1;
+	bf->port = a.port;
+	snprintf(bf->path, sizeof(bf->path), "/tmp/xkvm-blkback-disk-XXXXXX");
+	fd = mkstemp(bf->path);
+	if (fd < 0 || write_all(fd, bf->f->disk, DISK_BYTES))
+		return -1;
+	close(fd);
+	*state = bf;
+	return 0;
+}
+
+static int bus_teardown(void **state)
+{
+	struct bus_fixture *bf = *state;
+
+	unlink(bf->path);
+	xs_store_free(bf->xd.xs);
+	evtchn_destroy(&bf->xd.evtchn);
+	gnttab_destroy(&bf->xd.gnttab);
+	teardown((void **)&bf->f);
+	free(bf);
+	return 0;
+}
+
+static void assert_key(struct bus_fixture *bf, const char *path, const char *want)
+{
+	char *v = xs_read(bf->xd.xs, path);
+
+	if (!want) {
+		assert_null(v);
+		return;
+	}
+	assert_non_null(v);
+	assert_string_equal(v, want);
+	free(v);
+}
+
+static void front_write(struct bus_fixture *bf, const char *key, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), FRONT "/%s", key);
+	assert_int_equal(xs_write(bf->xd.xs, path, value), 0);
+}
+
+/* What blkfront does to connect: ring keys, then Initialised (which connects us). */
+static void front_connect(struct bus_fixture *bf, const char *protocol)
+{
+	char v[16];
+
+	SHARED_RING_INIT(bf->f->front.sring);
+	FRONT_RING_INIT(&bf->f->front, bf->f->front.sring, 4096);
+	snprintf(v, sizeof(v), "%d", RING_REF);
+	front_write(bf, "ring-ref", v);
+	snprintf(v, sizeof(v), "%u", bf->port);
+	front_write(bf, "event-channel", v);
+	if (protocol)
+		front_write(bf, "protocol", protocol);
+	front_write(bf, "state", "3");
+}
+
+/* Queue one request, kick the backend as KVM would, wait for the response. */
+static int16_t kick_and_wait(struct bus_fixture *bf)
+{
+	blkif_front_ring_t *front = &bf->f->front;
+	uint64_t one = 1;
+	struct timespec ts = {.tv_nsec = 1000000};
+
+	RING_PUSH_REQUESTS(front);
+	assert_int_equal(write(bf->xd.evtchn.ports[bf->port].backend_fd, &one, sizeof(one)),
+			 sizeof(one));
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(&front->sring->rsp_prod, __ATOMIC_ACQUIRE) != front->rsp_cons)
+			return RING_GET_RESPONSE(front, front->rsp_cons++)->status;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("no response from the worker thread");
+	return 1;
+}
+
+static void test_bus_lifecycle(void **state)
+{
+	struct bus_fixture *bf = *state;
+	struct xen_disk_spec spec = {.target = bf->path, .vdev = "xvda", .devid = 51712};
+	grant_entry_v1_t *ring_grant = &table(bf->f)[RING_REF];
+	struct xen_blkback *b = xen_blkback_create(&bf->xd, &spec);
+	blkif_request_t *r;
+
+	assert_non_null(b);
+	assert_key(bf, BACK "/state", "2");
+	assert_key(bf, BACK "/sectors", "2048");
+	assert_key(bf, BACK "/sector-size", "512");
+	assert_key(bf, BACK "/info", "0");
+	assert_key(bf, BACK "/mode", "w");
+	assert_key(bf, BACK "/dev", "xvda");
+	assert_key(bf, BACK "/feature-flush-cache", "1");
+	assert_key(bf, BACK "/feature-discard", NULL);
+	assert_key(bf, FRONT "/virtual-device", "51712");
+	assert_key(bf, FRONT "/device-type", "disk");
+
+	/* No protocol key: refused (it may be a 32-bit frontend). */
+	front_connect(bf, NULL);
+	assert_key(bf, BACK "/state", "5");
+	front_write(bf, "state", "6");
+	assert_key(bf, BACK "/state", "2");
+	front_connect(bf, "x86_32-abi");
+	assert_key(bf, BACK "/state", "5");
+	front_write(bf, "state", "6");
+	assert_int_equal(ring_grant->flags, GTF_permit_access);
+
+	front_connect(bf, "x86_64-abi");
+	assert_key(bf, BACK "/state", "4");
+	assert_int_equal(ring_grant->flags, GTF_permit_access | GTF_reading | GTF_writing);
+	r = new_request(bf->f, BLKIF_OP_READ, 1, 40);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(bf->f, 0), bf->f->disk + 40 * SECT, 4096);
+
+	/* The frontend closes: everything is released; then it comes back. */
+	front_write(bf, "state", "5");
+	front_write(bf, "state", "6");
+	assert_key(bf, BACK "/state", "2");
+	assert_int_equal(ring_grant->flags, GTF_permit_access);
+	assert_int_equal(bf->xd.evtchn.ports[bf->port].state, EVTCHNSTAT_unbound);
+	front_connect(bf, "x86_64-abi");
+	assert_key(bf, BACK "/state", "4");
+	r = new_request(bf->f, BLKIF_OP_WRITE, 2, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
+
+	xen_blkback_destroy(b);
+	assert_key(bf, BACK "/state", NULL);
+	assert_int_equal(ring_grant->flags, GTF_permit_access);
+	assert_grants_released(bf->f);
+}
+
+static void test_bus_create_errors(void **state)
+{
+	struct bus_fixture *bf = *state;
+	struct xen_disk_spec spec = {.target = "/nonexistent/disk.img", .devid = 51712};
+	struct xen_blkback *b, *b2;
+
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+	spec.target = "/dev/null"; /* neither a file nor a block device */
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+
+	/* Read-only: advertised as such; a second writer is refused, a second reader is not. */
+	spec.target = bf->path;
+	spec.readonly = true;
+	spec.discard = true;
+	b = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	assert_key(bf, BACK "/mode", "r");
+	assert_key(bf, BACK "/info", "4");
+	assert_key(bf, BACK "/feature-discard", NULL);
+	spec.devid = 51728;
+	b2 = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b2);
+	xen_blkback_destroy(b2);
+	spec.readonly = false;
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+	xen_blkback_destroy(b);
+
+	/* Read-write with discard, on a filesystem that punches holes (ext4, tmpfs...). */
+	b = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	assert_key(bf, "/local/domain/0/backend/vbd/1/51728/mode", "w");
+	assert_key(bf, "/local/domain/0/backend/vbd/1/51728/feature-discard", "1");
+	xen_blkback_destroy(b);
+	xen_blkback_destroy(NULL);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(placeholder)};
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_read),
+	    T(test_write_read_back),
+	    T(test_multi_segment),
+	    T(test_out_of_range),
+	    T(test_bad_gref),
+	    T(test_bad_sectors),
+	    T(test_bad_segment_count),
+	    T(test_readonly),
+	    T(test_flush),
+	    T(test_discard),
+	    T(test_unknown_op),
+	    T(test_corrupt_req_prod),
+	    T(test_req_prod_just_in_range),
+	    T(test_notify_holdoff),
+	    T(test_read_into_ring_page),
+	    T(test_short_image),
+	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
+	};
+#undef T
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

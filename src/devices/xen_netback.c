@@ -1,1 +1,863 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Xen netback: the vif's XenBus handshake, its worker thread, and the
+ * processing of the shared tx/rx rings.  Everything in the ring pages is
+ * the guest's and may change under us: indexes are range-checked, each
+ * request is copied out of the ring once and only the copy is used, and a
+ * malformed request costs the guest an error response, never more.
+ */
+#include "xen/domain.h"
+#include "xen/xenbus.h"
+#include "devices/xen_netback.h"
+#include "devices/tap.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* ring.h's barriers expand to these (xen_mb() is mb() for the default interface version). */
+#ifndef mb
+#define mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+#ifndef xen_mb
+#define xen_mb()  mb()
+#define xen_rmb() rmb()
+#define xen_wmb() wmb()
+#endif
+
+#define NB_PAGE_SIZE 4096U
+#define ETH_HLEN     14U
+/* One ring page's worth of slots (256 for tx). */
+#define NB_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, NB_PAGE_SIZE)
+/* Data slots per packet: what every backend must accept, and no more. */
+#define NB_MAX_TX_SLOTS XEN_NETIF_NR_SLOTS_MIN
+/* Extra-info slots per packet: one of each type at most. */
+#define NB_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
+/* Without feature-rx-notify the guest never kicks for new rx buffers: poll this often. */
+#define NB_RX_POLL_MS 10
+
+/* ------------------------------------------------------------------------ */
+/* Checksums                                                                 */
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Ones'-complement sum of 16-bit big-endian words, not yet folded. */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get_be16(p + i);
+	if (len & 1)
+		sum += (uint64_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Where the L4 segment starts and its pseudo-header sum. */
+struct l4_info {
+	size_t off;
+	size_t len;
+	uint8_t proto;
+	uint64_t pseudo;
+};
+
+static int parse_ipv4(const uint8_t *ip, size_t avail, struct l4_info *l4)
+{
+	size_t ihl, tot;
+
+	if (avail < 20 || ip[0] >> 4 != 4)
+		return -EINVAL;
+	ihl = (size_t)(ip[0] & 0xf) * 4;
+	tot = get_be16(ip + 2);
+	/* tot_len, not the frame length: short frames carry Ethernet padding. */
+	if (ihl < 20 || tot < ihl || tot > avail)
+		return -EINVAL;
+	if (get_be16(ip + 6) & 0x3fff) /* MF or a fragment offset: no whole segment here */
+		return -EINVAL;
+	l4->off = ihl;
+	l4->len = tot - ihl;
+	l4->proto = ip[9];
+	l4->pseudo = csum_add(0, ip + 12, 8) + l4->proto + l4->len;
+	return 0;
+}
+
+static int parse_ipv6(const uint8_t *ip, size_t avail, struct l4_info *l4)
+{
+	size_t plen;
+
+	if (avail < 40 || ip[0] >> 4 != 6)
+		return -EINVAL;
+	plen = get_be16(ip + 4);
+	if (plen > avail - 40)
+		return -EINVAL;
+	/* Extension headers are not followed: a guest offloading through them is out of luck. */
+	l4->off = 40;
+	l4->len = plen;
+	l4->proto = ip[6];
+	l4->pseudo = csum_add(0, ip + 8, 32) + l4->proto + l4->len;
+	return 0;
+}
+
+int xen_netif_csum_fill(uint8_t *frame, size_t len)
+{
+	struct l4_info l4;
+	size_t l3 = ETH_HLEN, field;
+	uint16_t type, csum;
+	uint8_t *seg;
+	int r;
+
+	if (len < ETH_HLEN)
+		return -EINVAL;
+	type = get_be16(frame + 12);
+	if (type == 0x8100 || type == 0x88a8) { /* one VLAN tag */
+		if (len < ETH_HLEN + 4)
+			return -EINVAL;
+		type = get_be16(frame + 16);
+		l3 += 4;
+	}
+	if (type == 0x0800)
+		r = parse_ipv4(frame + l3, len - l3, &l4);
+	else if (type == 0x86dd)
+		r = parse_ipv6(frame + l3, len - l3, &l4);
+	else
+		r = -EINVAL;
+	if (r)
+		return r;
+	if (l4.proto == 6 && l4.len >= 20)
+		field = 16; /* TCP */
+	else if (l4.proto == 17 && l4.len >= 8)
+		field = 6; /* UDP */
+	else
+		return -EINVAL;
+	seg = frame + l3 + l4.off;
+	/* From scratch: the guest may or may not have seeded the field with the pseudo-header. */
+	seg[field] = 0;
+	seg[field + 1] = 0;
+	csum = (uint16_t)~csum_fold(csum_add(l4.pseudo, seg, l4.len));
+	if (l4.proto == 17 && csum == 0)
+		csum = 0xffff; /* 0 means "no checksum" in UDP */
+	seg[field] = (uint8_t)(csum >> 8);
+	seg[field + 1] = (uint8_t)csum;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ring processing                                                           */
+
+/* One transmit packet as it sits in the ring: copies of its slots. */
+struct xen_netif_tx_chain {
+	unsigned nr;	  /* slots, extras included */
+	unsigned nr_data; /* data slots */
+	bool bad;	  /* malformed: every slot gets an error */
+	netif_tx_request_t slot[NB_TX_RING_SIZE];
+	bool extra[NB_TX_RING_SIZE]; /* slot is a netif_extra_info */
+};
+
+int xen_netif_io_init(struct xen_netif_io *io, struct gnttab *gt, void *tx_page, void *rx_page,
+		      int fd)
+{
+	memset(io, 0, sizeof(*io));
+	io->gt = gt;
+	io->fd = fd;
+	io->buf = malloc(XEN_NETIF_BUF_SIZE);
+	io->chain = malloc(sizeof(*io->chain));
+	if (!io->buf || !io->chain) {
+		xen_netif_io_destroy(io);
+		return -ENOMEM;
+	}
+	/* The frontend initialised the shared indexes; the back ring only keeps private ones. */
+	BACK_RING_INIT(&io->tx, (netif_tx_sring_t *)tx_page, NB_PAGE_SIZE);
+	BACK_RING_INIT(&io->rx, (netif_rx_sring_t *)rx_page, NB_PAGE_SIZE);
+	return 0;
+}
+
+void xen_netif_io_destroy(struct xen_netif_io *io)
+{
+	free(io->buf);
+	free(io->chain);
+	io->buf = NULL;
+	io->chain = NULL;
+}
+
+/* A ring the guest corrupted: stop serving that direction, say so once. */
+static void ring_broken(bool *broken, const char *dir, const char *why)
+{
+	if (!*broken)
+		pr_warn("netback: guest %s ring: %s; no longer serving it", dir, why);
+	*broken = true;
+}
+
+/*
+ * Copy the packet starting at req_cons out of the ring: the first slot,
+ * its extra-info slots, then the more_data fragments.  Malformed chains
+ * are still walked to their end so that all their slots can be answered.
+ * Returns -ENODATA when the chain runs past req_prod (a frontend pushes
+ * whole packets, so it is broken).
+ */
+static int tx_gather(struct xen_netif_io *io, RING_IDX avail, struct xen_netif_tx_chain *c)
+{
+	RING_IDX idx = io->tx.req_cons;
+	netif_extra_info_t ex;
+	bool more;
+
+	c->nr = 0;
+	c->nr_data = 0;
+	c->bad = false;
+
+	RING_COPY_REQUEST(&io->tx, idx, &c->slot[0]);
+	c->extra[0] = false;
+	c->nr = c->nr_data = 1;
+	more = c->slot[0].flags & NETTXF_extra_info;
+	while (more) {
+		if (c->nr >= avail)
+			return -ENODATA;
+		RING_COPY_REQUEST(&io->tx, idx + c->nr, &c->slot[c->nr]);
+		c->extra[c->nr] = true;
+		memcpy(&ex, &c->slot[c->nr], sizeof(ex));
+		/* GSO is not advertised, so any valid type is ignored; unknown ones are errors. */
+		if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX ||
+		    c->nr > NB_MAX_EXTRAS)
+			c->bad = true;
+		c->nr++;
+		more = ex.flags & XEN_NETIF_EXTRA_FLAG_MORE;
+	}
+	more = c->slot[0].flags & NETTXF_more_data;
+	while (more) {
+		if (c->nr >= avail)
+			return -ENODATA;
+		RING_COPY_REQUEST(&io->tx, idx + c->nr, &c->slot[c->nr]);
+		c->extra[c->nr] = false;
+		more = c->slot[c->nr].flags & NETTXF_more_data;
+		c->nr++;
+		if (++c->nr_data > NB_MAX_TX_SLOTS)
+			c->bad = true;
+	}
+	return 0;
+}
+
+/*
+ * Check the sizes: the first slot's size is the whole packet's, later
+ * slots hold their own.  Returns the packet length, or 0 when malformed.
+ */
+static size_t tx_check_sizes(struct xen_netif_tx_chain *c)
+{
+	uint32_t total = c->slot[0].size, rest = 0;
+	unsigned i;
+
+	if (total < ETH_HLEN)
+		return 0;
+	for (i = 1; i < c->nr; i++) {
+		if (c->extra[i])
+			continue;
+		if (c->slot[i].offset + (uint32_t)c->slot[i].size > NB_PAGE_SIZE)
+			return 0;
+		rest += c->slot[i].size;
+	}
+	if (rest > total)
+		return 0;
+	/* From here on slot[0].size is the first slot's own share. */
+	c->slot[0].size = (uint16_t)(total - rest);
+	if (c->slot[0].offset + (uint32_t)c->slot[0].size > NB_PAGE_SIZE)
+		return 0;
+	return total;
+}
+
+/* Gather the packet's data into io->buf.  Returns 0 or -errno (bad grant). */
+static int tx_copy_in(struct xen_netif_io *io, const struct xen_netif_tx_chain *c)
+{
+	size_t pos = 0;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < c->nr; i++) {
+		const netif_tx_request_t *s = &c->slot[i];
+
+		if (c->extra[i] || !s->size)
+			continue;
+		r = gnttab_copy_from_guest(io->gt, s->gref, s->offset, io->buf + pos, s->size);
+		if (r)
+			return r;
+		pos += s->size;
+	}
+	return 0;
+}
+
+/* Build and send one packet; the status its data slots get. */
+static int16_t tx_send(struct xen_netif_io *io, struct xen_netif_tx_chain *c)
+{
+	size_t len;
+	ssize_t n;
+	int r;
+
+	if (c->bad)
+		return NETIF_RSP_ERROR;
+	len = tx_check_sizes(c);
+	if (!len)
+		return NETIF_RSP_ERROR;
+	r = tx_copy_in(io, c);
+	if (r) {
+		pr_debug("netback: tx grant %u: %s", c->slot[0].gref, strerror(-r));
+		return NETIF_RSP_ERROR;
+	}
+	if ((c->slot[0].flags & NETTXF_csum_blank) && xen_netif_csum_fill(io->buf, len))
+		return NETIF_RSP_ERROR; /* the checksum cannot be completed: the frame is useless */
+	do
+		n = write(io->fd, io->buf, len);
+	while (n < 0 && errno == EINTR);
+	/* A full or downed host interface drops the frame, as a wire would. */
+	if (n < 0)
+		pr_debug("netback: tx frame dropped: %s", strerror(errno));
+	return NETIF_RSP_OKAY;
+}
+
+/* Respond to every slot of the chain, in ring order, and consume it. */
+static void tx_respond(struct xen_netif_io *io, const struct xen_netif_tx_chain *c, int16_t status)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nr; i++) {
+		netif_tx_response_t *rsp = RING_GET_RESPONSE(&io->tx, io->tx.rsp_prod_pvt);
+
+		rsp->id = c->extra[i] ? 0 : c->slot[i].id;
+		rsp->status = c->extra[i] ? NETIF_RSP_NULL : status;
+		io->tx.rsp_prod_pvt++;
+	}
+	io->tx.req_cons += c->nr;
+}
+
+bool xen_netif_tx_process(struct xen_netif_io *io, bool *notify)
+{
+	struct xen_netif_tx_chain *c = io->chain;
+	unsigned budget = RING_SIZE(&io->tx);
+	bool more = false, n;
+
+	*notify = false;
+	if (io->tx_broken)
+		return false;
+	for (;;) {
+		RING_IDX prod = __atomic_load_n(&io->tx.sring->req_prod, __ATOMIC_ACQUIRE);
+		RING_IDX avail = prod - io->tx.req_cons;
+
+		if (avail > RING_SIZE(&io->tx)) {
+			ring_broken(&io->tx_broken, "tx", "req_prod out of range");
+			break;
+		}
+		while (avail && budget) {
+			if (tx_gather(io, avail, c)) {
+				ring_broken(&io->tx_broken, "tx", "packet runs past req_prod");
+				goto out;
+			}
+			tx_respond(io, c, tx_send(io, c));
+			avail -= c->nr;
+			budget--;
+		}
+		if (avail) {
+			more = true; /* budget spent: let the caller serve rx, then come back */
+			break;
+		}
+		/* Push, then re-arm req_event and look again, so no kick is lost. */
+		RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->tx, n);
+		*notify |= n;
+		RING_FINAL_CHECK_FOR_REQUESTS(&io->tx, n);
+		if (!n)
+			break;
+		if (!budget) {
+			more = true;
+			break;
+		}
+	}
+out:
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->tx, n);
+	*notify |= n;
+	return more;
+}
+
+/* Deliver io->buf[0..len) into the next posted rx buffer and respond. */
+static void rx_deliver(struct xen_netif_io *io, size_t len)
+{
+	netif_rx_request_t req;
+	netif_rx_response_t *rsp;
+	int r;
+
+	RING_COPY_REQUEST(&io->rx, io->rx.req_cons, &req);
+	io->rx.req_cons++;
+	r = gnttab_copy_to_guest(io->gt, req.gref, 0, io->buf, len);
+	if (r)
+		pr_debug("netback: rx grant %u: %s", req.gref, strerror(-r));
+	/* Netfront expects each response in its request's slot: we answer in order, one each. */
+	rsp = RING_GET_RESPONSE(&io->rx, io->rx.rsp_prod_pvt);
+	rsp->id = req.id;
+	rsp->offset = 0;
+	rsp->flags = 0; /* not validated: a bridged TAP carries frames from anywhere */
+	rsp->status = r ? NETIF_RSP_ERROR : (int16_t)len;
+	io->rx.rsp_prod_pvt++;
+}
+
+/* Read one frame.  Returns its length, 0 for nothing usable, -EAGAIN when fd is drained. */
+static ssize_t rx_read(struct xen_netif_io *io)
+{
+	ssize_t n;
+
+	do
+		n = read(io->fd, io->buf, XEN_NETIF_BUF_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno != EAGAIN)
+			pr_warn_once("netback: reading frames from the host: %s", strerror(errno));
+		return -EAGAIN;
+	}
+	/* No scatter-gather: a frame must fit in one page. */
+	if ((size_t)n > NB_PAGE_SIZE) {
+		pr_debug("netback: rx frame of %zd bytes dropped (no feature-sg)", n);
+		return 0;
+	}
+	return n;
+}
+
+bool xen_netif_rx_process(struct xen_netif_io *io, bool *notify)
+{
+	unsigned budget = RING_SIZE(&io->rx);
+	bool posted = false, n;
+
+	*notify = false;
+	if (io->rx_broken)
+		return false;
+	for (;;) {
+		RING_IDX prod = __atomic_load_n(&io->rx.sring->req_prod, __ATOMIC_ACQUIRE);
+		RING_IDX avail = prod - io->rx.req_cons;
+		ssize_t len;
+
+		if (avail > RING_SIZE(&io->rx)) {
+			ring_broken(&io->rx_broken, "rx", "req_prod out of range");
+			break;
+		}
+		if (!avail) {
+			/* Out of buffers: arm req_event so the guest kicks when it posts more. */
+			RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->rx, n);
+			*notify |= n;
+			RING_FINAL_CHECK_FOR_REQUESTS(&io->rx, n);
+			if (n)
+				continue;
+			break;
+		}
+		if (!budget) {
+			posted = true;
+			break;
+		}
+		len = rx_read(io);
+		if (len < 0) {
+			posted = true; /* buffers remain: wait for frames */
+			break;
+		}
+		budget--; /* dropped frames count too: a flood must not keep us here */
+		if (len > 0)
+			rx_deliver(io, (size_t)len);
+	}
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->rx, n);
+	*notify |= n;
+	return posted;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The vif device                                                            */
+
+struct xen_netback {
+	struct xen_domain *xd;
+	struct xenbus_device *dev;
+	uint8_t mac[6];
+	unsigned devid;
+	char *bridge;
+	char ifname[IFNAMSIZ];
+	int tap_fd;
+
+	/* Connection state: changed only by connect/disconnect, which XenBus serialises. */
+	bool connected;
+	struct gnttab_mapping tx_map, rx_map;
+	evtchn_port_t tx_port, rx_port; /* equal when the frontend does not split */
+	int tx_efd, rx_efd;		/* rx_efd is -1 when not split */
+	bool tx_bound, rx_bound;
+	bool rx_notify; /* feature-rx-notify: the guest kicks when it posts rx buffers */
+	int stop_efd;
+	pthread_t thread;
+	bool thread_started;
+	struct xen_netif_io io;
+};
+
+static void drain_eventfd(int fd)
+{
+	uint64_t v;
+
+	if (fd >= 0 && read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_warn_once("netback: eventfd: %s", strerror(errno));
+}
+
+static void notify_guest(struct xen_netback *nb, evtchn_port_t port)
+{
+	if (evtchn_notify_guest(&nb->xd->evtchn, port) < 0)
+		pr_warn_once("netback: %s: cannot notify event channel %u", nb->ifname, port);
+}
+
+static void *netback_thread(void *arg)
+{
+	struct xen_netback *nb = arg;
+	bool tx_more = true, rx_posted = true; /* look at whatever is already queued */
+	bool notify;
+
+	for (;;) {
+		struct pollfd fds[4];
+		nfds_t nfds = 0;
+		int timeout = -1;
+
+		fds[nfds++] = (struct pollfd){.fd = nb->stop_efd, .events = POLLIN};
+		fds[nfds++] = (struct pollfd){.fd = nb->tx_efd, .events = POLLIN};
+		if (nb->rx_efd >= 0)
+			fds[nfds++] = (struct pollfd){.fd = nb->rx_efd, .events = POLLIN};
+		/* Only read frames when the guest has somewhere to put them: the host queue bounds
+		 * the rest. */
+		if (rx_posted)
+			fds[nfds++] = (struct pollfd){.fd = nb->tap_fd, .events = POLLIN};
+		if (tx_more)
+			timeout = 0;
+		else if (!rx_posted && !nb->rx_notify && !nb->io.rx_broken)
+			timeout = NB_RX_POLL_MS;
+		if (poll(fds, nfds, timeout) < 0 && errno != EINTR) {
+			pr_err("netback: %s: poll: %s", nb->ifname, strerror(errno));
+			break;
+		}
+		if (fds[0].revents)
+			break;
+		drain_eventfd(nb->tx_efd);
+		drain_eventfd(nb->rx_efd);
+		tx_more = xen_netif_tx_process(&nb->io, &notify);
+		if (notify)
+			notify_guest(nb, nb->tx_port);
+		rx_posted = xen_netif_rx_process(&nb->io, &notify);
+		if (notify)
+			notify_guest(nb, nb->rx_port);
+	}
+	return NULL;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void netback_disconnect(struct xenbus_device *dev)
+{
+	struct xen_netback *nb = dev->opaque;
+	struct gnttab *gt = &nb->xd->gnttab;
+
+	if (nb->thread_started) {
+		if (write(nb->stop_efd, &(uint64_t){1}, sizeof(uint64_t)) < 0)
+			pr_warn("netback: %s: stop: %s", nb->ifname, strerror(errno));
+		pthread_join(nb->thread, NULL);
+		nb->thread_started = false;
+	}
+	if (nb->tx_bound)
+		evtchn_unbind_backend(&nb->xd->evtchn, nb->tx_port);
+	if (nb->rx_bound)
+		evtchn_unbind_backend(&nb->xd->evtchn, nb->rx_port);
+	nb->tx_bound = nb->rx_bound = false;
+	close_fd(&nb->tx_efd);
+	close_fd(&nb->rx_efd);
+	close_fd(&nb->stop_efd);
+	gnttab_unmap(gt, &nb->tx_map);
+	gnttab_unmap(gt, &nb->rx_map);
+	xen_netif_io_destroy(&nb->io);
+	if (nb->connected)
+		pr_info("netback: %s disconnected", nb->ifname);
+	nb->connected = false;
+}
+
+/* An optional frontend key: *out = def when absent; -EINVAL when present but not a number. */
+static int read_opt_u64(struct xenbus_device *dev, const char *key, uint64_t def, uint64_t *out)
+{
+	char *s = xenbus_read_frontend(dev, key);
+
+	*out = def;
+	if (!s)
+		return 0;
+	free(s);
+	if (xenbus_read_frontend_u64(dev, key, out))
+		return -EINVAL;
+	return 0;
+}
+
+static int read_u32(struct xenbus_device *dev, const char *key, uint32_t *out)
+{
+	uint64_t v;
+
+	if (xenbus_read_frontend_u64(dev, key, &v) || v > UINT32_MAX) {
+		xenbus_dev_error(dev, -EINVAL, "reading %s/%s", dev->frontend_path, key);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The frontend's features: copy mode required, one queue only. */
+static int read_features(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	uint64_t copy, queues, rx_notify;
+
+	if (read_opt_u64(dev, "request-rx-copy", 0, &copy) || copy != 1) {
+		xenbus_dev_error(dev, -EOPNOTSUPP, "frontend must use request-rx-copy");
+		return -EOPNOTSUPP;
+	}
+	if (read_opt_u64(dev, "multi-queue-num-queues", 1, &queues) || queues != 1) {
+		xenbus_dev_error(dev, -EOPNOTSUPP, "multi-queue is not supported");
+		return -EOPNOTSUPP;
+	}
+	if (read_opt_u64(dev, "feature-rx-notify", 0, &rx_notify)) {
+		xenbus_dev_error(dev, -EINVAL, "reading feature-rx-notify");
+		return -EINVAL;
+	}
+	nb->rx_notify = rx_notify != 0;
+	return 0;
+}
+
+static int bind_port(struct xen_netback *nb, struct xenbus_device *dev, evtchn_port_t port,
+		     int *efd, bool *bound)
+{
+	int r;
+
+	*efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*efd < 0) {
+		r = -errno;
+		xenbus_dev_error(dev, r, "eventfd");
+		return r;
+	}
+	r = evtchn_bind_backend(&nb->xd->evtchn, port, *efd);
+	if (r) {
+		xenbus_dev_error(dev, r, "binding event channel %u", port);
+		return r;
+	}
+	*bound = true;
+	return 0;
+}
+
+/* event-channel, or event-channel-tx and event-channel-rx when the frontend splits them. */
+static int bind_event_channels(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	char *split = xenbus_read_frontend(dev, "event-channel-tx");
+	int r;
+
+	if (split) {
+		free(split);
+		if (read_u32(dev, "event-channel-tx", &nb->tx_port) ||
+		    read_u32(dev, "event-channel-rx", &nb->rx_port))
+			return -EINVAL;
+		r = bind_port(nb, dev, nb->tx_port, &nb->tx_efd, &nb->tx_bound);
+		if (!r)
+			r = bind_port(nb, dev, nb->rx_port, &nb->rx_efd, &nb->rx_bound);
+		return r;
+	}
+	if (read_u32(dev, "event-channel", &nb->tx_port))
+		return -EINVAL;
+	nb->rx_port = nb->tx_port;
+	return bind_port(nb, dev, nb->tx_port, &nb->tx_efd, &nb->tx_bound);
+}
+
+static int map_rings(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	struct gnttab *gt = &nb->xd->gnttab;
+	uint32_t tx_ref, rx_ref;
+	int r;
+
+	if (read_u32(dev, "tx-ring-ref", &tx_ref) || read_u32(dev, "rx-ring-ref", &rx_ref))
+		return -EINVAL;
+	r = gnttab_map(gt, tx_ref, true, &nb->tx_map);
+	if (r) {
+		xenbus_dev_error(dev, r, "mapping tx ring grant %u", tx_ref);
+		return r;
+	}
+	r = gnttab_map(gt, rx_ref, true, &nb->rx_map);
+	if (r) {
+		xenbus_dev_error(dev, r, "mapping rx ring grant %u", rx_ref);
+		return r;
+	}
+	r = xen_netif_io_init(&nb->io, gt, nb->tx_map.page, nb->rx_map.page, nb->tap_fd);
+	if (r)
+		xenbus_dev_error(dev, r, "allocating buffers");
+	return r;
+}
+
+static int netback_connect_locked(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	int r;
+
+	r = read_features(nb, dev);
+	if (r)
+		return r;
+	r = map_rings(nb, dev);
+	if (r)
+		return r;
+	r = bind_event_channels(nb, dev);
+	if (r)
+		return r;
+	nb->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (nb->stop_efd < 0) {
+		r = -errno;
+		xenbus_dev_error(dev, r, "eventfd");
+		return r;
+	}
+	r = -pthread_create(&nb->thread, NULL, netback_thread, nb);
+	if (r) {
+		xenbus_dev_error(dev, r, "starting the vif thread");
+		return r;
+	}
+	nb->thread_started = true;
+	return 0;
+}
+
+static int netback_connect(struct xenbus_device *dev)
+{
+	struct xen_netback *nb = dev->opaque;
+	int r;
+
+	netback_disconnect(dev); /* a reconnect starts from scratch */
+	r = netback_connect_locked(nb, dev);
+	if (r) {
+		netback_disconnect(dev);
+		return r;
+	}
+	nb->connected = true;
+	pr_info("netback: %s connected (%s event channel%s)", nb->ifname,
+		nb->rx_efd >= 0 ? "split" : "one", nb->rx_efd >= 0 ? "s" : "");
+	return 0;
+}
+
+static int netback_init(struct xenbus_device *dev)
+{
+	struct xen_netback *nb = dev->opaque;
+	const uint8_t *m = nb->mac;
+	int r = 0;
+
+	/* Copy-only, one slot per received frame, no GSO; checksums are completed here. */
+	r |= xenbus_write_backend(dev, "feature-rx-copy", "1");
+	r |= xenbus_write_backend(dev, "feature-rx-flip", "0");
+	r |= xenbus_write_backend(dev, "feature-sg", "0");
+	r |= xenbus_write_backend(dev, "feature-gso-tcpv4", "0");
+	r |= xenbus_write_backend(dev, "feature-gso-tcpv6", "0");
+	r |= xenbus_write_backend(dev, "feature-ipv6-csum-offload", "0");
+	r |= xenbus_write_backend(dev, "feature-split-event-channels", "1");
+	r |= xenbus_write_backend(dev, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+				  m[3], m[4], m[5]);
+	r |= xenbus_write_backend(dev, "handle", "%u", nb->devid);
+	/* Informational, as the toolstack's hotplug script would leave them. */
+	r |= xenbus_write_backend(dev, "script", "%s", "builtin");
+	if (nb->bridge)
+		r |= xenbus_write_backend(dev, "bridge", "%s", nb->bridge);
+	return r ? -EIO : 0;
+}
+
+static const struct xenbus_backend_ops netback_ops = {
+    .type = "vif",
+    .init = netback_init,
+    .connect = netback_connect,
+    .disconnect = netback_disconnect,
+};
+
+static int choose_ifname(const struct xen_domain *xd, const struct xen_nic_spec *spec,
+			 char name[IFNAMSIZ])
+{
+	int n;
+
+	if (spec->ifname)
+		n = snprintf(name, IFNAMSIZ, "%s", spec->ifname);
+	else
+		n = snprintf(name, IFNAMSIZ, "vif%u.%u", xd->domid, spec->devid);
+	if (n <= 0 || n >= IFNAMSIZ) {
+		pr_err("vif %u: interface name '%s%s' is empty or longer than %d characters",
+		       spec->devid, spec->ifname ? spec->ifname : "vif", spec->ifname ? "" : "...",
+		       IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct xen_netback *xen_netback_create(struct xen_domain *xd, const struct xen_nic_spec *spec)
+{
+	struct xen_netback *nb = calloc(1, sizeof(*nb));
+	char want[IFNAMSIZ], mac_kv[32], handle_kv[32];
+	const char *front_keys[3];
+	const uint8_t *m = spec->mac;
+
+	if (!nb) {
+		pr_err("vif %u: out of memory", spec->devid);
+		return NULL;
+	}
+	nb->xd = xd;
+	nb->devid = spec->devid;
+	memcpy(nb->mac, spec->mac, sizeof(nb->mac));
+	nb->tap_fd = nb->tx_efd = nb->rx_efd = nb->stop_efd = -1;
+	if (spec->bridge && *spec->bridge) {
+		nb->bridge = strdup(spec->bridge);
+		if (!nb->bridge) {
+			pr_err("vif %u: out of memory", spec->devid);
+			goto fail;
+		}
+	}
+	if (choose_ifname(xd, spec, want))
+		goto fail;
+	nb->tap_fd = tap_open(want, nb->bridge, nb->ifname);
+	if (nb->tap_fd < 0)
+		goto fail;
+
+	snprintf(mac_kv, sizeof(mac_kv), "mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+	snprintf(handle_kv, sizeof(handle_kv), "handle=%u", spec->devid);
+	front_keys[0] = mac_kv;
+	front_keys[1] = handle_kv;
+	front_keys[2] = NULL;
+	nb->dev = xenbus_device_add(xd, &netback_ops, spec->devid, nb, front_keys);
+	if (!nb->dev) {
+		pr_err("vif %u: cannot add the XenBus device", spec->devid);
+		goto fail;
+	}
+	pr_info("vif %u: %s%s%s", spec->devid, nb->ifname, nb->bridge ? " on bridge " : "",
+		nb->bridge ? nb->bridge : "");
+	return nb;
+fail:
+	tap_close(nb->tap_fd);
+	free(nb->bridge);
+	free(nb);
+	return NULL;
+}
+
+void xen_netback_destroy(struct xen_netback *nb)
+{
+	if (!nb)
+		return;
+	xenbus_device_remove(nb->dev); /* disconnects: the thread is gone after this */
+	tap_close(nb->tap_fd);
+	free(nb->bridge);
+	free(nb);
+}
+
+const char *xen_netback_ifname(const struct xen_netback *nb)
+{
+	return nb->ifname;
+}

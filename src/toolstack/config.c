@@ -8,12 +8,18 @@
 #include <libxlutil.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The keys xkvm understands today; anything else is reported, not dropped silently. */
 static const char *const known_keys[] = {
     "name",    "type", "builder", "memory",	 "vcpus",     "kernel",	  "ramdisk",
     "cmdline", "root", "extra",	  "on_poweroff", "on_reboot", "on_crash",
+    "disk",    "vif",
 };
+
+/* Bounds on device lists (Xen's own limits are higher; these keep a typo from exhausting us). */
+#define MAX_DISKS 16
+#define MAX_NICS  8
 
 const char *guest_type_name(enum guest_type type)
 {
@@ -309,6 +315,74 @@ static void get_resources(struct loader *ld, const struct host_limits *limits)
 		ld->cfg->vcpus = (unsigned)v;
 }
 
+/* A list key as its items; absent is an empty list. */
+static int get_list(struct loader *ld, const char *key, XLU_ConfigList **list)
+{
+	int count = 0, r = xlu_cfg_get_list(ld->xlu, key, list, &count, 0);
+
+	if (r == ESRCH)
+		return 0;
+	if (r) {
+		config_error(ld, key, "%s must be a list, e.g. %s = [ '...' ]", key, key);
+		return 0;
+	}
+	return count;
+}
+
+static void check_image(struct loader *ld, const struct disk_config *d)
+{
+	if (access(d->target, d->readonly ? R_OK : R_OK | W_OK))
+		config_error(ld, "disk", "disk %s: cannot %s %s: %s", d->vdev,
+			     d->readonly ? "read" : "read and write", d->target, strerror(errno));
+}
+
+static void get_disks(struct loader *ld)
+{
+	XLU_ConfigList *list = NULL;
+	int count = get_list(ld, "disk", &list);
+
+	if (count > MAX_DISKS) {
+		config_error(ld, "disk", "%d disks: at most %d are supported", count, MAX_DISKS);
+		return;
+	}
+	ld->cfg->disks = count ? calloc((size_t)count, sizeof(*ld->cfg->disks)) : NULL;
+	for (int i = 0; i < count && ld->cfg->disks; i++) {
+		struct disk_config *d = &ld->cfg->disks[ld->cfg->nr_disks];
+		char why[256];
+
+		if (disk_config_parse(ld->xlu, xlu_cfg_get_listitem(list, i), d, why, sizeof(why))) {
+			config_error(ld, "disk", "%s", why);
+			continue;
+		}
+		ld->cfg->nr_disks++;
+		check_image(ld, d);
+		for (unsigned j = 0; j + 1 < ld->cfg->nr_disks; j++)
+			if (ld->cfg->disks[j].devid == d->devid)
+				config_error(ld, "disk", "two disks are both %s", d->vdev);
+	}
+}
+
+static void get_nics(struct loader *ld)
+{
+	XLU_ConfigList *list = NULL;
+	int count = get_list(ld, "vif", &list);
+
+	if (count > MAX_NICS) {
+		config_error(ld, "vif", "%d vifs: at most %d are supported", count, MAX_NICS);
+		return;
+	}
+	ld->cfg->nics = count ? calloc((size_t)count, sizeof(*ld->cfg->nics)) : NULL;
+	for (int i = 0; i < count && ld->cfg->nics; i++) {
+		char why[256];
+
+		if (nic_config_parse(xlu_cfg_get_listitem(list, i), (unsigned)i,
+				     &ld->cfg->nics[ld->cfg->nr_nics], why, sizeof(why)))
+			config_error(ld, "vif", "%s", why);
+		else
+			ld->cfg->nr_nics++;
+	}
+}
+
 static void load_keys(struct loader *ld, const struct host_limits *limits)
 {
 	struct domain_config *cfg = ld->cfg;
@@ -327,6 +401,8 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	cfg->on_poweroff = get_action(ld, "on_poweroff", ACTION_DESTROY);
 	cfg->on_reboot = get_action(ld, "on_reboot", ACTION_RESTART);
 	cfg->on_crash = get_action(ld, "on_crash", ACTION_DESTROY);
+	get_disks(ld);
+	get_nics(ld);
 }
 
 int domain_config_load(struct domain_config *cfg, const char *path, int nr_overrides,
@@ -376,5 +452,11 @@ void domain_config_free(struct domain_config *cfg)
 	free(cfg->kernel);
 	free(cfg->ramdisk);
 	free(cfg->cmdline);
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		disk_config_free(&cfg->disks[i]);
+	free(cfg->disks);
+	for (unsigned i = 0; i < cfg->nr_nics; i++)
+		nic_config_free(&cfg->nics[i]);
+	free(cfg->nics);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -7,6 +7,8 @@
 #ifndef XKVM_TOOLSTACK_CONFIG_H
 #define XKVM_TOOLSTACK_CONFIG_H
 
+#include "toolstack/devices_config.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,10 @@ struct domain_config {
 	char *ramdisk;
 	char *cmdline; /* composed from root + extra when cmdline is absent */
 	enum lifecycle_action on_poweroff, on_reboot, on_crash;
+	unsigned nr_disks;
+	struct disk_config *disks;
+	unsigned nr_nics;
+	struct nic_config *nics;
 };
 
 /* Host limits the config is checked against. */

@@ -7,18 +7,39 @@
 #include "core/kvm.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "devices/xen_blkback.h"
+#include "devices/xen_console.h"
+#include "devices/xen_netback.h"
 #include "lib/log.h"
+#include "xen/domain.h"
+#include "xen/xs_socket.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Everything one boot of a domain holds. */
+struct domain_instance {
+	const struct domain_config *cfg;
+	struct vm vm;
+	struct board board;
+	struct xen_domain *xen;
+	struct xs_socket *xs_socket;
+	char xs_socket_path[256];
+	struct xen_blkback **disks;
+	struct xen_netback **nics;
+};
 
 static int setup_vcpu(struct vm *vm, unsigned index, const struct pvh_entry *entry)
 {
+	uint32_t tsc_khz;
 	struct kvm_cpuid2 *cpuid;
 	struct vcpu *vcpu;
 	int r = vcpu_create(vm, index);
@@ -28,6 +49,12 @@ static int setup_vcpu(struct vm *vm, unsigned index, const struct pvh_entry *ent
 	vcpu = vm->vcpus[index];
 	cpuid = cpuid_for_vcpu(vm->supported_cpuid, index, vm->nr_vcpus,
 			       kvm_check_cap(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
+	if (cpuid && vm->xen) {
+		int khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+
+		tsc_khz = khz > 0 ? (uint32_t)khz : 0;
+		cpuid = cpuid_add_xen_leaves(cpuid, index, tsc_khz);
+	}
 	if (!cpuid)
 		return -ENOMEM;
 	/* CPUID first: KVM refuses some register states until it is set. */
@@ -35,73 +62,205 @@ static int setup_vcpu(struct vm *vm, unsigned index, const struct pvh_entry *ent
 	free(cpuid);
 	if (!r)
 		r = msr_setup_vcpu(vcpu->fd);
+	if (!r && vm->xen)
+		r = xen_vcpu_setup(vm->xen, vcpu);
 	/* Only the boot vCPU starts at the PVH entry; the others wait for INIT/SIPI. */
 	if (!r && index == 0)
 		r = pvh_set_boot_regs(vcpu->fd, entry);
 	return r;
 }
 
-static int build(struct vm *vm, struct board *board, const struct domain_config *cfg,
-		 const struct domain_io *io)
+static void xen_console_out(void *opaque, const uint8_t *buf, size_t len)
 {
+	struct board *b = opaque;
+
+	console_write(&b->console, buf, len);
+}
+
+/* Where XenStore's socket goes: $XKVM_RUN_DIR, /run/xkvm as root, else a per-user directory. */
+static int xenstore_socket_path(struct domain_instance *d)
+{
+	const char *base = getenv("XKVM_RUN_DIR");
+	char dir[200];
+
+	if (!base || !*base)
+		base = geteuid() == 0 ? "/run/xkvm" : getenv("XDG_RUNTIME_DIR");
+	if (base && *base)
+		snprintf(dir, sizeof(dir), "%s", base);
+	else
+		snprintf(dir, sizeof(dir), "/tmp/xkvm-%u", (unsigned)geteuid());
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(d->xs_socket_path, sizeof(d->xs_socket_path), "%s/%s.xenstored", dir,
+		 d->cfg->name);
+	return 0;
+}
+
+static int create_backends(struct domain_instance *d)
+{
+	const struct domain_config *cfg = d->cfg;
+
+	d->disks = calloc(cfg->nr_disks + 1, sizeof(*d->disks));
+	d->nics = calloc(cfg->nr_nics + 1, sizeof(*d->nics));
+	if (!d->disks || !d->nics)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct disk_config *dc = &cfg->disks[i];
+		struct xen_disk_spec spec = {.target = dc->target, .vdev = dc->vdev,
+					     .devid = dc->devid, .readonly = dc->readonly,
+					     .discard = dc->discard};
+
+		d->disks[i] = xen_blkback_create(d->xen, &spec);
+		if (!d->disks[i])
+			return -EIO;
+	}
+	for (unsigned i = 0; i < cfg->nr_nics; i++) {
+		const struct nic_config *nc = &cfg->nics[i];
+		struct xen_nic_spec spec = {.bridge = nc->bridge, .ifname = nc->ifname,
+					    .devid = nc->devid};
+
+		memcpy(spec.mac, nc->mac, sizeof(spec.mac));
+		d->nics[i] = xen_netback_create(d->xen, &spec);
+		if (!d->nics[i])
+			return -EIO;
+		pr_info("domain '%s': vif %u is %s", cfg->name, i, xen_netback_ifname(d->nics[i]));
+	}
+	return 0;
+}
+
+static void destroy_backends(struct domain_instance *d)
+{
+	for (unsigned i = 0; d->disks && i < d->cfg->nr_disks; i++)
+		xen_blkback_destroy(d->disks[i]);
+	for (unsigned i = 0; d->nics && i < d->cfg->nr_nics; i++)
+		xen_netback_destroy(d->nics[i]);
+	free(d->disks);
+	free(d->nics);
+	d->disks = NULL;
+	d->nics = NULL;
+}
+
+/* A PVH guest is a Xen guest: hypercalls, XenStore, console ring, PV devices. */
+static int make_xen_domain(struct domain_instance *d)
+{
+	const struct domain_config *cfg = d->cfg;
+	struct xen_domain_params p = {.domid = XEN_GUEST_DOMID, .name = cfg->name,
+				      .nr_vcpus = cfg->vcpus, .memory_kib = cfg->memory_mib << 10};
+	int r;
+
+	d->xen = xen_domain_create(&d->vm, &p);
+	if (!d->xen)
+		return -EIO;
+	d->xen->console_out = xen_console_out;
+	d->xen->console_opaque = &d->board;
+	r = xenstore_socket_path(d);
+	if (!r) {
+		d->xs_socket = xs_socket_open(d->xen->xs, d->xs_socket_path);
+		if (d->xs_socket)
+			pr_info("domain '%s': XenStore at XENSTORED_PATH=%s", cfg->name,
+				d->xs_socket_path);
+	}
+	return create_backends(d);
+}
+
+/* Terminal input goes where the guest's console is: hvc0 if its command line says so. */
+static bool console_is_hvc(const char *cmdline)
+{
+	const char *last = NULL;
+
+	for (const char *p = cmdline; p && (p = strstr(p, "console=")); p += 8)
+		last = p + 8;
+	return last && strncmp(last, "hvc", 3) == 0;
+}
+
+static int build(struct domain_instance *d, const struct domain_io *io)
+{
+	const struct domain_config *cfg = d->cfg;
 	struct pvh_image img = {cfg->kernel, cfg->ramdisk, cfg->cmdline};
 	struct pvh_entry entry;
-	int r = board_init(board, vm, io->console_in, io->console_out);
+	int r = board_init(&d->board, &d->vm, io->console_in, io->console_out);
 
 	if (!r)
-		r = pvh_load(vm, &img, &entry);
-	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
-		r = setup_vcpu(vm, i, &entry);
+		r = make_xen_domain(d);
+	if (!r && console_is_hvc(cfg->cmdline))
+		board_use_xen_console(&d->board, d->xen->console);
+	if (!r)
+		r = pvh_load(&d->vm, &img, &entry);
+	for (unsigned i = 0; !r && i < d->vm.nr_vcpus; i++)
+		r = setup_vcpu(&d->vm, i, &entry);
 	return r;
 }
 
-/* Wait until the VM stops, turning SIGINT/SIGTERM/SIGHUP into a host stop. */
-static void wait_for_stop(struct vm *vm, int sig_fd)
+/* A first signal asks the guest to power off; a second (or a guest that can't) stops it now. */
+static void handle_signal(struct domain_instance *d, int signo, bool *asked)
 {
-	while (vm_stop_reason(vm) == VM_RUNNING) {
-		struct pollfd fds[2] = {{.fd = vm->stop_fd, .events = POLLIN},
+	if (!*asked && d->xen && xen_request_shutdown(d->xen, "poweroff")) {
+		*asked = true;
+		pr_info("domain '%s': %s: asked the guest to power off (again to stop it now)",
+			d->cfg->name, strsignal(signo));
+		return;
+	}
+	vm_request_stop(&d->vm, VM_STOP_HOST, "signal %s", strsignal(signo));
+}
+
+/* Wait until the VM stops, turning SIGINT/SIGTERM/SIGHUP into shutdown requests. */
+static void wait_for_stop(struct domain_instance *d, int sig_fd)
+{
+	bool asked = false;
+
+	while (vm_stop_reason(&d->vm) == VM_RUNNING) {
+		struct pollfd fds[2] = {{.fd = d->vm.stop_fd, .events = POLLIN},
 					{.fd = sig_fd, .events = POLLIN}};
 		struct signalfd_siginfo si;
 
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si))
-			vm_request_stop(vm, VM_STOP_HOST, "signal %s",
-					strsignal((int)si.ssi_signo));
+			handle_signal(d, (int)si.ssi_signo, &asked);
 	}
+}
+
+static void teardown(struct domain_instance *d)
+{
+	for (unsigned i = 0; d->vm.vcpus && i < d->vm.nr_vcpus; i++)
+		if (d->vm.vcpus[i])
+			vcpu_join(d->vm.vcpus[i]);
+	if (d->xs_socket)
+		xs_socket_close(d->xs_socket);
+	destroy_backends(d);
+	board_destroy(&d->board);
+	xen_domain_destroy(d->xen);
+	d->xen = NULL;
 }
 
 static enum vm_stop_reason run_once(const struct domain_config *cfg, const struct domain_io *io,
 				    int sig_fd)
 {
 	struct vm_params params = {.ram_bytes = cfg->memory_mib << 20, .nr_vcpus = cfg->vcpus};
-	struct board board = {0};
+	struct domain_instance d = {.cfg = cfg};
 	enum vm_stop_reason reason;
-	struct vm vm;
-	int r = vm_create(&vm, &params);
+	int r = vm_create(&d.vm, &params);
 
 	if (r)
 		return VM_STOP_ERROR; /* vm_create said why */
-	r = build(&vm, &board, cfg, io);
+	r = build(&d, io);
 	if (!r)
-		r = board_start(&board);
-	for (unsigned i = 0; !r && i < vm.nr_vcpus; i++)
-		r = vcpu_start(vm.vcpus[i]);
-	if (r) {
-		vm_request_stop(&vm, VM_STOP_ERROR, "cannot start the VM");
-	} else {
-		wait_for_stop(&vm, sig_fd);
-	}
-	for (unsigned i = 0; vm.vcpus && i < vm.nr_vcpus; i++)
-		if (vm.vcpus[i])
-			vcpu_join(vm.vcpus[i]);
-	board_destroy(&board);
-	reason = vm_stop_reason(&vm);
-	if (reason == VM_STOP_ERROR || reason == VM_STOP_CRASH)
-		pr_err("domain '%s': %s", cfg->name, vm.stop_detail);
+		r = xen_domain_start(d.xen);
+	if (!r)
+		r = board_start(&d.board);
+	for (unsigned i = 0; !r && i < d.vm.nr_vcpus; i++)
+		r = vcpu_start(d.vm.vcpus[i]);
+	if (r)
+		vm_request_stop(&d.vm, VM_STOP_ERROR, "cannot start the VM");
 	else
-		pr_info("domain '%s': %s", cfg->name, vm.stop_detail);
-	vm_destroy(&vm);
+		wait_for_stop(&d, sig_fd);
+	teardown(&d);
+	reason = vm_stop_reason(&d.vm);
+	if (reason == VM_STOP_ERROR || reason == VM_STOP_CRASH)
+		pr_err("domain '%s': %s", cfg->name, d.vm.stop_detail);
+	else
+		pr_info("domain '%s': %s", cfg->name, d.vm.stop_detail);
+	vm_destroy(&d.vm);
 	return reason;
 }
 

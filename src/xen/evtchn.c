@@ -1,1 +1,550 @@
 /* SPDX-License-Identifier: MIT */
+#include "xen/evtchn.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+#include <xen/foreign/x86_32.h> /* 32-bit guests' layout; ours is the native one */
+
+/* Ports whose event is per vCPU rather than global (Xen's virq_is_global()). */
+static bool virq_is_per_vcpu(unsigned virq)
+{
+	return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF ||
+	       virq == VIRQ_XENPMU;
+}
+
+void evtchn_init(struct evtchn_table *t, struct vm *vm, uint16_t domid)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	t->vm = vm;
+	t->domid = domid;
+	t->long_mode = true;
+	t->next_backend_port = 1;
+	for (unsigned i = 0; i < EVTCHN_MAX_PORTS; i++)
+		t->ports[i].backend_fd = -1;
+}
+
+void evtchn_destroy(struct evtchn_table *t)
+{
+	pthread_mutex_destroy(&t->lock);
+}
+
+unsigned evtchn_nr_ports(const struct evtchn_table *t)
+{
+	/* 2-level: as many ports as bits in a word, squared. */
+	return t->long_mode ? 64 * 64 : 32 * 32;
+}
+
+void evtchn_set_shared_info(struct evtchn_table *t, void *page, bool long_mode)
+{
+	pthread_mutex_lock(&t->lock);
+	t->shared_info = page;
+	t->long_mode = long_mode;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static bool port_valid(const struct evtchn_table *t, uint64_t port)
+{
+	/* Port 0 is never valid: Xen reserves it so 0 can mean "none". */
+	return port > 0 && port < evtchn_nr_ports(t);
+}
+
+static struct evtchn_port *port_at(struct evtchn_table *t, uint64_t port)
+{
+	return port_valid(t, port) ? &t->ports[port] : NULL;
+}
+
+static bool is_self(const struct evtchn_table *t, domid_t dom)
+{
+	return dom == DOMID_SELF || dom == t->domid;
+}
+
+static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
+{
+	struct kvm_irq_routing_xen_evtchn e = {
+	    .port = port,
+	    .vcpu = vcpu,
+	    .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
+	};
+
+	if (ioctl(t->vm->vm_fd, KVM_XEN_HVM_EVTCHN_SEND, &e) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Let KVM handle the guest's EVTCHNOP_send on this port without an exit:
+ * to a backend's eventfd, or looped back to a port of the guest itself.
+ */
+static void kvm_assign(struct evtchn_table *t, evtchn_port_t port, uint32_t flags)
+{
+	struct evtchn_port *p = &t->ports[port];
+	struct kvm_xen_hvm_attr a = {.type = KVM_XEN_ATTR_TYPE_EVTCHN};
+
+	a.u.evtchn.send_port = port;
+	a.u.evtchn.flags = flags;
+	if (p->state == EVTCHNSTAT_ipi) {
+		a.u.evtchn.type = EVTCHNSTAT_ipi;
+		a.u.evtchn.deliver.port.port = port;
+		a.u.evtchn.deliver.port.vcpu = p->vcpu;
+		a.u.evtchn.deliver.port.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+	} else if (p->backend_fd >= 0) {
+		a.u.evtchn.type = EVTCHNSTAT_interdomain;
+		a.u.evtchn.deliver.eventfd.port = 0;
+		a.u.evtchn.deliver.eventfd.fd = p->backend_fd;
+	} else {
+		const struct evtchn_port *peer = &t->ports[p->remote_port];
+
+		a.u.evtchn.type = EVTCHNSTAT_interdomain;
+		a.u.evtchn.deliver.port.port = p->remote_port;
+		a.u.evtchn.deliver.port.vcpu = peer->vcpu;
+		a.u.evtchn.deliver.port.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+	}
+	if (ioctl(t->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &a) == 0) {
+		p->in_kernel = true;
+		return;
+	}
+	/* Not fatal: the send then exits to us and evtchn_op delivers it. */
+	pr_debug("evtchn: KVM would not take port %u: %s", port, strerror(errno));
+	p->in_kernel = false;
+}
+
+static void kvm_deassign(struct evtchn_table *t, evtchn_port_t port)
+{
+	struct kvm_xen_hvm_attr a = {.type = KVM_XEN_ATTR_TYPE_EVTCHN};
+
+	if (!t->ports[port].in_kernel)
+		return;
+	a.u.evtchn.send_port = port;
+	a.u.evtchn.flags = KVM_XEN_EVTCHN_DEASSIGN;
+	ioctl(t->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &a);
+	t->ports[port].in_kernel = false;
+}
+
+/* Route (or, with port 0, stop routing) a vCPU's Xen timer to a port: KVM then runs the timer. */
+static int kvm_set_timer_port(struct evtchn_table *t, uint32_t vcpu, evtchn_port_t port)
+{
+	struct kvm_xen_vcpu_attr a = {.type = KVM_XEN_VCPU_ATTR_TYPE_TIMER};
+	struct vcpu *v = vcpu < t->vm->nr_vcpus ? t->vm->vcpus[vcpu] : NULL;
+
+	a.u.timer.port = port;
+	a.u.timer.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+	a.u.timer.expires_ns = 0;
+	return v ? vcpu_set_xen_attr(v, &a) : -ENOENT;
+}
+
+static int alloc_port(struct evtchn_table *t)
+{
+	for (unsigned i = 1; i < evtchn_nr_ports(t); i++)
+		if (t->ports[i].state == EVTCHNSTAT_closed)
+			return (int)i;
+	return -ENOSPC;
+}
+
+static void reset_port(struct evtchn_port *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->backend_fd = -1;
+}
+
+/* Close a port from the guest's side; an interdomain peer falls back to unbound. */
+static void close_port(struct evtchn_table *t, evtchn_port_t port)
+{
+	struct evtchn_port *p = &t->ports[port];
+
+	kvm_deassign(t, port);
+	if (p->state == EVTCHNSTAT_virq && p->virq == VIRQ_TIMER)
+		kvm_set_timer_port(t, p->vcpu, 0);
+	if (p->state == EVTCHNSTAT_interdomain && p->backend_fd < 0 &&
+	    port_valid(t, p->remote_port) && p->remote_port != port) {
+		struct evtchn_port *peer = &t->ports[p->remote_port];
+
+		kvm_deassign(t, p->remote_port);
+		peer->state = EVTCHNSTAT_unbound;
+		peer->remote_domid = t->domid;
+		peer->remote_port = 0;
+	}
+	reset_port(p);
+}
+
+/* ---- Backends ---- */
+
+int evtchn_alloc_backend_port(struct evtchn_table *t, int efd)
+{
+	int port;
+
+	pthread_mutex_lock(&t->lock);
+	port = alloc_port(t);
+	if (port > 0) {
+		struct evtchn_port *p = &t->ports[port];
+
+		p->state = EVTCHNSTAT_interdomain;
+		p->remote_domid = 0;
+		p->remote_port = t->next_backend_port++;
+		p->backend_fd = efd;
+		kvm_assign(t, (evtchn_port_t)port, 0);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return port;
+}
+
+int evtchn_bind_backend(struct evtchn_table *t, evtchn_port_t port, int efd)
+{
+	struct evtchn_port *p;
+	int r = -EINVAL;
+
+	pthread_mutex_lock(&t->lock);
+	p = port_at(t, port);
+	if (p && p->state == EVTCHNSTAT_unbound && p->remote_domid == 0) {
+		p->state = EVTCHNSTAT_interdomain;
+		p->remote_port = t->next_backend_port++;
+		p->backend_fd = efd;
+		kvm_assign(t, port, 0);
+		r = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+void evtchn_unbind_backend(struct evtchn_table *t, evtchn_port_t port)
+{
+	struct evtchn_port *p;
+
+	pthread_mutex_lock(&t->lock);
+	p = port_at(t, port);
+	if (p && p->state == EVTCHNSTAT_interdomain && p->backend_fd >= 0) {
+		kvm_deassign(t, port);
+		p->state = EVTCHNSTAT_unbound;
+		p->backend_fd = -1;
+		p->remote_port = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int evtchn_notify_guest(struct evtchn_table *t, evtchn_port_t port)
+{
+	struct evtchn_port *p;
+	int r = -EINVAL;
+
+	pthread_mutex_lock(&t->lock);
+	p = port_at(t, port);
+	if (p && p->state == EVTCHNSTAT_interdomain && p->backend_fd >= 0)
+		r = kvm_send(t, port, p->vcpu);
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+/* ---- EVTCHNOP_* from the guest ---- */
+
+static int op_alloc_unbound(struct evtchn_table *t, struct evtchn_alloc_unbound *a)
+{
+	int port;
+
+	if (!is_self(t, a->dom))
+		return -EPERM;
+	/* The only other domain a guest can talk to is the VMM (domain 0). */
+	if (!is_self(t, a->remote_dom) && a->remote_dom != 0)
+		return -ESRCH;
+	port = alloc_port(t);
+	if (port < 0)
+		return port;
+	t->ports[port].state = EVTCHNSTAT_unbound;
+	t->ports[port].remote_domid = is_self(t, a->remote_dom) ? t->domid : 0;
+	a->port = (evtchn_port_t)port;
+	return 0;
+}
+
+static int op_bind_interdomain(struct evtchn_table *t, struct evtchn_bind_interdomain *b)
+{
+	struct evtchn_port *remote;
+	int port;
+
+	if (b->remote_dom == 0)
+		return -EINVAL; /* the VMM never offers unbound ports of its own */
+	if (!is_self(t, b->remote_dom))
+		return -ESRCH;
+	remote = port_at(t, b->remote_port);
+	if (!remote || remote->state != EVTCHNSTAT_unbound || remote->remote_domid != t->domid)
+		return -EINVAL;
+	port = alloc_port(t);
+	if (port < 0)
+		return port;
+	t->ports[port].state = EVTCHNSTAT_interdomain;
+	t->ports[port].remote_domid = t->domid;
+	t->ports[port].remote_port = b->remote_port;
+	remote->state = EVTCHNSTAT_interdomain;
+	remote->remote_port = (evtchn_port_t)port;
+	kvm_assign(t, (evtchn_port_t)port, 0);
+	kvm_assign(t, b->remote_port, 0);
+	b->local_port = (evtchn_port_t)port;
+	return 0;
+}
+
+static bool virq_bound(const struct evtchn_table *t, unsigned virq, uint32_t vcpu)
+{
+	for (unsigned i = 1; i < evtchn_nr_ports(t); i++)
+		if (t->ports[i].state == EVTCHNSTAT_virq && t->ports[i].virq == virq &&
+		    t->ports[i].vcpu == vcpu)
+			return true;
+	return false;
+}
+
+static int op_bind_virq(struct evtchn_table *t, struct evtchn_bind_virq *b)
+{
+	int port;
+
+	if (b->virq >= NR_VIRQS)
+		return -EINVAL;
+	if (b->vcpu >= t->vm->nr_vcpus)
+		return -ENOENT;
+	if (!virq_is_per_vcpu(b->virq) && b->vcpu != 0)
+		return -EINVAL;
+	if (virq_bound(t, b->virq, b->vcpu))
+		return -EEXIST;
+	port = alloc_port(t);
+	if (port < 0)
+		return port;
+	if (b->virq == VIRQ_TIMER) {
+		int r = kvm_set_timer_port(t, b->vcpu, (evtchn_port_t)port);
+
+		if (r)
+			return r;
+	}
+	t->ports[port].state = EVTCHNSTAT_virq;
+	t->ports[port].virq = (uint16_t)b->virq;
+	t->ports[port].vcpu = b->vcpu;
+	b->port = (evtchn_port_t)port;
+	return 0;
+}
+
+static int op_bind_ipi(struct evtchn_table *t, struct evtchn_bind_ipi *b)
+{
+	int port;
+
+	if (b->vcpu >= t->vm->nr_vcpus)
+		return -ENOENT;
+	port = alloc_port(t);
+	if (port < 0)
+		return port;
+	t->ports[port].state = EVTCHNSTAT_ipi;
+	t->ports[port].vcpu = b->vcpu;
+	kvm_assign(t, (evtchn_port_t)port, 0);
+	b->port = (evtchn_port_t)port;
+	return 0;
+}
+
+static int op_close(struct evtchn_table *t, const struct evtchn_close *c)
+{
+	struct evtchn_port *p = port_at(t, c->port);
+
+	if (!p || p->state == EVTCHNSTAT_closed)
+		return -EINVAL;
+	close_port(t, c->port);
+	return 0;
+}
+
+/* A send that KVM did not handle in the kernel. */
+static int op_send(struct evtchn_table *t, const struct evtchn_send *s)
+{
+	struct evtchn_port *p = port_at(t, s->port);
+
+	if (!p)
+		return -EINVAL;
+	switch (p->state) {
+	case EVTCHNSTAT_interdomain:
+		if (p->backend_fd >= 0) {
+			uint64_t one = 1;
+
+			return write(p->backend_fd, &one, sizeof(one)) == sizeof(one) ? 0 : -EIO;
+		}
+		return kvm_send(t, p->remote_port, t->ports[p->remote_port].vcpu);
+	case EVTCHNSTAT_ipi:
+		return kvm_send(t, s->port, p->vcpu);
+	case EVTCHNSTAT_unbound:
+		return 0; /* nobody listening yet: dropped, as on Xen */
+	default:
+		return -EINVAL;
+	}
+}
+
+static int op_status(struct evtchn_table *t, struct evtchn_status *st)
+{
+	const struct evtchn_port *p;
+
+	if (!is_self(t, st->dom))
+		return -EPERM;
+	p = port_at(t, st->port);
+	if (!p)
+		return -EINVAL;
+	st->status = p->state;
+	st->vcpu = p->vcpu;
+	memset(&st->u, 0, sizeof(st->u));
+	if (p->state == EVTCHNSTAT_unbound) {
+		st->u.unbound.dom = p->remote_domid;
+	} else if (p->state == EVTCHNSTAT_interdomain) {
+		st->u.interdomain.dom = p->remote_domid;
+		st->u.interdomain.port = p->remote_port;
+	} else if (p->state == EVTCHNSTAT_virq) {
+		st->u.virq = p->virq;
+	}
+	return 0;
+}
+
+/* Re-point KVM's loopback routes that deliver to `port` after it moved vCPU. */
+static void refresh_routes_to(struct evtchn_table *t, evtchn_port_t port)
+{
+	for (unsigned i = 1; i < evtchn_nr_ports(t); i++) {
+		const struct evtchn_port *p = &t->ports[i];
+
+		if (p->in_kernel && p->state == EVTCHNSTAT_interdomain && p->backend_fd < 0 &&
+		    p->remote_port == port)
+			kvm_assign(t, i, KVM_XEN_EVTCHN_UPDATE);
+	}
+}
+
+static int op_bind_vcpu(struct evtchn_table *t, const struct evtchn_bind_vcpu *b)
+{
+	struct evtchn_port *p = port_at(t, b->port);
+
+	if (!p)
+		return -EINVAL;
+	if (b->vcpu >= t->vm->nr_vcpus)
+		return -ENOENT;
+	if (p->state == EVTCHNSTAT_virq
+		? virq_is_per_vcpu(p->virq)
+		: (p->state != EVTCHNSTAT_unbound && p->state != EVTCHNSTAT_interdomain))
+		return -EINVAL;
+	p->vcpu = b->vcpu;
+	refresh_routes_to(t, b->port);
+	return 0;
+}
+
+/* Byte offsets of the pending and mask bitmaps in shared_info for this ABI width. */
+static size_t pending_offset(const struct evtchn_table *t)
+{
+	return t->long_mode ? offsetof(struct shared_info, evtchn_pending)
+			    : offsetof(struct shared_info_x86_32, evtchn_pending);
+}
+
+static size_t mask_offset(const struct evtchn_table *t)
+{
+	return t->long_mode ? offsetof(struct shared_info, evtchn_mask)
+			    : offsetof(struct shared_info_x86_32, evtchn_mask);
+}
+
+static int op_unmask(struct evtchn_table *t, const struct evtchn_unmask *u)
+{
+	const struct evtchn_port *p = port_at(t, u->port);
+	uint8_t *pending, *mask, bit = (uint8_t)(1u << (u->port % 8));
+
+	if (!p)
+		return -EINVAL;
+	if (!t->shared_info)
+		return 0;
+	/* Bitmaps are little-endian words, so a bit's byte is the same for both widths. */
+	pending = t->shared_info + pending_offset(t) + u->port / 8;
+	mask = t->shared_info + mask_offset(t) + u->port / 8;
+	__atomic_fetch_and(mask, (uint8_t)~bit, __ATOMIC_SEQ_CST);
+	/*
+	 * A pending event must now reach the guest.  Clear the bit and send
+	 * again: KVM then sets the selector and injects the upcall itself.
+	 */
+	if (__atomic_fetch_and(pending, (uint8_t)~bit, __ATOMIC_SEQ_CST) & bit) {
+		uint32_t vcpu = p->state == EVTCHNSTAT_closed ? 0 : p->vcpu;
+
+		return kvm_send(t, u->port, vcpu);
+	}
+	return 0;
+}
+
+void evtchn_reset(struct evtchn_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 1; i < EVTCHN_MAX_PORTS; i++) {
+		/* Backend bindings survive a reset only as unbound ports the backend re-binds. */
+		if (t->ports[i].state != EVTCHNSTAT_closed)
+			close_port(t, i);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+size_t evtchn_op_arg_size(unsigned cmd)
+{
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		return sizeof(struct evtchn_alloc_unbound);
+	case EVTCHNOP_bind_interdomain:
+		return sizeof(struct evtchn_bind_interdomain);
+	case EVTCHNOP_bind_virq:
+		return sizeof(struct evtchn_bind_virq);
+	case EVTCHNOP_bind_ipi:
+		return sizeof(struct evtchn_bind_ipi);
+	case EVTCHNOP_close:
+		return sizeof(struct evtchn_close);
+	case EVTCHNOP_send:
+		return sizeof(struct evtchn_send);
+	case EVTCHNOP_status:
+		return sizeof(struct evtchn_status);
+	case EVTCHNOP_bind_vcpu:
+		return sizeof(struct evtchn_bind_vcpu);
+	case EVTCHNOP_unmask:
+		return sizeof(struct evtchn_unmask);
+	case EVTCHNOP_reset:
+		return sizeof(struct evtchn_reset);
+	default:
+		return 0;
+	}
+}
+
+static int dispatch(struct evtchn_table *t, unsigned cmd, void *arg)
+{
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		return op_alloc_unbound(t, arg);
+	case EVTCHNOP_bind_interdomain:
+		return op_bind_interdomain(t, arg);
+	case EVTCHNOP_bind_virq:
+		return op_bind_virq(t, arg);
+	case EVTCHNOP_bind_ipi:
+		return op_bind_ipi(t, arg);
+	case EVTCHNOP_close:
+		return op_close(t, arg);
+	case EVTCHNOP_send:
+		return op_send(t, arg);
+	case EVTCHNOP_status:
+		return op_status(t, arg);
+	case EVTCHNOP_bind_vcpu:
+		return op_bind_vcpu(t, arg);
+	case EVTCHNOP_unmask:
+		return op_unmask(t, arg);
+	default:
+		return -ENOSYS;
+	}
+}
+
+int evtchn_op(struct evtchn_table *t, unsigned cmd, void *arg, unsigned calling_vcpu)
+{
+	int r;
+
+	(void)calling_vcpu;
+	if (cmd == EVTCHNOP_reset) {
+		const struct evtchn_reset *rs = arg;
+
+		if (!is_self(t, rs->dom))
+			return -EPERM;
+		evtchn_reset(t);
+		return 0;
+	}
+	pthread_mutex_lock(&t->lock);
+	r = dispatch(t, cmd, arg);
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}

@@ -39,6 +39,7 @@ struct evtchn_table {
 	struct vm *vm;
 	uint16_t domid;
 	bool long_mode;	  /* guest ABI width: selects how many ports exist */
+	uint8_t *shared_info; /* host view of the guest's shared_info page, NULL until placed */
 	evtchn_port_t next_backend_port;
 	struct evtchn_port ports[EVTCHN_MAX_PORTS];
 };
@@ -73,5 +74,7 @@ int evtchn_op(struct evtchn_table *t, unsigned cmd, void *arg, unsigned calling_
 /* Argument size of an EVTCHNOP, or 0 for an unknown one. */
 size_t evtchn_op_arg_size(unsigned cmd);
 void evtchn_reset(struct evtchn_table *t);
+/* The guest placed shared_info (hva of the page) or changed ABI width. */
+void evtchn_set_shared_info(struct evtchn_table *t, void *page, bool long_mode);
 
 #endif

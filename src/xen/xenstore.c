@@ -1,1 +1,1442 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The XenStore tree: nodes, permissions, quotas, transactions and watches.
+ * The wire protocol and connections live in xs_proto.c.
+ *
+ * Transactions work on a private copy of the whole tree.  Every path a
+ * transaction reads or changes is logged with the generation its node had
+ * when the transaction started (generations come from one store-wide
+ * counter, so a node that was deleted and re-created never matches).  A
+ * commit succeeds only if all logged nodes are unchanged in the live tree;
+ * then the logged changes are replayed onto it, parents first.
+ */
+#include "xen/xs_internal.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Xen's xenstored defaults, used for quota fields left at 0. */
+#define DEFAULT_MAX_NODES	 1000
+#define DEFAULT_MAX_WATCHES	 128
+#define DEFAULT_MAX_TRANSACTIONS 10
+#define DEFAULT_MAX_VALUE_LEN	 2048
+#define DEFAULT_MAX_OUTPUT_MSGS	 1024
+
+#define TX_BUCKETS 256
+
+/* Transaction log flags. */
+#define REC_WRITE 1u /* replay this node at commit */
+#define REC_FIRE  2u /* and fire watches for it */
+
+struct xs_tx_rec {
+	struct xs_tx_rec *next_hash, *next;
+	uint64_t start_gen;
+	unsigned seq; /* order of first touch */
+	bool existed;
+	uint8_t flags;
+	char path[];
+};
+
+void xs_lock(struct xs_store *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+
+void xs_unlock(struct xs_store *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- Paths ---- */
+
+static bool path_char_ok(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '/' || ch == '_' || ch == '@';
+}
+
+static bool path_chars_ok(const char *p)
+{
+	for (; *p; p++)
+		if (!path_char_ok(*p))
+			return false;
+	return true;
+}
+
+/* An absolute path: no empty components, no trailing slash (except "/"). */
+static bool abs_path_ok(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (p[0] != '/' || len > XENSTORE_ABS_PATH_MAX || !path_chars_ok(p))
+		return false;
+	if (len > 1 && p[len - 1] == '/')
+		return false;
+	return strstr(p, "//") == NULL;
+}
+
+int xs_canonical_path(uint16_t domid, const char *in, char *out, size_t out_len)
+{
+	size_t len = strnlen(in, XENSTORE_ABS_PATH_MAX + 1);
+	int n;
+
+	if (len == 0 || len > XENSTORE_ABS_PATH_MAX)
+		return -EINVAL;
+	if (in[0] == '/') {
+		if (len >= out_len)
+			return -EINVAL;
+		memcpy(out, in, len + 1);
+	} else {
+		if (len > XENSTORE_REL_PATH_MAX)
+			return -EINVAL;
+		n = snprintf(out, out_len, "/local/domain/%u/%s", domid, in);
+		if (n < 0 || (size_t)n >= out_len)
+			return -EINVAL;
+	}
+	return abs_path_ok(out) ? 0 : -EINVAL;
+}
+
+int xs_canonical_watch_path(uint16_t domid, const char *in, char *out, size_t out_len,
+			    unsigned *strip_len)
+{
+	size_t len = strnlen(in, XENSTORE_REL_PATH_MAX + 1);
+	int err;
+
+	*strip_len = 0;
+	if (in[0] == '@') {
+		/* Special event names ("@releaseDomain"): only fired explicitly. */
+		if (len < 2 || len > XENSTORE_REL_PATH_MAX || len >= out_len ||
+		    !path_chars_ok(in) || strchr(in, '/'))
+			return -EINVAL;
+		memcpy(out, in, len + 1);
+		return 0;
+	}
+	err = xs_canonical_path(domid, in, out, out_len);
+	if (err)
+		return err;
+	if (in[0] != '/')
+		*strip_len = (unsigned)(strlen(out) - len);
+	return 0;
+}
+
+/* path[0..len) as its own string; len 0 is the root. */
+static void path_prefix(char *buf, const char *path, size_t len)
+{
+	if (len == 0) {
+		memcpy(buf, "/", 2);
+		return;
+	}
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+}
+
+/* Length of the parent's part of a canonical path ("/a/b" → 2, "/a" → 0). */
+static size_t parent_len(const char *path)
+{
+	return (size_t)(strrchr(path, '/') - path);
+}
+
+/* True if path is base or lies below it (both canonical, absolute). */
+static bool path_at_or_below(const char *path, const char *base)
+{
+	size_t len = strlen(base);
+
+	if (base[0] != '/' || path[0] != '/')
+		return false;
+	if (len == 1)
+		return true;
+	return strncmp(path, base, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+static unsigned path_depth(const char *path)
+{
+	unsigned depth = 0;
+
+	if (strcmp(path, "/") == 0)
+		return 0;
+	for (; *path; path++)
+		depth += *path == '/';
+	return depth;
+}
+
+/* ---- Permissions ---- */
+
+static unsigned perm_for(const struct xs_node *n, uint16_t domid)
+{
+	unsigned i;
+
+	if (domid == XS_DOM0 || n->perms[0].domid == domid)
+		return XS_PERM_BOTH;
+	for (i = 1; i < n->nr_perms; i++)
+		if (n->perms[i].domid == domid)
+			return n->perms[i].mode;
+	return n->perms[0].mode;
+}
+
+static bool is_owner(const struct xs_node *n, uint16_t domid)
+{
+	return domid == XS_DOM0 || n->perms[0].domid == domid;
+}
+
+int xs_parse_perm(const char *str, struct xs_perm *out)
+{
+	unsigned long domid = 0;
+	const char *p;
+
+	switch (str[0]) {
+	case 'r':
+		out->mode = XS_PERM_READ;
+		break;
+	case 'w':
+		out->mode = XS_PERM_WRITE;
+		break;
+	case 'b':
+		out->mode = XS_PERM_BOTH;
+		break;
+	case 'n':
+		out->mode = XS_PERM_NONE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (str[1] == '\0' || strlen(str + 1) > 5)
+		return -EINVAL;
+	for (p = str + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		domid = domid * 10 + (unsigned long)(*p - '0');
+	}
+	if (domid > UINT16_MAX)
+		return -EINVAL;
+	out->domid = (uint16_t)domid;
+	return 0;
+}
+
+char xs_perm_char(uint8_t mode)
+{
+	static const char chars[] = "nrwb";
+
+	return chars[mode & XS_PERM_BOTH];
+}
+
+static struct xs_perm *perms_dup(const struct xs_perm *perms, unsigned nr)
+{
+	struct xs_perm *copy = calloc(nr, sizeof(*copy));
+
+	if (copy)
+		memcpy(copy, perms, nr * sizeof(*copy));
+	return copy;
+}
+
+/* ---- Nodes and trees ---- */
+
+static struct xs_node *node_alloc(const char *name, size_t len)
+{
+	struct xs_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->name = strndup(name, len);
+	if (!n->name) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static void node_free(struct xs_node *n)
+{
+	unsigned i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->nr_children; i++)
+		node_free(n->children[i]);
+	free(n->children);
+	free(n->value);
+	free(n->perms);
+	free(n->name);
+	free(n);
+}
+
+static struct xs_node *node_child(const struct xs_node *n, const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < n->nr_children; i++) {
+		struct xs_node *c = n->children[i];
+
+		if (strncmp(c->name, name, len) == 0 && c->name[len] == '\0')
+			return c;
+	}
+	return NULL;
+}
+
+static int node_attach(struct xs_node *parent, struct xs_node *child)
+{
+	if (parent->nr_children == parent->cap_children) {
+		unsigned cap = parent->cap_children ? parent->cap_children * 2 : 4;
+		struct xs_node **c = reallocarray(parent->children, cap, sizeof(struct xs_node *));
+
+		if (!c)
+			return -ENOMEM;
+		parent->children = c;
+		parent->cap_children = cap;
+	}
+	parent->children[parent->nr_children++] = child;
+	child->parent = parent;
+	return 0;
+}
+
+static void node_detach(struct xs_node *child)
+{
+	struct xs_node *parent = child->parent;
+	unsigned i;
+
+	for (i = 0; i < parent->nr_children; i++) {
+		if (parent->children[i] == child) {
+			memmove(&parent->children[i], &parent->children[i + 1],
+				(parent->nr_children - i - 1) * sizeof(struct xs_node *));
+			parent->nr_children--;
+			break;
+		}
+	}
+	child->parent = NULL;
+}
+
+static struct xs_node *node_copy(const struct xs_node *src, struct xs_node *parent)
+{
+	struct xs_node *n = node_alloc(src->name, strlen(src->name));
+	unsigned i;
+
+	if (!n)
+		return NULL;
+	n->parent = parent;
+	n->generation = src->generation;
+	n->perms = perms_dup(src->perms, src->nr_perms);
+	n->nr_perms = src->nr_perms;
+	if (src->len) {
+		n->value = malloc(src->len);
+		if (n->value)
+			memcpy(n->value, src->value, src->len);
+		n->len = src->len;
+	}
+	if (src->nr_children) {
+		n->children = calloc(src->nr_children, sizeof(struct xs_node *));
+		n->cap_children = src->nr_children;
+	}
+	if (!n->perms || (src->len && !n->value) || (src->nr_children && !n->children))
+		goto fail;
+	for (i = 0; i < src->nr_children; i++) {
+		n->children[i] = node_copy(src->children[i], n);
+		if (!n->children[i])
+			goto fail;
+		n->nr_children++;
+	}
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+/* Walk as far as path exists; *rest is left at the first missing component ("" if none). */
+static struct xs_node *tree_walk(const struct xs_tree *t, const char *path, const char **rest)
+{
+	struct xs_node *n = t->root;
+	const char *p = path + 1;
+
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		struct xs_node *child = node_child(n, p, len);
+
+		if (!child)
+			break;
+		n = child;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	*rest = p;
+	return n;
+}
+
+static struct xs_node *tree_lookup(const struct xs_tree *t, const char *path)
+{
+	const char *rest;
+	struct xs_node *n = tree_walk(t, path, &rest);
+
+	return *rest ? NULL : n;
+}
+
+static struct xs_owner_count *owner_slot(struct xs_tree *t, uint16_t domid, bool create)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nr_counts; i++)
+		if (t->counts[i].domid == domid)
+			return &t->counts[i];
+	if (!create)
+		return NULL;
+	if (t->nr_counts == t->cap_counts) {
+		unsigned cap = t->cap_counts ? t->cap_counts * 2 : 8;
+		struct xs_owner_count *c = reallocarray(t->counts, cap, sizeof(*c));
+
+		if (!c)
+			return NULL;
+		t->counts = c;
+		t->cap_counts = cap;
+	}
+	t->counts[t->nr_counts] = (struct xs_owner_count){.domid = domid};
+	return &t->counts[t->nr_counts++];
+}
+
+static unsigned owned_nodes(struct xs_tree *t, uint16_t domid)
+{
+	const struct xs_owner_count *c = owner_slot(t, domid, false);
+
+	return c ? c->nodes : 0;
+}
+
+static void count_owner(struct xs_tree *t, uint16_t domid, int delta)
+{
+	struct xs_owner_count *c = owner_slot(t, domid, delta > 0);
+
+	if (!c) {
+		if (delta > 0)
+			pr_warn_once("xenstore: out of memory counting nodes; quota inexact");
+		return;
+	}
+	if (delta < 0 && c->nodes < (unsigned)-delta)
+		c->nodes = 0;
+	else
+		c->nodes += (unsigned)delta;
+}
+
+static void count_subtree(struct xs_tree *t, const struct xs_node *n, int delta)
+{
+	unsigned i;
+
+	count_owner(t, n->perms[0].domid, delta);
+	for (i = 0; i < n->nr_children; i++)
+		count_subtree(t, n->children[i], delta);
+}
+
+static int tree_copy(const struct xs_tree *src, struct xs_tree *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->root = node_copy(src->root, NULL);
+	if (src->nr_counts)
+		dst->counts = calloc(src->nr_counts, sizeof(*dst->counts));
+	if (!dst->root || (src->nr_counts && !dst->counts)) {
+		node_free(dst->root);
+		free(dst->counts);
+		return -ENOMEM;
+	}
+	if (src->nr_counts)
+		memcpy(dst->counts, src->counts, src->nr_counts * sizeof(*dst->counts));
+	dst->nr_counts = dst->cap_counts = src->nr_counts;
+	return 0;
+}
+
+static void tree_free(struct xs_tree *t)
+{
+	node_free(t->root);
+	free(t->counts);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- Transaction log ---- */
+
+static unsigned hash_path(const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return h;
+}
+
+static struct xs_tx_rec *tx_find(const struct xs_tx *tx, const char *path)
+{
+	struct xs_tx_rec *r = tx->buckets[hash_path(path) % tx->nr_buckets];
+
+	for (; r; r = r->next_hash)
+		if (strcmp(r->path, path) == 0)
+			return r;
+	return NULL;
+}
+
+/*
+ * Log that the transaction touches path, whose node is n (NULL: absent).
+ * Must run before the node is changed, so the logged generation is the one
+ * the transaction started from.
+ */
+static int tx_note(const struct xs_ctx *ctx, const char *path, const struct xs_node *n,
+		   unsigned flags)
+{
+	struct xs_tx *tx = ctx->tx;
+	struct xs_tx_rec *r;
+	size_t len;
+	unsigned b;
+
+	if (!tx)
+		return 0;
+	r = tx_find(tx, path);
+	if (!r) {
+		len = strlen(path);
+		r = calloc(1, sizeof(*r) + len + 1);
+		if (!r)
+			return -ENOMEM;
+		memcpy(r->path, path, len + 1);
+		r->existed = n != NULL;
+		r->start_gen = n ? n->generation : 0;
+		r->seq = tx->nr_recs;
+		b = hash_path(path) % tx->nr_buckets;
+		r->next_hash = tx->buckets[b];
+		tx->buckets[b] = r;
+		r->next = tx->recs;
+		tx->recs = r;
+		tx->nr_recs++;
+	}
+	r->flags |= (uint8_t)flags;
+	return 0;
+}
+
+/* Log n and everything below it as written; path (in a XS_PATH_BUF buffer) names n. */
+static int tx_note_subtree(const struct xs_ctx *ctx, char *path, const struct xs_node *n)
+{
+	size_t len = strlen(path);
+	unsigned i;
+	int err = tx_note(ctx, path, n, REC_WRITE);
+
+	for (i = 0; !err && i < n->nr_children; i++) {
+		const char *name = n->children[i]->name;
+
+		if (len + 1 + strlen(name) >= XS_PATH_BUF)
+			return -EINVAL; /* cannot happen: paths were validated */
+		snprintf(path + len, XS_PATH_BUF - len, "%s%s", len > 1 ? "/" : "", name);
+		err = tx_note_subtree(ctx, path, n->children[i]);
+		path[len] = '\0';
+	}
+	return err;
+}
+
+struct xs_tx *xs_tx_new(struct xs_store *s, uint32_t id)
+{
+	struct xs_tx *tx = calloc(1, sizeof(*tx));
+
+	if (!tx)
+		return NULL;
+	tx->id = id;
+	tx->nr_buckets = TX_BUCKETS;
+	tx->buckets = calloc(tx->nr_buckets, sizeof(struct xs_tx_rec *));
+	if (!tx->buckets || tree_copy(&s->tree, &tx->tree)) {
+		free(tx->buckets);
+		free(tx);
+		return NULL;
+	}
+	return tx;
+}
+
+void xs_tx_free(struct xs_tx *tx)
+{
+	struct xs_tx_rec *r, *next;
+
+	if (!tx)
+		return;
+	for (r = tx->recs; r; r = next) {
+		next = r->next;
+		free(r);
+	}
+	free(tx->buckets);
+	tree_free(&tx->tree);
+	free(tx);
+}
+
+/* ---- Watches ---- */
+
+static void pending_notify(const struct xs_ctx *ctx, const struct xs_conn *c)
+{
+	/* The connection running the request drains its output itself. */
+	if (!c->executing)
+		xs_pending_add(ctx->pending, XS_CB_CONN, c->id, NULL);
+}
+
+static void conn_watch_event(const struct xs_ctx *ctx, struct xs_conn *c,
+			     const struct xs_conn_watch *w, const char *path)
+{
+	const char *shown = path;
+
+	if (w->strip_len && strncmp(path, w->path, w->strip_len) == 0)
+		shown = path + w->strip_len;
+	xs_conn_queue_event(c, shown, w->token);
+	pending_notify(ctx, c);
+}
+
+/*
+ * Which path an event for a change at `changed` carries to a watch on
+ * `watched`, or NULL if the watch does not fire.  A removal also fires
+ * watches below the removed node, with their own path.
+ */
+static const char *event_path(const char *watched, const char *changed, bool removed)
+{
+	if (path_at_or_below(changed, watched))
+		return changed;
+	if (removed && path_at_or_below(watched, changed))
+		return watched;
+	return NULL;
+}
+
+/* Fire watches for a change to the live tree; n holds the perms that decide who may see it. */
+static void fire_change(const struct xs_ctx *ctx, const char *path, const struct xs_node *n,
+			bool removed)
+{
+	struct xs_store *s = ctx->s;
+	struct xs_conn *c;
+	struct xs_conn_watch *w;
+	struct xs_iwatch *iw;
+	const char *ev;
+
+	for (c = s->conns; c; c = c->next) {
+		if (c->broken || (n && !(perm_for(n, c->domid) & XS_PERM_READ)))
+			continue;
+		for (w = c->watches; w; w = w->next) {
+			ev = event_path(w->path, path, removed);
+			if (ev)
+				conn_watch_event(ctx, c, w, ev);
+		}
+	}
+	for (iw = s->iwatches; iw; iw = iw->next) {
+		ev = event_path(iw->path, path, removed);
+		if (ev)
+			xs_pending_add(ctx->pending, XS_CB_WATCH, (uint64_t)iw->handle, ev);
+	}
+}
+
+void xs_fire_special(const struct xs_ctx *ctx, const char *name)
+{
+	struct xs_store *s = ctx->s;
+	struct xs_conn *c;
+	struct xs_conn_watch *w;
+	struct xs_iwatch *iw;
+
+	for (c = s->conns; c; c = c->next)
+		for (w = c->watches; w; w = w->next)
+			if (strcmp(w->path, name) == 0)
+				conn_watch_event(ctx, c, w, name);
+	for (iw = s->iwatches; iw; iw = iw->next)
+		if (strcmp(iw->path, name) == 0)
+			xs_pending_add(ctx->pending, XS_CB_WATCH, (uint64_t)iw->handle, name);
+}
+
+void xs_fire_initial(const struct xs_ctx *ctx, struct xs_conn *c, const struct xs_conn_watch *w)
+{
+	conn_watch_event(ctx, c, w, w->path);
+}
+
+/* ---- Tree operations ---- */
+
+static struct xs_tree *ctx_tree(const struct xs_ctx *ctx)
+{
+	return ctx->tx ? &ctx->tx->tree : &ctx->s->tree;
+}
+
+static void touch(const struct xs_ctx *ctx, struct xs_node *n)
+{
+	n->generation = ++ctx->s->generation;
+}
+
+/*
+ * A missing node: ENOENT, unless the nearest existing ancestor denies the
+ * wanted access, in which case the caller may not even learn that (EACCES).
+ */
+static int missing_node_error(const struct xs_ctx *ctx, const char *path, unsigned want)
+{
+	const char *rest;
+	const struct xs_node *anc = tree_walk(ctx_tree(ctx), path, &rest);
+
+	return (perm_for(anc, ctx->domid) & want) ? -ENOENT : -EACCES;
+}
+
+int xs_op_get(const struct xs_ctx *ctx, const char *path, const struct xs_node **out)
+{
+	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	int err = tx_note(ctx, path, n, 0);
+
+	if (err)
+		return err;
+	if (!n)
+		return missing_node_error(ctx, path, XS_PERM_READ);
+	if (!(perm_for(n, ctx->domid) & XS_PERM_READ))
+		return -EACCES;
+	*out = n;
+	return 0;
+}
+
+static unsigned count_components(const char *rest)
+{
+	unsigned n = *rest ? 1 : 0;
+
+	for (; *rest; rest++)
+		n += *rest == '/';
+	return n;
+}
+
+/* A new child of parent, inheriting its perms; a guest owns what it creates. */
+static struct xs_node *node_new_child(const struct xs_ctx *ctx, struct xs_node *parent,
+				      const char *name, size_t len)
+{
+	struct xs_node *n = node_alloc(name, len);
+
+	if (!n)
+		return NULL;
+	n->perms = perms_dup(parent->perms, parent->nr_perms);
+	if (!n->perms || node_attach(parent, n)) {
+		node_free(n);
+		return NULL;
+	}
+	n->nr_perms = parent->nr_perms;
+	if (ctx->domid != XS_DOM0)
+		n->perms[0].domid = ctx->domid;
+	count_owner(ctx_tree(ctx), n->perms[0].domid, 1);
+	touch(ctx, parent);
+	touch(ctx, n);
+	return n;
+}
+
+/* Create path and any missing parents; flags are logged for path itself. */
+static int create_path(const struct xs_ctx *ctx, const char *path, unsigned flags,
+		       struct xs_node **out)
+{
+	struct xs_tree *t = ctx_tree(ctx);
+	char buf[XS_PATH_BUF];
+	const char *rest;
+	struct xs_node *n = tree_walk(t, path, &rest);
+	unsigned missing = count_components(rest);
+	int err;
+
+	if (!(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
+		err = tx_note(ctx, path, NULL, 0);
+		return err ? err : -EACCES;
+	}
+	if (ctx->domid != XS_DOM0 && owned_nodes(t, ctx->domid) + missing > ctx->s->quota.max_nodes)
+		return -XS_EQUOTA;
+	while (*rest) {
+		const char *slash = strchr(rest, '/');
+		size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+		size_t end = (size_t)(rest - path) + len;
+
+		path_prefix(buf, path, (size_t)(rest - path) - 1);
+		err = tx_note(ctx, buf, n, 0);
+		path_prefix(buf, path, end);
+		if (!err)
+			err = tx_note(ctx, buf, NULL, path[end] ? REC_WRITE : flags);
+		if (err)
+			return err;
+		n = node_new_child(ctx, n, rest, len);
+		if (!n)
+			return -ENOMEM;
+		rest += len;
+		if (*rest == '/')
+			rest++;
+	}
+	*out = n;
+	return 0;
+}
+
+static int dup_value(const void *value, size_t len, uint8_t **out)
+{
+	*out = NULL;
+	if (!len)
+		return 0;
+	*out = malloc(len);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, value, len);
+	return 0;
+}
+
+int xs_op_write(const struct xs_ctx *ctx, const char *path, const void *value, size_t len)
+{
+	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	uint8_t *copy;
+	int err;
+
+	if (ctx->domid != XS_DOM0 && len > ctx->s->quota.max_value_len)
+		return -E2BIG;
+	if (len > UINT_MAX)
+		return -E2BIG;
+	if (n && !(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
+		err = tx_note(ctx, path, n, 0);
+		return err ? err : -EACCES;
+	}
+	err = dup_value(value, len, &copy);
+	if (!err)
+		err = n ? tx_note(ctx, path, n, REC_WRITE | REC_FIRE)
+			: create_path(ctx, path, REC_WRITE | REC_FIRE, &n);
+	if (err) {
+		free(copy);
+		return err;
+	}
+	free(n->value);
+	n->value = copy;
+	n->len = (unsigned)len;
+	touch(ctx, n);
+	if (!ctx->tx)
+		fire_change(ctx, path, n, false);
+	return 0;
+}
+
+int xs_op_mkdir(const struct xs_ctx *ctx, const char *path)
+{
+	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	int err;
+
+	if (n) {
+		err = tx_note(ctx, path, n, 0);
+		if (err)
+			return err;
+		return (perm_for(n, ctx->domid) & XS_PERM_WRITE) ? 0 : -EACCES;
+	}
+	err = create_path(ctx, path, REC_WRITE | REC_FIRE, &n);
+	if (!err && !ctx->tx)
+		fire_change(ctx, path, n, false);
+	return err;
+}
+
+static void remove_subtree(const struct xs_ctx *ctx, struct xs_node *n)
+{
+	struct xs_node *parent = n->parent;
+
+	node_detach(n);
+	touch(ctx, parent);
+	count_subtree(ctx_tree(ctx), n, -1);
+	node_free(n);
+}
+
+static int rm_missing(const struct xs_ctx *ctx, const char *path)
+{
+	char parent[XS_PATH_BUF];
+	int err = tx_note(ctx, path, NULL, 0);
+
+	if (err)
+		return err;
+	err = missing_node_error(ctx, path, XS_PERM_WRITE);
+	/* Removing something already gone is fine, if its parent exists (as xenstored). */
+	path_prefix(parent, path, parent_len(path));
+	if (err == -ENOENT && tree_lookup(ctx_tree(ctx), parent))
+		return 0;
+	return err;
+}
+
+int xs_op_rm(const struct xs_ctx *ctx, const char *path)
+{
+	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	char buf[XS_PATH_BUF];
+	int err;
+
+	if (strcmp(path, "/") == 0)
+		return -EINVAL;
+	if (!n)
+		return rm_missing(ctx, path);
+	if (!(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
+		err = tx_note(ctx, path, n, 0);
+		return err ? err : -EACCES;
+	}
+	path_prefix(buf, path, parent_len(path));
+	err = tx_note(ctx, buf, n->parent, 0);
+	if (!err) {
+		snprintf(buf, sizeof(buf), "%s", path);
+		err = tx_note_subtree(ctx, buf, n);
+	}
+	if (!err)
+		err = tx_note(ctx, path, n, REC_FIRE);
+	if (err)
+		return err;
+	if (!ctx->tx)
+		fire_change(ctx, path, n, true);
+	remove_subtree(ctx, n);
+	return 0;
+}
+
+static void set_owner_counted(struct xs_tree *t, struct xs_node *n, struct xs_perm *perms,
+			      unsigned nr)
+{
+	count_owner(t, n->perms[0].domid, -1);
+	count_owner(t, perms[0].domid, 1);
+	free(n->perms);
+	n->perms = perms;
+	n->nr_perms = nr;
+}
+
+int xs_op_set_perms(const struct xs_ctx *ctx, const char *path, const struct xs_perm *perms,
+		    unsigned nr)
+{
+	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	struct xs_perm *copy;
+	int err;
+
+	if (nr == 0)
+		return -EINVAL;
+	err = tx_note(ctx, path, n, 0);
+	if (err)
+		return err;
+	if (!n)
+		return missing_node_error(ctx, path, XS_PERM_WRITE);
+	if (!(perm_for(n, ctx->domid) & XS_PERM_WRITE) || !is_owner(n, ctx->domid))
+		return -EACCES;
+	/* Only domain 0 may give a node away. */
+	if (ctx->domid != XS_DOM0 && perms[0].domid != n->perms[0].domid)
+		return -EPERM;
+	copy = perms_dup(perms, nr);
+	if (!copy)
+		return -ENOMEM;
+	err = tx_note(ctx, path, n, REC_WRITE | REC_FIRE);
+	if (err) {
+		free(copy);
+		return err;
+	}
+	/* As xenstored: whoever could see the node before hears of the change. */
+	if (!ctx->tx)
+		fire_change(ctx, path, n, false);
+	set_owner_counted(ctx_tree(ctx), n, copy, nr);
+	touch(ctx, n);
+	return 0;
+}
+
+/* ---- Commit ---- */
+
+static bool tx_conflicts(const struct xs_store *s, const struct xs_tx *tx)
+{
+	const struct xs_tx_rec *r;
+
+	for (r = tx->recs; r; r = r->next) {
+		const struct xs_node *cur = tree_lookup(&s->tree, r->path);
+
+		if (r->existed ? (!cur || cur->generation != r->start_gen) : cur != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Parents before children; otherwise in the order the transaction made them. */
+static int cmp_replay_order(const void *a, const void *b)
+{
+	const struct xs_tx_rec *ra = *(const struct xs_tx_rec *const *)a;
+	const struct xs_tx_rec *rb = *(const struct xs_tx_rec *const *)b;
+	unsigned da = path_depth(ra->path), db = path_depth(rb->path);
+
+	if (da != db)
+		return da < db ? -1 : 1;
+	return (ra->seq > rb->seq) - (ra->seq < rb->seq);
+}
+
+/* Make the live node at path look like the transaction's node tn. */
+static int apply_upsert(const struct xs_ctx *ctx, const char *path, const struct xs_node *tn,
+			struct xs_node **out)
+{
+	struct xs_tree *live = &ctx->s->tree;
+	struct xs_node *mn = tree_lookup(live, path);
+	struct xs_perm *perms = perms_dup(tn->perms, tn->nr_perms);
+	uint8_t *value;
+	char parent[XS_PATH_BUF];
+
+	if (!perms || dup_value(tn->value, tn->len, &value)) {
+		free(perms);
+		return -ENOMEM;
+	}
+	if (!mn) {
+		struct xs_node *p;
+
+		path_prefix(parent, path, parent_len(path));
+		p = tree_lookup(live, parent);
+		mn = p ? node_alloc(tn->name, strlen(tn->name)) : NULL;
+		if (!mn || node_attach(p, mn)) {
+			node_free(mn);
+			free(perms);
+			free(value);
+			return -ENOMEM;
+		}
+		touch(ctx, p);
+		mn->perms = perms;
+		mn->nr_perms = tn->nr_perms;
+		count_owner(live, perms[0].domid, 1);
+	} else {
+		set_owner_counted(live, mn, perms, tn->nr_perms);
+	}
+	free(mn->value);
+	mn->value = value;
+	mn->len = tn->len;
+	touch(ctx, mn);
+	*out = mn;
+	return 0;
+}
+
+static void apply_rec(const struct xs_ctx *ctx, struct xs_tx *tx, const struct xs_tx_rec *r)
+{
+	const struct xs_node *tn = tree_lookup(&tx->tree, r->path);
+	struct xs_node *mn;
+
+	if (tn) {
+		if (apply_upsert(ctx, r->path, tn, &mn)) {
+			pr_warn("xenstore: out of memory committing %s", r->path);
+			return;
+		}
+		if (r->flags & REC_FIRE)
+			fire_change(ctx, r->path, mn, false);
+		return;
+	}
+	mn = tree_lookup(&ctx->s->tree, r->path);
+	if (!mn)
+		return;
+	if (r->flags & REC_FIRE)
+		fire_change(ctx, r->path, mn, true);
+	if (mn->parent)
+		remove_subtree(ctx, mn);
+}
+
+int xs_tx_commit(const struct xs_ctx *ctx, struct xs_tx *tx)
+{
+	struct xs_tx_rec **writes;
+	struct xs_tx_rec *r;
+	unsigned nr = 0, i;
+
+	if (tx_conflicts(ctx->s, tx))
+		return -EAGAIN;
+	writes = calloc(tx->nr_recs ? tx->nr_recs : 1, sizeof(struct xs_tx_rec *));
+	if (!writes)
+		return -ENOMEM;
+	for (r = tx->recs; r; r = r->next)
+		if (r->flags & REC_WRITE)
+			writes[nr++] = r;
+	/* Parents first, so created nodes have somewhere to go. */
+	qsort(writes, nr, sizeof(struct xs_tx_rec *), cmp_replay_order);
+	for (i = 0; i < nr; i++)
+		apply_rec(ctx, tx, writes[i]);
+	free(writes);
+	return 0;
+}
+
+/* ---- Deferred callbacks ---- */
+
+void xs_pending_add(struct xs_pending *p, enum xs_cb_kind kind, uint64_t id, const char *path)
+{
+	size_t len = path ? strlen(path) : 0;
+	struct xs_cb *cb;
+
+	if (kind == XS_CB_CONN)
+		for (cb = p->head; cb; cb = cb->next)
+			if (cb->kind == kind && cb->id == id)
+				return;
+	cb = calloc(1, sizeof(*cb) + len + 1);
+	if (!cb) {
+		pr_warn_once("xenstore: out of memory queueing a watch callback");
+		return;
+	}
+	cb->kind = kind;
+	cb->id = id;
+	if (path)
+		memcpy(cb->path, path, len + 1);
+	if (p->tail)
+		p->tail->next = cb;
+	else
+		p->head = cb;
+	p->tail = cb;
+}
+
+static bool cb_target(struct xs_store *s, const struct xs_cb *cb, xs_watch_fn *wfn,
+		      xs_conn_notify_fn *nfn, void **opaque)
+{
+	const struct xs_iwatch *iw;
+	const struct xs_conn *c;
+
+	if (cb->kind == XS_CB_WATCH) {
+		for (iw = s->iwatches; iw; iw = iw->next)
+			if ((uint64_t)iw->handle == cb->id) {
+				*wfn = iw->fn;
+				*opaque = iw->opaque;
+				return true;
+			}
+		return false;
+	}
+	for (c = s->conns; c; c = c->next)
+		if (c->id == cb->id) {
+			*nfn = c->notify;
+			*opaque = c->opaque;
+			return c->notify != NULL;
+		}
+	return false;
+}
+
+static void inflight_remove(struct xs_store *s, const struct xs_inflight *rec)
+{
+	struct xs_inflight **pp;
+
+	for (pp = &s->inflight; *pp; pp = &(*pp)->next)
+		if (*pp == rec) {
+			*pp = rec->next;
+			break;
+		}
+	pthread_cond_broadcast(&s->inflight_done);
+}
+
+/* The target is looked up again here: it may have gone since the event was queued. */
+static void run_cb(struct xs_store *s, const struct xs_cb *cb)
+{
+	struct xs_inflight rec = {.kind = cb->kind, .id = cb->id, .thread = pthread_self()};
+	xs_watch_fn wfn = NULL;
+	xs_conn_notify_fn nfn = NULL;
+	void *opaque = NULL;
+
+	xs_lock(s);
+	if (!cb_target(s, cb, &wfn, &nfn, &opaque)) {
+		xs_unlock(s);
+		return;
+	}
+	rec.next = s->inflight;
+	s->inflight = &rec;
+	xs_unlock(s);
+
+	if (wfn)
+		wfn(opaque, cb->path);
+	else if (nfn)
+		nfn(opaque);
+
+	xs_lock(s);
+	inflight_remove(s, &rec);
+	xs_unlock(s);
+}
+
+void xs_pending_run(struct xs_store *s, struct xs_pending *p)
+{
+	struct xs_cb *cb, *next;
+
+	for (cb = p->head; cb; cb = next) {
+		next = cb->next;
+		run_cb(s, cb);
+		free(cb);
+	}
+	p->head = p->tail = NULL;
+}
+
+static bool inflight_elsewhere(const struct xs_store *s, enum xs_cb_kind kind, uint64_t id)
+{
+	const struct xs_inflight *r;
+
+	for (r = s->inflight; r; r = r->next)
+		if (r->kind == kind && r->id == id && !pthread_equal(r->thread, pthread_self()))
+			return true;
+	return false;
+}
+
+void xs_wait_inflight(struct xs_store *s, enum xs_cb_kind kind, uint64_t id)
+{
+	while (inflight_elsewhere(s, kind, id))
+		pthread_cond_wait(&s->inflight_done, &s->lock);
+}
+
+/* ---- Store ---- */
+
+static unsigned or_default(unsigned v, unsigned def)
+{
+	return v ? v : def;
+}
+
+static struct xs_ctx dom0_ctx(struct xs_store *s, struct xs_pending *p)
+{
+	return (struct xs_ctx){.s = s, .domid = XS_DOM0, .pending = p};
+}
+
+struct xs_store *xs_store_new(const struct xs_quota *quota)
+{
+	struct xs_quota q = quota ? *quota : (struct xs_quota){0};
+	struct xs_pending p = {0};
+	struct xs_ctx ctx;
+	struct xs_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->quota.max_nodes = or_default(q.max_nodes, DEFAULT_MAX_NODES);
+	s->quota.max_watches = or_default(q.max_watches, DEFAULT_MAX_WATCHES);
+	s->quota.max_transactions = or_default(q.max_transactions, DEFAULT_MAX_TRANSACTIONS);
+	s->quota.max_value_len = or_default(q.max_value_len, DEFAULT_MAX_VALUE_LEN);
+	s->quota.max_output_msgs = or_default(q.max_output_msgs, DEFAULT_MAX_OUTPUT_MSGS);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->inflight_done, NULL);
+	s->next_handle = 1;
+
+	s->tree.root = node_alloc("", 0);
+	if (s->tree.root)
+		s->tree.root->perms = calloc(1, sizeof(struct xs_perm));
+	if (!s->tree.root || !s->tree.root->perms)
+		goto fail;
+	s->tree.root->nr_perms = 1; /* "n0" */
+	count_owner(&s->tree, XS_DOM0, 1);
+	ctx = dom0_ctx(s, &p);
+	if (xs_op_mkdir(&ctx, "/local/domain"))
+		goto fail;
+	return s;
+fail:
+	xs_store_free(s);
+	return NULL;
+}
+
+void xs_store_free(struct xs_store *s)
+{
+	struct xs_iwatch *iw, *next;
+
+	if (!s)
+		return;
+	if (s->conns)
+		pr_err("xenstore: store freed while connections are open");
+	for (iw = s->iwatches; iw; iw = next) {
+		next = iw->next;
+		free(iw->path);
+		free(iw);
+	}
+	tree_free(&s->tree);
+	pthread_cond_destroy(&s->inflight_done);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int xs_write(struct xs_store *s, const char *path, const char *value)
+{
+	char abs[XS_PATH_BUF];
+	struct xs_pending p = {0};
+	struct xs_ctx ctx = dom0_ctx(s, &p);
+	int err = xs_canonical_path(XS_DOM0, path, abs, sizeof(abs));
+
+	if (err)
+		return err;
+	if (!value)
+		value = "";
+	xs_lock(s);
+	err = xs_op_write(&ctx, abs, value, strlen(value));
+	xs_unlock(s);
+	xs_pending_run(s, &p);
+	return err;
+}
+
+int xs_printf(struct xs_store *s, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	char *value;
+	int err;
+
+	va_start(ap, fmt);
+	err = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	if (err < 0)
+		return -ENOMEM;
+	err = xs_write(s, path, value);
+	free(value);
+	return err;
+}
+
+int xs_mkdir(struct xs_store *s, const char *path)
+{
+	char abs[XS_PATH_BUF];
+	struct xs_pending p = {0};
+	struct xs_ctx ctx = dom0_ctx(s, &p);
+	int err = xs_canonical_path(XS_DOM0, path, abs, sizeof(abs));
+
+	if (err)
+		return err;
+	xs_lock(s);
+	err = xs_op_mkdir(&ctx, abs);
+	xs_unlock(s);
+	xs_pending_run(s, &p);
+	return err;
+}
+
+int xs_rm(struct xs_store *s, const char *path)
+{
+	char abs[XS_PATH_BUF];
+	struct xs_pending p = {0};
+	struct xs_ctx ctx = dom0_ctx(s, &p);
+	int err = xs_canonical_path(XS_DOM0, path, abs, sizeof(abs));
+
+	if (err)
+		return err;
+	xs_lock(s);
+	err = xs_op_rm(&ctx, abs);
+	xs_unlock(s);
+	xs_pending_run(s, &p);
+	return err;
+}
+
+char *xs_read(struct xs_store *s, const char *path)
+{
+	char abs[XS_PATH_BUF];
+	struct xs_ctx ctx = dom0_ctx(s, NULL);
+	const struct xs_node *n;
+	char *value = NULL;
+	int err = xs_canonical_path(XS_DOM0, path, abs, sizeof(abs));
+
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	xs_lock(s);
+	err = xs_op_get(&ctx, abs, &n);
+	if (!err) {
+		value = malloc((size_t)n->len + 1);
+		if (value) {
+			if (n->len)
+				memcpy(value, n->value, n->len);
+			value[n->len] = '\0';
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	xs_unlock(s);
+	if (err)
+		errno = -err;
+	return value;
+}
+
+int xs_read_u64(struct xs_store *s, const char *path, uint64_t *out)
+{
+	char *value = xs_read(s, path);
+	uint64_t v = 0;
+	const char *p;
+
+	if (!value)
+		return -errno;
+	for (p = value; *p; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - digit) / 10) {
+			free(value);
+			return -EINVAL;
+		}
+		v = v * 10 + digit;
+	}
+	if (p == value) {
+		free(value);
+		return -EINVAL;
+	}
+	free(value);
+	*out = v;
+	return 0;
+}
+
+int xs_set_perms(struct xs_store *s, const char *path, const char *const perms[], unsigned nr)
+{
+	char abs[XS_PATH_BUF];
+	struct xs_pending p = {0};
+	struct xs_ctx ctx = dom0_ctx(s, &p);
+	struct xs_perm *parsed;
+	unsigned i;
+	int err = xs_canonical_path(XS_DOM0, path, abs, sizeof(abs));
+
+	if (err)
+		return err;
+	if (nr == 0)
+		return -EINVAL;
+	parsed = calloc(nr, sizeof(*parsed));
+	if (!parsed)
+		return -ENOMEM;
+	for (i = 0; i < nr && !err; i++)
+		err = xs_parse_perm(perms[i], &parsed[i]);
+	if (!err) {
+		xs_lock(s);
+		err = xs_op_set_perms(&ctx, abs, parsed, nr);
+		xs_unlock(s);
+		xs_pending_run(s, &p);
+	}
+	free(parsed);
+	return err;
+}
+
+static bool handle_in_use(const struct xs_store *s, int handle)
+{
+	const struct xs_iwatch *iw;
+
+	for (iw = s->iwatches; iw; iw = iw->next)
+		if (iw->handle == handle)
+			return true;
+	return false;
+}
+
+static int next_handle(struct xs_store *s)
+{
+	do {
+		if (s->next_handle <= 0 || s->next_handle == INT_MAX)
+			s->next_handle = 1;
+	} while (handle_in_use(s, s->next_handle++));
+	return s->next_handle - 1;
+}
+
+int xs_watch_add(struct xs_store *s, const char *path, xs_watch_fn fn, void *opaque)
+{
+	char abs[XS_PATH_BUF];
+	struct xs_pending p = {0};
+	struct xs_iwatch *iw;
+	unsigned strip;
+	int handle, err = xs_canonical_watch_path(XS_DOM0, path, abs, sizeof(abs), &strip);
+
+	if (err)
+		return err;
+	if (!fn)
+		return -EINVAL;
+	iw = calloc(1, sizeof(*iw));
+	if (iw)
+		iw->path = strdup(abs);
+	if (!iw || !iw->path) {
+		free(iw);
+		return -ENOMEM;
+	}
+	iw->fn = fn;
+	iw->opaque = opaque;
+	xs_lock(s);
+	handle = iw->handle = next_handle(s);
+	iw->next = s->iwatches;
+	s->iwatches = iw;
+	/* Fire once up front, as xenstored does for every new watch. */
+	xs_pending_add(&p, XS_CB_WATCH, (uint64_t)handle, abs);
+	xs_unlock(s);
+	xs_pending_run(s, &p);
+	return handle;
+}
+
+void xs_watch_remove(struct xs_store *s, int handle)
+{
+	struct xs_iwatch **pp, *iw = NULL;
+
+	xs_lock(s);
+	for (pp = &s->iwatches; *pp; pp = &(*pp)->next) {
+		if ((*pp)->handle == handle) {
+			iw = *pp;
+			*pp = iw->next;
+			break;
+		}
+	}
+	/* The caller may free opaque once we return: let running calls finish. */
+	if (iw)
+		xs_wait_inflight(s, XS_CB_WATCH, (uint64_t)handle);
+	xs_unlock(s);
+	if (iw) {
+		free(iw->path);
+		free(iw);
+	}
+}
+
+void xs_domain_reset(struct xs_store *s, uint16_t domid)
+{
+	struct xs_conn *c;
+
+	xs_lock(s);
+	for (c = s->conns; c; c = c->next)
+		if (c->domid == domid)
+			xs_conn_drop_watches_and_txs(c);
+	xs_unlock(s);
+}

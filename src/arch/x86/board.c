@@ -2,6 +2,7 @@
 #include "arch/x86/board.h"
 #include "arch/x86/acpi.h"
 #include "core/vm.h"
+#include "devices/xen_console.h"
 #include "lib/log.h"
 
 #include <string.h>
@@ -25,11 +26,18 @@ static const struct serial_ops com1_ops = {
     .transmit = com1_transmit,
 };
 
-static size_t console_to_com1(void *opaque, const uint8_t *buf, size_t len)
+static size_t console_to_guest(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct board *b = opaque;
 
+	if (b->xen_console)
+		return xen_console_receive(b->xen_console, buf, len);
 	return serial_receive(&b->com1, buf, len);
+}
+
+void board_use_xen_console(struct board *b, struct xen_console *xc)
+{
+	b->xen_console = xc;
 }
 
 static time_t host_time(void)
@@ -75,7 +83,7 @@ int board_init(struct board *b, struct vm *vm, int in_fd, int out_fd)
 
 int board_start(struct board *b)
 {
-	return console_start_input(&b->console, console_to_com1, b);
+	return console_start_input(&b->console, console_to_guest, b);
 }
 
 void board_destroy(struct board *b)

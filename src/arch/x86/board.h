@@ -13,6 +13,7 @@
 #include "devices/serial.h"
 
 struct vm;
+struct xen_console;
 
 struct board {
 	struct vm *vm;
@@ -22,10 +23,13 @@ struct board {
 	struct pvpanic pvpanic;
 	struct acpi_pm acpi_pm;
 	bool console_ready;
+	struct xen_console *xen_console; /* when set, terminal input goes to hvc0 */
 };
 
 /* Create and place the devices; the console uses in_fd (-1: none) and out_fd. */
 int board_init(struct board *b, struct vm *vm, int in_fd, int out_fd);
+/* Send terminal input to the guest's Xen console instead of COM1. */
+void board_use_xen_console(struct board *b, struct xen_console *xc);
 /* Start host-side I/O (console input) once the vCPUs are about to run. */
 int board_start(struct board *b);
 void board_destroy(struct board *b);

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include <xen/xen.h>
+#include <xen/arch-x86/cpuid.h>
+
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
 #define CPUID_1_ECX_AVX		 (1U << 28)
 #define CPUID_1_ECX_HYPERVISOR	 (1U << 31)
@@ -120,6 +123,56 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned i
 		patch_entry(&c->entries[i], index, nr_vcpus, tsc_deadline);
 	sanitize_xsave(c);
 	return c;
+}
+
+/* The MSR through which a guest asks for the hypercall page (as Xen's CPUID leaf 2 reports). */
+#define XEN_HYPERCALL_MSR 0x40000000U
+#define XEN_VERSION_4_17  ((4U << 16) | 17U)
+#define XEN_CPUID_TSC_STABLE (1U << 1)
+
+static struct kvm_cpuid_entry2 leaf(uint32_t fn, uint32_t idx, uint32_t a, uint32_t b, uint32_t c,
+				    uint32_t d)
+{
+	return (struct kvm_cpuid_entry2){.function = fn, .index = idx, .eax = a, .ebx = b,
+					 .ecx = c, .edx = d};
+}
+
+struct kvm_cpuid2 *cpuid_add_xen_leaves(struct kvm_cpuid2 *c, unsigned vcpu_id, uint32_t tsc_khz)
+{
+	enum { NR_XEN_LEAVES = 7 };
+	struct kvm_cpuid2 *n;
+	unsigned kept = 0;
+
+	/* Drop every hypervisor leaf KVM offered (its own signature must not be seen). */
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function < XEN_CPUID_FIRST_LEAF ||
+		    c->entries[i].function >= XEN_CPUID_FIRST_LEAF + 0x10000)
+			c->entries[kept++] = c->entries[i];
+	n = realloc(c, sizeof(*c) + (kept + NR_XEN_LEAVES) * sizeof(c->entries[0]));
+	if (!n) {
+		free(c);
+		return NULL;
+	}
+	n->entries[kept++] = leaf(XEN_CPUID_LEAF(0), 0, XEN_CPUID_LEAF(4), XEN_CPUID_SIGNATURE_EBX,
+				  XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX);
+	n->entries[kept++] = leaf(XEN_CPUID_LEAF(1), 0, XEN_VERSION_4_17, 0, 0, 0);
+	n->entries[kept++] = leaf(XEN_CPUID_LEAF(2), 0, 1, XEN_HYPERCALL_MSR, 0, 0);
+	/* Leaf 3 has sub-leaves; KVM fills 1 and 2 (TSC scaling) itself. */
+	for (uint32_t sub = 0; sub < 3; sub++) {
+		struct kvm_cpuid_entry2 e =
+		    leaf(XEN_CPUID_LEAF(3), sub, sub ? 0 : XEN_CPUID_TSC_STABLE, 0,
+			 sub ? 0 : tsc_khz, 0);
+
+		e.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		n->entries[kept++] = e;
+	}
+	n->entries[kept++] =
+	    leaf(XEN_CPUID_LEAF(4), 0,
+		 XEN_HVM_CPUID_APIC_ACCESS_VIRT | XEN_HVM_CPUID_X2APIC_VIRT |
+		     XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR,
+		 vcpu_id, 0, 0);
+	n->nent = kept;
+	return n;
 }
 
 int cpuid_set(int vcpu_fd, const struct kvm_cpuid2 *cpuid)

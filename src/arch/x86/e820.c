@@ -19,5 +19,6 @@ unsigned e820_build(const struct guest_memory *mem, struct e820_entry *out)
 		n = add(out, n, E820_HIGH_MEM_GPA, low - E820_HIGH_MEM_GPA, E820_RAM);
 	if (mem->nr_regions > 1)
 		n = add(out, n, mem->regions[1].gpa, mem->regions[1].size, E820_RAM);
+	n = add(out, n, mem->reserved_gpa, mem->reserved_size, E820_RESERVED);
 	return n;
 }

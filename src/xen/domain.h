@@ -4,8 +4,8 @@
  * One struct xen_domain per VM hangs off struct vm; the VMM plays
  * domain 0 (backends and XenStore), the guest is `domid`.
  */
-#ifndef XKVM_XEN_XEN_H
-#define XKVM_XEN_XEN_H
+#ifndef XKVM_XEN_DOMAIN_H
+#define XKVM_XEN_DOMAIN_H
 
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
@@ -13,10 +13,12 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
 struct vcpu;
+struct xen_console;
 
 /* Xen 4.17, as reported by XENVER_version and CPUID. */
 #define XEN_EMU_MAJOR 4
@@ -53,13 +55,43 @@ struct xen_domain {
 	int console_efd; /* guest → console backend */
 	int store_efd;	 /* guest → XenStore ring server */
 
+	pthread_t service_thread; /* serves the store and console rings */
+	bool service_started;
+	int stop_efd;
+	struct xen_console *console;
+
 	struct evtchn_table evtchn;
 	struct gnttab gnttab;
 	struct xs_store *xs;
 	struct xs_ring *xs_ring;
 
+	/* Where the guest's console output goes (console_io and the hvc0 ring). */
+	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);
+	void *console_opaque;
+
 	/* Log each refused or unknown hypercall type once. */
 	uint64_t warned[4];
 };
+
+struct xen_domain_params {
+	uint16_t domid;
+	const char *name;
+	unsigned nr_vcpus;
+	uint64_t memory_kib;
+};
+
+/*
+ * Give the VM its Xen personality: KVM's Xen support, the special pages,
+ * event channels, grant table, XenStore with the guest's initial nodes,
+ * and the console backend.  Call before the vCPUs are created.
+ */
+struct xen_domain *xen_domain_create(struct vm *vm, const struct xen_domain_params *p);
+/* Per vCPU, once created: its Xen vCPU id (KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID). */
+int xen_vcpu_setup(struct xen_domain *xd, struct vcpu *vcpu);
+/* Start serving the rings. */
+int xen_domain_start(struct xen_domain *xd);
+void xen_domain_destroy(struct xen_domain *xd);
+/* Ask the guest to shut down cleanly (control/shutdown); false if it never said it can. */
+bool xen_request_shutdown(struct xen_domain *xd, const char *how);
 
 #endif

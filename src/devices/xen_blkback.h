@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xen virtual block device backend ("vbd", xen/io/blkif.h): serves a disk
+ * image or block device to the guest's blkfront over a single-page shared
+ * ring, one worker thread per device.
+ *
+ * XenStore keys.  xen_blkback_create() adds the device with
+ * xenbus_device_add(); the frontend keys it passes are spec->front_keys,
+ * or, when that is NULL, the two Linux blkfront cannot do without:
+ *
+ *     virtual-device=<devid>     (e.g. 51712 for xvda: (202 << 8) | (disk << 4))
+ *     device-type=disk
+ *
+ * A caller passing its own front_keys must include both.  The backend
+ * writes (in ops->init): params, mode, dev, removable, sectors,
+ * sector-size, physical-sector-size, info, feature-flush-cache,
+ * feature-barrier and, when discard works, feature-discard,
+ * discard-granularity, discard-alignment, discard-secure.  No indirect
+ * descriptors, no multi-page ring, no multi-queue, no persistent grants.
+ * The frontend must speak "x86_64-abi".
+ */
+#ifndef XKVM_DEVICES_XEN_BLKBACK_H
+#define XKVM_DEVICES_XEN_BLKBACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The ring macros need barriers; these are SMP-safe on any host. */
+#ifndef xen_mb
+#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+
+#include <xen/io/blkif.h>
+
+struct xen_domain;
+struct gnttab;
+
+#define BLKBACK_SECTOR_SIZE 512U
+
+struct xen_disk_spec {
+	const char *target; /* image file or block device */
+	const char *vdev;   /* guest-visible name, e.g. "xvda" (backend "dev" key); may be NULL */
+	unsigned devid;	    /* XenBus device id = virtual-device number */
+	bool readonly;	    /* open O_RDONLY, advertise mode "r" and VDISK_READONLY */
+	bool discard;	    /* offer discard when the image can punch holes */
+	const char *const *front_keys; /* NULL-terminated "key=value"s, or NULL for the defaults */
+};
+
+struct xen_blkback;
+
+/*
+ * Open the image (shared lock when read-only, exclusive otherwise) and
+ * add the vbd to XenBus.  NULL on error, after a message naming the file.
+ */
+struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_disk_spec *spec);
+/* Remove the device (disconnecting it first) and close the image.  NULL is a no-op. */
+void xen_blkback_destroy(struct xen_blkback *b);
+
+/*
+ * The request path, free of XenBus and KVM so tests and the fuzzer can
+ * drive it: a back ring over a page the frontend shares, the guest's grant
+ * table for the data pages, and the image.
+ */
+struct blkback_queue {
+	blkif_back_ring_t ring;
+	struct gnttab *gt;
+	int fd;
+	uint64_t sectors; /* disk size in 512-byte sectors */
+	bool readonly;
+	bool discard; /* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
+	bool broken;  /* the frontend corrupted the ring indexes: nothing more is served */
+};
+
+void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt, int fd,
+			uint64_t sectors, bool readonly, bool discard);
+/*
+ * Serve the requests the frontend has produced (at most one ring's worth)
+ * and queue their responses.  Returns true when the frontend must be
+ * notified.  *more is set when requests are still pending, so the caller
+ * calls again (after checking whether it should stop); q->broken is set,
+ * and nothing further is served, when the producer index is impossible.
+ */
+bool blkback_queue_process(struct blkback_queue *q, bool *more);
+
+#endif
