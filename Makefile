@@ -3,9 +3,10 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 SOURCES    := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps assets build asan demo check bench lint format clean
+.PHONY: all deps assets build asan fuzz demo check bench lint format clean
 
 all: build
 
@@ -28,17 +29,25 @@ $(ASAN_BUILD)/build.ninja:
 asan: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD)
 
+# libFuzzer targets for the XenStore parser and the blkif request path (clang).
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=disabled \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	@ninja -C $(FUZZ_BUILD) fuzz_xenstore fuzz_blkback
+
 demo: build assets
 	@tools/demo
 
-check: build asan assets
+check: build asan fuzz assets
 	@tests/run
 
 bench: build assets
 	@bench/run
 
 lint: build
-	clang-tidy --quiet -p $(BUILD) $(filter %.c,$(SOURCES))
+	clang-tidy --quiet -p $(BUILD) $(filter-out tests/guests/xentest/% tests/fuzz/%,$(filter %.c,$(SOURCES)))
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I src src
 
@@ -46,4 +55,4 @@ format:
 	clang-format -i $(SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

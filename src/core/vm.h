@@ -42,7 +42,8 @@ struct vm_overlay {
 	uint8_t *hva;
 };
 
-#define VM_MAX_OVERLAYS 16
+/* Linux places each of its 64 grant frames separately, each its own memslot. */
+#define VM_MAX_OVERLAYS 128
 
 struct vm {
 	int kvm_fd;

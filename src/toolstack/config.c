@@ -12,9 +12,8 @@
 
 /* The keys xkvm understands today; anything else is reported, not dropped silently. */
 static const char *const known_keys[] = {
-    "name",    "type", "builder", "memory",	 "vcpus",     "kernel",	  "ramdisk",
-    "cmdline", "root", "extra",	  "on_poweroff", "on_reboot", "on_crash",
-    "disk",    "vif",
+    "name", "type",  "builder",	    "memory",	 "vcpus",    "kernel", "ramdisk", "cmdline",
+    "root", "extra", "on_poweroff", "on_reboot", "on_crash", "disk",   "vif",
 };
 
 /* Bounds on device lists (Xen's own limits are higher; these keep a typo from exhausting us). */
@@ -350,7 +349,8 @@ static void get_disks(struct loader *ld)
 		struct disk_config *d = &ld->cfg->disks[ld->cfg->nr_disks];
 		char why[256];
 
-		if (disk_config_parse(ld->xlu, xlu_cfg_get_listitem(list, i), d, why, sizeof(why))) {
+		if (disk_config_parse(ld->xlu, xlu_cfg_get_listitem(list, i), d, why,
+				      sizeof(why))) {
 			config_error(ld, "disk", "%s", why);
 			continue;
 		}

@@ -79,17 +79,19 @@ int disk_config_parse(XLU_Config *xlu, const char *spec, struct disk_config *out
 	libxl_device_disk_init(&disk);
 	if (xlu_disk_parse(xlu, 1, &spec, &disk)) {
 		snprintf(err, errlen, "cannot parse disk spec '%s'", spec);
-	} else if (disk.format != LIBXL_DISK_FORMAT_RAW && disk.format != LIBXL_DISK_FORMAT_UNKNOWN &&
+	} else if (disk.format != LIBXL_DISK_FORMAT_RAW &&
+		   disk.format != LIBXL_DISK_FORMAT_UNKNOWN &&
 		   disk.format != LIBXL_DISK_FORMAT_EMPTY) {
-		snprintf(err, errlen, "disk '%s': format=%s is not supported (only raw images)", spec,
-			 libxl_disk_format_to_string(disk.format));
+		snprintf(err, errlen, "disk '%s': format=%s is not supported (only raw images)",
+			 spec, libxl_disk_format_to_string(disk.format));
 	} else if (disk.is_cdrom) {
 		snprintf(err, errlen, "disk '%s': CD-ROMs are not supported", spec);
 	} else if (!disk.pdev_path || !*disk.pdev_path) {
 		snprintf(err, errlen, "disk '%s' has no target (target=/path/to/image)", spec);
 	} else if (!disk.vdev || vdev_to_devid(disk.vdev) < 0) {
-		snprintf(err, errlen, "disk '%s': vdev '%s' is not a Xen disk name (xvda, hda, sda...)",
-			 spec, disk.vdev ? disk.vdev : "");
+		snprintf(err, errlen,
+			 "disk '%s': vdev '%s' is not a Xen disk name (xvda, hda, sda...)", spec,
+			 disk.vdev ? disk.vdev : "");
 	} else {
 		out->target = strdup(disk.pdev_path);
 		out->vdev = strdup(disk.vdev);
@@ -111,16 +113,27 @@ void disk_config_free(struct disk_config *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six pairs of hex digits separated by colons. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned b[6];
-	char end;
+	for (int i = 0; i < 6; i++, s += 3) {
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
 	/* A multicast address cannot be a NIC's own. */
 	return mac[0] & 1 ? -EINVAL : 0;
 }
@@ -149,7 +162,8 @@ static int nic_key(struct nic_config *out, const char *key, const char *value, c
 		out->bridge = strdup(value);
 	} else if (!strcmp(key, "vifname")) {
 		if (strlen(value) >= 16) {
-			snprintf(err, errlen, "vif: vifname=%s is longer than 15 characters", value);
+			snprintf(err, errlen, "vif: vifname=%s is longer than 15 characters",
+				 value);
 			return -EINVAL;
 		}
 		free(out->ifname);

@@ -100,14 +100,16 @@ static int create_backends(struct domain_instance *d)
 {
 	const struct domain_config *cfg = d->cfg;
 
-	d->disks = calloc(cfg->nr_disks + 1, sizeof(*d->disks));
-	d->nics = calloc(cfg->nr_nics + 1, sizeof(*d->nics));
+	d->disks = calloc(cfg->nr_disks + 1, sizeof(struct xen_blkback *));
+	d->nics = calloc(cfg->nr_nics + 1, sizeof(struct xen_netback *));
 	if (!d->disks || !d->nics)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_config *dc = &cfg->disks[i];
-		struct xen_disk_spec spec = {.target = dc->target, .vdev = dc->vdev,
-					     .devid = dc->devid, .readonly = dc->readonly,
+		struct xen_disk_spec spec = {.target = dc->target,
+					     .vdev = dc->vdev,
+					     .devid = dc->devid,
+					     .readonly = dc->readonly,
 					     .discard = dc->discard};
 
 		d->disks[i] = xen_blkback_create(d->xen, &spec);
@@ -116,8 +118,8 @@ static int create_backends(struct domain_instance *d)
 	}
 	for (unsigned i = 0; i < cfg->nr_nics; i++) {
 		const struct nic_config *nc = &cfg->nics[i];
-		struct xen_nic_spec spec = {.bridge = nc->bridge, .ifname = nc->ifname,
-					    .devid = nc->devid};
+		struct xen_nic_spec spec = {
+		    .bridge = nc->bridge, .ifname = nc->ifname, .devid = nc->devid};
 
 		memcpy(spec.mac, nc->mac, sizeof(spec.mac));
 		d->nics[i] = xen_netback_create(d->xen, &spec);
@@ -144,8 +146,10 @@ static void destroy_backends(struct domain_instance *d)
 static int make_xen_domain(struct domain_instance *d)
 {
 	const struct domain_config *cfg = d->cfg;
-	struct xen_domain_params p = {.domid = XEN_GUEST_DOMID, .name = cfg->name,
-				      .nr_vcpus = cfg->vcpus, .memory_kib = cfg->memory_mib << 10};
+	struct xen_domain_params p = {.domid = XEN_GUEST_DOMID,
+				      .name = cfg->name,
+				      .nr_vcpus = cfg->vcpus,
+				      .memory_kib = cfg->memory_mib << 10};
 	int r;
 
 	d->xen = xen_domain_create(&d->vm, &p);

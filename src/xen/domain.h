@@ -21,8 +21,8 @@ struct vcpu;
 struct xen_console;
 
 /* Xen 4.17, as reported by XENVER_version and CPUID. */
-#define XEN_EMU_MAJOR 4
-#define XEN_EMU_MINOR 17
+#define XEN_EMU_MAJOR	4
+#define XEN_EMU_MINOR	17
 #define XEN_GUEST_DOMID 1
 
 /* Console and XenStore rings: VMM pages at the conventional frames in the MMIO hole. */
@@ -91,6 +91,8 @@ int xen_vcpu_setup(struct xen_domain *xd, struct vcpu *vcpu);
 /* Start serving the rings. */
 int xen_domain_start(struct xen_domain *xd);
 void xen_domain_destroy(struct xen_domain *xd);
+/* Host view of guest frame gfn: RAM, or a VMM page placed there in a hole (NULL: cannot). */
+void *xen_place_page(void *xd, uint64_t gfn);
 /* Ask the guest to shut down cleanly (control/shutdown); false if it never said it can. */
 bool xen_request_shutdown(struct xen_domain *xd, const char *how);
 

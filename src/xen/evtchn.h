@@ -25,20 +25,20 @@ struct vm;
 #define EVTCHN_MAX_PORTS 4096
 
 struct evtchn_port {
-	uint8_t state;	   /* EVTCHNSTAT_* */
-	uint32_t vcpu;	   /* Xen vCPU that is notified */
-	uint16_t virq;	   /* EVTCHNSTAT_virq */
+	uint8_t state; /* EVTCHNSTAT_* */
+	uint32_t vcpu; /* Xen vCPU that is notified */
+	uint16_t virq; /* EVTCHNSTAT_virq */
 	uint16_t remote_domid;
 	evtchn_port_t remote_port; /* interdomain: peer port (loopback) or backend's number */
-	int backend_fd;	   /* interdomain to the VMM: eventfd signalled on guest send, else -1 */
-	bool in_kernel;	   /* registered with KVM_XEN_ATTR_TYPE_EVTCHN */
+	int backend_fd; /* interdomain to the VMM: eventfd signalled on guest send, else -1 */
+	bool in_kernel; /* registered with KVM_XEN_ATTR_TYPE_EVTCHN */
 };
 
 struct evtchn_table {
 	pthread_mutex_t lock;
 	struct vm *vm;
 	uint16_t domid;
-	bool long_mode;	  /* guest ABI width: selects how many ports exist */
+	bool long_mode;	      /* guest ABI width: selects how many ports exist */
 	uint8_t *shared_info; /* host view of the guest's shared_info page, NULL until placed */
 	evtchn_port_t next_backend_port;
 	struct evtchn_port ports[EVTCHN_MAX_PORTS];

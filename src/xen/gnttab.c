@@ -65,6 +65,8 @@ int gnttab_set_frame(struct gnttab *gt, unsigned index, uint64_t gfn)
 	if (index >= GNTTAB_MAX_FRAMES)
 		return -EINVAL;
 	page = gfn_to_hva(gt->mem, gfn);
+	if (!page && gt->place_outside_ram)
+		page = gt->place_outside_ram(gt->place_opaque, gfn);
 	if (!page)
 		return -EFAULT;
 

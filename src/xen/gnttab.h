@@ -18,9 +18,9 @@
 
 struct guest_memory;
 
-#define GNTTAB_MAX_FRAMES 64
+#define GNTTAB_MAX_FRAMES	 64
 #define GNTTAB_ENTRIES_PER_FRAME (4096 / sizeof(grant_entry_v1_t))
-#define GNTTAB_NO_FRAME UINT64_MAX
+#define GNTTAB_NO_FRAME		 UINT64_MAX
 
 struct gnttab {
 	pthread_mutex_t lock; /* guards frames[] (the guest can move a frame) */
@@ -29,6 +29,12 @@ struct gnttab {
 	unsigned nr_frames;	/* frames placed so far (highest index + 1) */
 	uint64_t frame_gfn[GNTTAB_MAX_FRAMES];
 	grant_entry_v1_t *frame[GNTTAB_MAX_FRAMES];
+	/*
+	 * Optional: where a gfn outside RAM lives (a VMM page the guest placed
+	 * in a hole, as Linux does with its unpopulated pages).  NULL: RAM only.
+	 */
+	void *(*place_outside_ram)(void *opaque, uint64_t gfn);
+	void *place_opaque;
 };
 
 /* A granted page held by a backend. */
@@ -45,7 +51,8 @@ void gnttab_reset(struct gnttab *gt);
 
 /*
  * Place table frame `index` at guest frame `gfn` (add_to_physmap).  The
- * page must be guest RAM; it is zeroed when first placed.  Returns 0,
+ * page is guest RAM, or one place_outside_ram provides; it is zeroed when
+ * first placed.  Returns 0,
  * -EINVAL for an index >= GNTTAB_MAX_FRAMES, -EFAULT for a gfn that is not RAM.
  */
 int gnttab_set_frame(struct gnttab *gt, unsigned index, uint64_t gfn);

@@ -60,9 +60,16 @@ static int set_callback(struct hcall *h, uint64_t via)
 		r = set_vm_upcall_vector(h->xd, vector);
 	} else if (via == 0) {
 		r = set_vm_upcall_vector(h->xd, 0); /* delivery off */
+	} else if (type == HVM_PARAM_CALLBACK_TYPE_GSI && via == 1) {
+		/*
+		 * Linux writes GSI 1 once it uses per-vCPU upcall vectors, only so
+		 * a toolstack sees an enlightened guest.  Recorded, not delivered.
+		 */
+		r = 0;
 	} else {
 		/* GSI and PCI INTx delivery come with the platform device (HVM guests). */
-		hcall_warn_once(h, __HYPERVISOR_hvm_op, 0, "HVM_PARAM_CALLBACK_IRQ type");
+		hcall_warn_once(h, __HYPERVISOR_hvm_op, 0,
+				"HVM_PARAM_CALLBACK_IRQ via GSI or PCI INTx");
 		return -ENOSYS;
 	}
 	if (!r)

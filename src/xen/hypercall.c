@@ -17,7 +17,7 @@
 #include <xen/version.h>
 
 /* console_io takes at most this much per call (a hostile guest may pass 2 GiB), in chunks. */
-#define CONSOLE_IO_MAX	 (64 * 1024)
+#define CONSOLE_IO_MAX	 65536U
 #define CONSOLE_IO_CHUNK 4096
 
 /*
@@ -187,11 +187,9 @@ static int64_t hcall_sched_op(struct hcall *h)
 {
 	switch (h->arg[0]) {
 	case SCHEDOP_yield:
-		sched_yield();
-		return 0;
 	case SCHEDOP_block:
 	case SCHEDOP_poll:
-		/* KVM polls in the kernel; if it handed it to us, a spurious wake is allowed. */
+		/* KVM polls in the kernel; if it handed a poll to us, a spurious wake is allowed. */
 		sched_yield();
 		return 0;
 	case SCHEDOP_shutdown:
@@ -248,7 +246,10 @@ static int64_t hcall_event_channel_op(struct hcall *h)
 	int r;
 
 	if (!size) {
-		hcall_warn_once(h, __HYPERVISOR_event_channel_op, cmd, "event_channel_op");
+		/* The FIFO ABI (init_control, expand_array, set_priority) is not offered: quietly.
+		 */
+		if (cmd < EVTCHNOP_init_control || cmd > EVTCHNOP_set_priority)
+			hcall_warn_once(h, __HYPERVISOR_event_channel_op, cmd, "event_channel_op");
 		return -ENOSYS;
 	}
 	if (hcall_read(h, h->arg[1], &arg, size))
@@ -345,6 +346,9 @@ int64_t xen_hypercall(struct hcall *h, unsigned nr)
 		return hcall_sched_op(h);
 	case __HYPERVISOR_console_io:
 		return hcall_console_io(h);
+	case __HYPERVISOR_vm_assist:
+		/* No assists (e.g. the runstate update flag) are offered; Linux copes. */
+		return -EINVAL;
 	default:
 		hcall_warn_once(h, nr, 0, "unknown hypercall");
 		return -ENOSYS;

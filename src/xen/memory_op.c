@@ -98,6 +98,11 @@ static void point_vcpu_info_at_shared_info(struct xen_domain *xd, uint64_t gfn)
 	}
 }
 
+void *xen_place_page(void *opaque, uint64_t gfn)
+{
+	return page_at(opaque, gfn);
+}
+
 static int place_shared_info(struct xen_domain *xd, uint64_t gfn)
 {
 	struct kvm_xen_hvm_attr a = {.type = KVM_XEN_ATTR_TYPE_SHARED_INFO};
@@ -159,7 +164,7 @@ static int64_t add_to_physmap_batch(struct hcall *h, uint64_t gva)
 {
 	uint16_t hdr[4]; /* domid, space, size, foreign domid */
 	uint64_t idxs, gpfns, errs;
-	unsigned w = h->long_mode ? 8 : 4;
+	uint64_t w = h->long_mode ? 8 : 4;
 
 	if (hcall_read(h, gva, hdr, sizeof(hdr)) || hcall_read_ulong(h, gva + 8, 0, &idxs) ||
 	    hcall_read_ulong(h, gva + 8 + w, 0, &gpfns) ||
@@ -186,7 +191,7 @@ static int64_t memory_map(struct hcall *h, uint64_t gva)
 	unsigned n = e820_build(&h->xd->vm->mem, e820);
 	uint32_t nr_entries;
 	uint64_t buffer;
-	unsigned w = h->long_mode ? 8 : 4;
+	uint64_t w = h->long_mode ? 8 : 4;
 
 	/* struct xen_memory_map: unsigned nr_entries, then a handle aligned to its width. */
 	if (hcall_read(h, gva, &nr_entries, sizeof(nr_entries)) ||
@@ -217,7 +222,7 @@ struct reservation {
 
 static int read_reservation(struct hcall *h, uint64_t gva, struct reservation *r)
 {
-	unsigned w = h->long_mode ? 8 : 4;
+	uint64_t w = h->long_mode ? 8 : 4;
 	uint32_t order_flags[2];
 
 	if (hcall_read_ulong(h, gva, 0, &r->extent_start) ||

@@ -72,7 +72,7 @@ static int node(struct xen_domain *xd, const char *rel, const char *value, bool 
 
 	snprintf(path, sizeof(path), "/local/domain/%u%s%s", xd->domid, *rel ? "/" : "", rel);
 	/* Owner first; the owner's entry also says what others may do (nothing). */
-	snprintf(owner, sizeof(owner), "n%u", guest_writes ? xd->domid : 0);
+	snprintf(owner, sizeof(owner), "n%u", guest_writes ? (unsigned)xd->domid : 0U);
 	snprintf(reader, sizeof(reader), "r%u", xd->domid);
 	r = value ? xs_write(xd->xs, path, value) : xs_mkdir(xd->xs, path);
 	if (!r)
@@ -185,6 +185,8 @@ struct xen_domain *xen_domain_create(struct vm *vm, const struct xen_domain_para
 	evtchn_init(&xd->evtchn, vm, p->domid);
 	xd->evtchn.long_mode = true;
 	gnttab_init(&xd->gnttab, &vm->mem);
+	xd->gnttab.place_outside_ram = xen_place_page;
+	xd->gnttab.place_opaque = xd;
 	xd->nr_vcpus = p->nr_vcpus;
 	xd->vcpus = calloc(p->nr_vcpus, sizeof(*xd->vcpus));
 	xd->xs = xs_store_new(&guest_quota);

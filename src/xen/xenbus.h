@@ -53,7 +53,8 @@ struct xenbus_device {
  * (e.g. the MAC of a vif), NULL-terminated, may be NULL.
  */
 struct xenbus_device *xenbus_device_add(struct xen_domain *xd, const struct xenbus_backend_ops *ops,
-					unsigned devid, void *opaque, const char *const *front_keys);
+					unsigned devid, void *opaque,
+					const char *const *front_keys);
 /* Disconnect, remove the directories, free. */
 void xenbus_device_remove(struct xenbus_device *dev);
 

@@ -1075,22 +1075,21 @@ static bool cb_target(struct xs_store *s, const struct xs_cb *cb, xs_watch_fn *w
 	return false;
 }
 
-static void inflight_remove(struct xs_store *s, const struct xs_inflight *rec)
+static void inflight_remove(struct xs_store *s, const struct xs_cb *cb)
 {
-	struct xs_inflight **pp;
+	struct xs_cb **pp;
 
-	for (pp = &s->inflight; *pp; pp = &(*pp)->next)
-		if (*pp == rec) {
-			*pp = rec->next;
+	for (pp = &s->inflight; *pp; pp = &(*pp)->next_inflight)
+		if (*pp == cb) {
+			*pp = cb->next_inflight;
 			break;
 		}
 	pthread_cond_broadcast(&s->inflight_done);
 }
 
 /* The target is looked up again here: it may have gone since the event was queued. */
-static void run_cb(struct xs_store *s, const struct xs_cb *cb)
+static void run_cb(struct xs_store *s, struct xs_cb *cb)
 {
-	struct xs_inflight rec = {.kind = cb->kind, .id = cb->id, .thread = pthread_self()};
 	xs_watch_fn wfn = NULL;
 	xs_conn_notify_fn nfn = NULL;
 	void *opaque = NULL;
@@ -1100,8 +1099,9 @@ static void run_cb(struct xs_store *s, const struct xs_cb *cb)
 		xs_unlock(s);
 		return;
 	}
-	rec.next = s->inflight;
-	s->inflight = &rec;
+	cb->thread = pthread_self();
+	cb->next_inflight = s->inflight;
+	s->inflight = cb;
 	xs_unlock(s);
 
 	if (wfn)
@@ -1110,7 +1110,7 @@ static void run_cb(struct xs_store *s, const struct xs_cb *cb)
 		nfn(opaque);
 
 	xs_lock(s);
-	inflight_remove(s, &rec);
+	inflight_remove(s, cb);
 	xs_unlock(s);
 }
 
@@ -1128,9 +1128,9 @@ void xs_pending_run(struct xs_store *s, struct xs_pending *p)
 
 static bool inflight_elsewhere(const struct xs_store *s, enum xs_cb_kind kind, uint64_t id)
 {
-	const struct xs_inflight *r;
+	const struct xs_cb *r;
 
-	for (r = s->inflight; r; r = r->next)
+	for (r = s->inflight; r; r = r->next_inflight)
 		if (r->kind == kind && r->id == id && !pthread_equal(r->thread, pthread_self()))
 			return true;
 	return false;

@@ -928,7 +928,7 @@ static void test_ring_corrupt_and_reconnect(void **state)
 	struct xs_store *s = guest_store();
 	struct xenstore_domain_interface *page = calloc(1, sizeof(*page));
 	struct xs_ring *r = xs_ring_new(s, GUEST, page, guest_notify, NULL);
-	uint8_t out[256];
+	uint8_t out[256] = {0};
 
 	(void)state;
 	/* prod runs more than a ring ahead of cons. */

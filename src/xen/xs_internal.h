@@ -121,19 +121,14 @@ struct xs_cb {
 	struct xs_cb *next;
 	enum xs_cb_kind kind;
 	uint64_t id; /* watch handle or conn id: looked up again before the call */
+	/* While the callback runs: listed in the store, so removal can wait for it. */
+	struct xs_cb *next_inflight;
+	pthread_t thread;
 	char path[];
 };
 
 struct xs_pending {
 	struct xs_cb *head, *tail;
-};
-
-/* A callback running right now, so removal can wait for it. */
-struct xs_inflight {
-	struct xs_inflight *next;
-	enum xs_cb_kind kind;
-	uint64_t id;
-	pthread_t thread;
 };
 
 struct xs_iwatch {
@@ -154,7 +149,7 @@ struct xs_store {
 	uint64_t next_conn_id;
 	struct xs_iwatch *iwatches;
 	int next_handle;
-	struct xs_inflight *inflight;
+	struct xs_cb *inflight; /* callbacks running now */
 };
 
 /* Who does an operation, where, and what it leaves to do after unlocking. */

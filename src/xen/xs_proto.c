@@ -284,12 +284,12 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 static int do_read(struct xs_conn *c, const struct xs_ctx *ctx)
 {
 	char abs[XS_PATH_BUF];
-	const struct xs_node *n;
+	const struct xs_node *n = NULL;
 	int err = path_arg(c, one_arg(c), abs);
 
 	if (!err)
 		err = xs_op_get(ctx, abs, &n);
-	if (!err)
+	if (!err && n)
 		conn_reply(c, n->value, n->len);
 	return err;
 }

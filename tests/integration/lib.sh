@@ -8,6 +8,7 @@
 : "${ASSETS:?ASSETS must point at the guest assets directory}"
 TINY_PVH=${TINY_PVH:-$(dirname "$XKVM")/tiny-pvh}
 WORK=${WORK:-$(mktemp -d /tmp/xkvm-it.XXXXXX)}
+mkdir -p "$WORK"
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
@@ -44,9 +45,18 @@ run_guest() {
 	name=$1
 	cfg=$2
 	shift 2
-	"$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg" "$@" \
+	# Bounded, so that a guest that hangs fails its checks instead of stalling CI.
+	timeout -k 10 "${GUEST_TIMEOUT:-600}" \
+		"$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg" "$@" \
 		</dev/null >"$WORK/$name.out" 2>&1
 	rc=$?
+}
+
+# bound <pid> [seconds]: kill pid if it still runs after the limit (so a hung
+# guest fails its checks instead of stalling CI); prints the watchdog's pid.
+bound() {
+	(sleep "${2:-600}" && kill -KILL "$1" 2>/dev/null) >/dev/null 2>&1 &
+	echo $!
 }
 
 # guest_value <name> <key>: a "xkvm-guest: key: value" line of a run's output.

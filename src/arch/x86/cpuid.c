@@ -126,15 +126,15 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned i
 }
 
 /* The MSR through which a guest asks for the hypercall page (as Xen's CPUID leaf 2 reports). */
-#define XEN_HYPERCALL_MSR 0x40000000U
-#define XEN_VERSION_4_17  ((4U << 16) | 17U)
+#define XEN_HYPERCALL_MSR    0x40000000U
+#define XEN_VERSION_4_17     ((4U << 16) | 17U)
 #define XEN_CPUID_TSC_STABLE (1U << 1)
 
 static struct kvm_cpuid_entry2 leaf(uint32_t fn, uint32_t idx, uint32_t a, uint32_t b, uint32_t c,
 				    uint32_t d)
 {
-	return (struct kvm_cpuid_entry2){.function = fn, .index = idx, .eax = a, .ebx = b,
-					 .ecx = c, .edx = d};
+	return (struct kvm_cpuid_entry2){
+	    .function = fn, .index = idx, .eax = a, .ebx = b, .ecx = c, .edx = d};
 }
 
 struct kvm_cpuid2 *cpuid_add_xen_leaves(struct kvm_cpuid2 *c, unsigned vcpu_id, uint32_t tsc_khz)
@@ -166,11 +166,10 @@ struct kvm_cpuid2 *cpuid_add_xen_leaves(struct kvm_cpuid2 *c, unsigned vcpu_id, 
 		e.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 		n->entries[kept++] = e;
 	}
-	n->entries[kept++] =
-	    leaf(XEN_CPUID_LEAF(4), 0,
-		 XEN_HVM_CPUID_APIC_ACCESS_VIRT | XEN_HVM_CPUID_X2APIC_VIRT |
-		     XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR,
-		 vcpu_id, 0, 0);
+	n->entries[kept++] = leaf(XEN_CPUID_LEAF(4), 0,
+				  XEN_HVM_CPUID_APIC_ACCESS_VIRT | XEN_HVM_CPUID_X2APIC_VIRT |
+				      XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR,
+				  vcpu_id, 0, 0);
 	n->nent = kept;
 	return n;
 }

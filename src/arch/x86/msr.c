@@ -20,15 +20,16 @@ int msr_setup_vcpu(int vcpu_fd)
 	    {.index = MSR_IA32_MISC_ENABLE, .data = MSR_IA32_MISC_ENABLE_FAST_STRING},
 	    {.index = MSR_IA32_CR_PAT, .data = PAT_POWER_ON_VALUE},
 	};
-	struct {
+	/* struct kvm_msrs ends in a flexible array: room for the entries follows it. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[ARRAY_SIZE(initial)];
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(initial)];
 	} msrs;
 	int r;
 
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.hdr.nmsrs = ARRAY_SIZE(initial);
-	memcpy(msrs.entries, initial, sizeof(initial));
+	memcpy(msrs.bytes + sizeof(struct kvm_msrs), initial, sizeof(initial));
 	r = ioctl(vcpu_fd, KVM_SET_MSRS, &msrs);
 	if (r < 0) {
 		pr_err("KVM_SET_MSRS: %s", strerror(errno));
