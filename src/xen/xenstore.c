@@ -1241,7 +1241,9 @@ int xs_printf(struct xs_store *s, const char *path, const char *fmt, ...)
 	return err;
 }
 
-int xs_mkdir(struct xs_store *s, const char *path)
+/* A domain-0 operation on one path: locked, then its watches fired unlocked. */
+static int dom0_path_op(struct xs_store *s, const char *path,
+			int (*op)(const struct xs_ctx *ctx, const char *path))
 {
 	char abs[XS_PATH_BUF];
 	struct xs_pending p = {0};
@@ -1251,26 +1253,20 @@ int xs_mkdir(struct xs_store *s, const char *path)
 	if (err)
 		return err;
 	xs_lock(s);
-	err = xs_op_mkdir(&ctx, abs);
+	err = op(&ctx, abs);
 	xs_unlock(s);
 	xs_pending_run(s, &p);
 	return err;
 }
 
+int xs_mkdir(struct xs_store *s, const char *path)
+{
+	return dom0_path_op(s, path, xs_op_mkdir);
+}
+
 int xs_rm(struct xs_store *s, const char *path)
 {
-	char abs[XS_PATH_BUF];
-	struct xs_pending p = {0};
-	struct xs_ctx ctx = dom0_ctx(s, &p);
-	int err = xs_canonical_path(XS_DOM0, path, abs, sizeof(abs));
-
-	if (err)
-		return err;
-	xs_lock(s);
-	err = xs_op_rm(&ctx, abs);
-	xs_unlock(s);
-	xs_pending_run(s, &p);
-	return err;
+	return dom0_path_op(s, path, xs_op_rm);
 }
 
 char *xs_read(struct xs_store *s, const char *path)

@@ -443,28 +443,28 @@ static int do_write(struct xs_conn *c, const struct xs_ctx *ctx)
 	return err;
 }
 
-static int do_mkdir(struct xs_conn *c, const struct xs_ctx *ctx)
+/* A request whose one argument is a path and whose reply is "OK". */
+static int do_path_op(struct xs_conn *c, const struct xs_ctx *ctx,
+		      int (*op)(const struct xs_ctx *ctx, const char *path))
 {
 	char abs[XS_PATH_BUF];
 	int err = path_arg(c, one_arg(c), abs);
 
 	if (!err)
-		err = xs_op_mkdir(ctx, abs);
+		err = op(ctx, abs);
 	if (!err)
 		conn_ack(c);
 	return err;
 }
 
+static int do_mkdir(struct xs_conn *c, const struct xs_ctx *ctx)
+{
+	return do_path_op(c, ctx, xs_op_mkdir);
+}
+
 static int do_rm(struct xs_conn *c, const struct xs_ctx *ctx)
 {
-	char abs[XS_PATH_BUF];
-	int err = path_arg(c, one_arg(c), abs);
-
-	if (!err)
-		err = xs_op_rm(ctx, abs);
-	if (!err)
-		conn_ack(c);
-	return err;
+	return do_path_op(c, ctx, xs_op_rm);
 }
 
 static unsigned count_nuls(const char *p, size_t len)
