@@ -189,7 +189,7 @@ static int64_t hcall_sched_op(struct hcall *h)
 	case SCHEDOP_yield:
 	case SCHEDOP_block:
 	case SCHEDOP_poll:
-		/* KVM polls in the kernel; if it handed a poll to us, a spurious wake is allowed. */
+		/* KVM polls in the kernel; a poll handed to us may wake spuriously. */
 		sched_yield();
 		return 0;
 	case SCHEDOP_shutdown:
