@@ -47,7 +47,7 @@ bench: build assets
 	@bench/run
 
 lint: build
-	clang-tidy --quiet -p $(BUILD) $(filter-out tests/guests/xentest/% tests/fuzz/%,$(filter %.c,$(SOURCES)))
+	clang-tidy --quiet -p $(BUILD) $(filter-out tests/guests/xentest/% tests/fuzz/% bench/tools/%,$(filter %.c,$(SOURCES)))
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -I src src
 
