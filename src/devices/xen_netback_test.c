@@ -923,7 +923,8 @@ static void test_vif_end_to_end(void **state)
 	/* A frontend without rx-copy is refused, with the reason recorded. */
 	frontend_connect(&e, fe, false, "0");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "5");
-	free(xs_get(&e, "/local/domain/0/error/local/domain/0/backend/vif/1/0/error"));
+	assert_xs(&e, "/local/domain/0/error/local/domain/0/backend/vif/1/0/error",
+		  "95 frontend must use request-rx-copy");
 
 	e2e_close(&e);
 }

@@ -70,13 +70,6 @@ static int setup_vcpu(struct vm *vm, unsigned index, const struct pvh_entry *ent
 	return r;
 }
 
-static void xen_console_out(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct board *b = opaque;
-
-	console_write(&b->console, buf, len);
-}
-
 /* Where XenStore's socket goes: $XKVM_RUN_DIR, /run/xkvm as root, else a per-user directory. */
 static int xenstore_socket_path(struct domain_instance *d)
 {
@@ -155,7 +148,7 @@ static int make_xen_domain(struct domain_instance *d)
 	d->xen = xen_domain_create(&d->vm, &p);
 	if (!d->xen)
 		return -EIO;
-	d->xen->console_out = xen_console_out;
+	d->xen->console_out = board_console_write;
 	d->xen->console_opaque = &d->board;
 	r = xenstore_socket_path(d);
 	if (!r) {

@@ -51,6 +51,13 @@ void evtchn_set_shared_info(struct evtchn_table *t, void *page, bool long_mode)
 	pthread_mutex_unlock(&t->lock);
 }
 
+void evtchn_set_long_mode(struct evtchn_table *t, bool long_mode)
+{
+	pthread_mutex_lock(&t->lock);
+	t->long_mode = long_mode;
+	pthread_mutex_unlock(&t->lock);
+}
+
 static bool port_valid(const struct evtchn_table *t, uint64_t port)
 {
 	/* Port 0 is never valid: Xen reserves it so 0 can mean "none". */
@@ -469,7 +476,7 @@ void evtchn_reset(struct evtchn_table *t)
 {
 	pthread_mutex_lock(&t->lock);
 	for (unsigned i = 1; i < EVTCHN_MAX_PORTS; i++) {
-		/* Backend bindings survive a reset only as unbound ports the backend re-binds. */
+		/* Everything closes, backend bindings included, as on Xen. */
 		if (t->ports[i].state != EVTCHNSTAT_closed)
 			close_port(t, i);
 	}

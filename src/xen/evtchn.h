@@ -76,5 +76,7 @@ size_t evtchn_op_arg_size(unsigned cmd);
 void evtchn_reset(struct evtchn_table *t);
 /* The guest placed shared_info (hva of the page) or changed ABI width. */
 void evtchn_set_shared_info(struct evtchn_table *t, void *page, bool long_mode);
+/* The guest changed ABI width (which selects how many ports exist). */
+void evtchn_set_long_mode(struct evtchn_table *t, bool long_mode);
 
 #endif

@@ -360,12 +360,15 @@ static void follow_long_mode(struct xen_domain *xd, bool long_mode)
 {
 	struct kvm_xen_hvm_attr a = {.type = KVM_XEN_ATTR_TYPE_LONG_MODE};
 
+	/* Every hypercall passes here: the mode almost never changes, so look before locking. */
+	if (__atomic_load_n(&xd->long_mode, __ATOMIC_ACQUIRE) == long_mode)
+		return;
 	pthread_mutex_lock(&xd->lock);
 	if (xd->long_mode != long_mode) {
 		a.u.long_mode = long_mode;
 		if (ioctl(xd->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &a) == 0)
-			xd->long_mode = long_mode;
-		evtchn_set_shared_info(&xd->evtchn, xd->evtchn.shared_info, long_mode);
+			__atomic_store_n(&xd->long_mode, long_mode, __ATOMIC_RELEASE);
+		evtchn_set_long_mode(&xd->evtchn, long_mode);
 	}
 	pthread_mutex_unlock(&xd->lock);
 }

@@ -84,8 +84,7 @@ static int64_t register_area(struct hcall *h, struct vcpu *v, uint64_t arg, uint
 	if (!h->long_mode)
 		gva = (uint32_t)gva;
 	if (gva == 0)
-		return set_vcpu_attr(v, type, ~0ULL) ? -EINVAL
-						     : 0; /* unregister (KVM_XEN_INVALID_GPA) */
+		return set_vcpu_attr(v, type, ~0ULL); /* unregister (KVM_XEN_INVALID_GPA) */
 	if (guest_virt_to_phys(h->vcpu, gva, &gpa))
 		return -EFAULT;
 	/* KVM keeps each area in one page. */

@@ -85,7 +85,9 @@ static void connect_backend(struct xenbus_device *dev)
 		return;
 	r = dev->ops->connect(dev);
 	if (r) {
-		xenbus_dev_error(dev, r, "connecting %s %u failed", dev->ops->type, dev->devid);
+		/* The backend recorded its own reason with xenbus_dev_error; keep that one. */
+		pr_err("%s: connecting %s %u failed", dev->backend_path, dev->ops->type,
+		       dev->devid);
 		dev->ops->disconnect(dev);
 		set_backend_state(dev, XenbusStateClosing);
 		return;

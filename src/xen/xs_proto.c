@@ -681,15 +681,23 @@ static int do_is_domain_introduced(struct xs_conn *c, const struct xs_ctx *ctx)
 	return 0;
 }
 
-/* Domain management is the VMM's business: privileged clients just get an ack. */
-static int do_privileged_ack(struct xs_conn *c, const struct xs_ctx *ctx)
+/* Requests only domain 0 may make, with one string argument. */
+static int check_dom0_one_arg(struct xs_conn *c)
 {
 	const char *arg;
 
 	if (c->domid != XS_DOM0)
 		return -EACCES;
-	if (get_strings(c, &arg, 1) != 1)
-		return -EINVAL;
+	return get_strings(c, &arg, 1) == 1 ? 0 : -EINVAL;
+}
+
+/* Domain management is the VMM's business: privileged clients just get an ack. */
+static int do_privileged_ack(struct xs_conn *c, const struct xs_ctx *ctx)
+{
+	int err = check_dom0_one_arg(c);
+
+	if (err)
+		return err;
 	if (c->hdr.type == XS_INTRODUCE)
 		xs_fire_special(ctx, "@introduceDomain");
 	else if (c->hdr.type == XS_RELEASE)
@@ -700,13 +708,9 @@ static int do_privileged_ack(struct xs_conn *c, const struct xs_ctx *ctx)
 
 static int do_control(struct xs_conn *c, const struct xs_ctx *ctx)
 {
-	const char *arg;
+	int err = check_dom0_one_arg(c);
 
-	if (c->domid != XS_DOM0)
-		return -EACCES;
-	if (get_strings(c, &arg, 1) != 1)
-		return -EINVAL;
-	return -ENOSYS;
+	return err ? err : -ENOSYS; /* no control commands are offered */
 }
 
 static int do_reset_watches(struct xs_conn *c, const struct xs_ctx *ctx)

@@ -14,16 +14,16 @@ static void com1_set_irq(void *opaque, bool level)
 	vm_set_irq_line(b->vm, SERIAL_COM1_IRQ, level);
 }
 
-static void com1_transmit(void *opaque, const uint8_t *buf, size_t len)
+void board_console_write(void *board, const uint8_t *buf, size_t len)
 {
-	struct board *b = opaque;
+	struct board *b = board;
 
 	console_write(&b->console, buf, len);
 }
 
 static const struct serial_ops com1_ops = {
     .set_irq = com1_set_irq,
-    .transmit = com1_transmit,
+    .transmit = board_console_write,
 };
 
 static size_t console_to_guest(void *opaque, const uint8_t *buf, size_t len)

@@ -28,6 +28,8 @@ struct board {
 
 /* Create and place the devices; the console uses in_fd (-1: none) and out_fd. */
 int board_init(struct board *b, struct vm *vm, int in_fd, int out_fd);
+/* Guest output to the terminal (board is a struct board *): COM1's and the Xen console's. */
+void board_console_write(void *board, const uint8_t *buf, size_t len);
 /* Send terminal input to the guest's Xen console instead of COM1. */
 void board_use_xen_console(struct board *b, struct xen_console *xc);
 /* Start host-side I/O (console input) once the vCPUs are about to run. */
