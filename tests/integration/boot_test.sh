@@ -67,7 +67,7 @@ check pvh-panic-reported grep -q 'guest kernel panic (pvpanic)' "$WORK/panic.out
 [ "$rc" = 3 ] || show panic
 
 # on_reboot = "restart" boots the guest again.  A first SIGTERM asks the
-# guest to power off; a second one at once stops it now with exit code 5.
+# guest to power off; a second signal at once stops it now with exit code 5.
 guest_cfg "$WORK/restart.cfg" 'memory = 256' 'on_reboot = "restart"' \
 	'cmdline = "console=ttyS0 quiet xkvm.action=reboot"'
 "$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$WORK/restart.cfg" \
@@ -79,8 +79,9 @@ else
 	fail pvh-reboot-restart-boots-again "the guest did not come up a second time"
 	show restart
 fi
+# Two different signals: two SIGTERMs sent at once may merge into one pending signal.
 kill -TERM "$pid"
-kill -TERM "$pid"
+kill -INT "$pid"
 wait "$pid"
 check pvh-sigterm-exit-5 [ "$?" = 5 ]
 
