@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -201,12 +202,19 @@ static void build_qemu_argv(struct argv_builder *b, const char *qemu, const char
 	arg(b, "%s/vmlinuz", assets);
 	arg(b, "-initrd");
 	arg(b, "%s/testhost-initrd.cpio.gz", assets);
+	/*
+	 * COM1 is the command's terminal; the kernel's own messages go to COM2,
+	 * a file in the job directory, so lockups and oopses of the test host
+	 * are on record without reaching the caller's console.
+	 */
 	arg(b, "-append");
-	arg(b, "console=ttyS0 quiet loglevel=1 panic=-1 8250.nr_uarts=1");
+	arg(b, "console=ttyS1 loglevel=5 panic=-1 8250.nr_uarts=2");
 	arg(b, "-chardev");
 	arg(b, "stdio,id=console,signal=off");
 	arg(b, "-serial");
 	arg(b, "chardev:console");
+	arg(b, "-serial");
+	arg(b, "file:%s/kernel.log", job->dir);
 	virtfs(b, "/", "host", true);
 	virtfs(b, job->dir, "job", false);
 	if (job->tmp_rw)
@@ -239,9 +247,39 @@ static int check_assets(const char *assets, char *qemu, size_t qemu_len)
 	return 0;
 }
 
-/* Wait for QEMU, passing SIGINT/SIGTERM on to it so the test host stops with us. */
-static int wait_for_qemu(pid_t pid)
+/* Seconds since the agent inside last showed it runs (or since we started QEMU). */
+static long seconds_without_heartbeat(const struct job *job, time_t started)
 {
+	char path[PATH_MAX];
+	struct stat st;
+	time_t last = started;
+
+	if (path_join(path, sizeof(path), job->dir, "heartbeat") == 0 && stat(path, &st) == 0 &&
+	    st.st_mtime > last)
+		last = st.st_mtime;
+	return (long)(time(NULL) - last);
+}
+
+static unsigned wedge_seconds(void)
+{
+	const char *s = getenv("XKVM_TESTHOST_WEDGE_SECONDS");
+	unsigned long v = s ? strtoul(s, NULL, 10) : 0;
+
+	return v > 0 && v < 86400 ? (unsigned)v : TESTHOST_WEDGE_SECONDS;
+}
+
+/*
+ * Wait for QEMU, passing SIGINT/SIGTERM on to it so the test host stops
+ * with us.  Emulated test hosts have been seen to stop making progress
+ * altogether (even the time limits of the commands inside never fire);
+ * one whose agent has not written its heartbeat for wedge_seconds() is
+ * stopped and reported as wedged.
+ */
+static int wait_for_qemu(pid_t pid, const struct job *job, bool *wedged)
+{
+	const struct timespec tick = {.tv_sec = 5};
+	unsigned limit = wedge_seconds();
+	time_t started = time(NULL);
 	sigset_t set, old;
 	int status = 0;
 
@@ -251,13 +289,19 @@ static int wait_for_qemu(pid_t pid)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	for (;;) {
-		int sig = 0;
+	*wedged = false;
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		int sig = sigtimedwait(&set, NULL, &tick);
 
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			break;
-		if (sigwait(&set, &sig) == 0 && sig != SIGCHLD)
+		if (sig > 0 && sig != SIGCHLD) {
 			kill(pid, SIGTERM);
+		} else if (sig < 0 && !*wedged && seconds_without_heartbeat(job, started) > limit) {
+			pr_err("the KVM test host stopped responding (no heartbeat for %u s); "
+			       "stopping it",
+			       limit);
+			*wedged = true;
+			kill(pid, SIGKILL);
+		}
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
@@ -300,18 +344,33 @@ static int read_status(const struct job *job)
 	return code < 0 ? -1 : (strncmp(buf, "signal ", 7) == 0 ? 128 + code : code);
 }
 
-static void show_qemu_log(const struct job *job)
+/*
+ * The last max_lines lines of a file in the job directory, as errors, less
+ * QEMU's warnings about the CPU model's features TCG lacks (always there).
+ */
+static bool is_noise(const char *line)
+{
+	return strstr(line, "TCG doesn't support requested feature") != NULL;
+}
+
+static void show_job_file(const struct job *job, const char *name, unsigned max_lines)
 {
 	char path[PATH_MAX], line[512];
+	unsigned total = 0, skip, n = 0;
 	FILE *f;
 
-	if (path_join(path, sizeof(path), job->dir, "qemu.log"))
+	if (path_join(path, sizeof(path), job->dir, name))
 		return;
 	f = fopen(path, "r");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f))
-		pr_err("test host: %s", line);
+		total += !is_noise(line);
+	skip = total > max_lines ? total - max_lines : 0;
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		if (!is_noise(line) && n++ >= skip)
+			pr_err("test host %s: %s", name, line);
 	fclose(f);
 }
 
@@ -353,6 +412,7 @@ int testhost_run(char *const argv[], const struct testhost_opts *opts)
 	static struct argv_builder qargv; /* large; only one test host per process at a time */
 	char assets[PATH_MAX], qemu[PATH_MAX];
 	struct job job = {.dir = "/tmp/xkvm-testhost.XXXXXX"};
+	bool wedged;
 	int status, code;
 	pid_t pid;
 
@@ -375,13 +435,14 @@ int testhost_run(char *const argv[], const struct testhost_opts *opts)
 		remove_job(&job);
 		return -1;
 	}
-	status = wait_for_qemu(pid);
-	code = read_status(&job);
+	status = wait_for_qemu(pid, &job, &wedged);
+	code = wedged ? -1 : read_status(&job);
 	if (code < 0) {
 		pr_err("the KVM test host stopped before the command finished (QEMU %s %d)",
 		       WIFEXITED(status) ? "exit status" : "signal",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		show_qemu_log(&job);
+		show_job_file(&job, "qemu.log", 40);
+		show_job_file(&job, "kernel.log", 60);
 	}
 	remove_job(&job);
 	return code;

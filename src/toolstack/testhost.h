@@ -28,6 +28,15 @@ struct testhost_opts {
  */
 #define TESTHOST_DEFAULT_CPUS 1
 
+/*
+ * The agent inside touches <job>/heartbeat every TESTHOST_HEARTBEAT_SECONDS;
+ * a test host silent for TESTHOST_WEDGE_SECONDS (or the number in the
+ * environment variable XKVM_TESTHOST_WEDGE_SECONDS) is declared wedged and
+ * stopped.  Generous: a loaded 2-core machine slows TCG down a lot.
+ */
+#define TESTHOST_HEARTBEAT_SECONDS 10
+#define TESTHOST_WEDGE_SECONDS	   300
+
 /* RAM the test host itself needs beside its guests. */
 #define TESTHOST_OVERHEAD_MIB 768
 #define TESTHOST_MIN_MIB      1024
