@@ -212,6 +212,8 @@ static void *vcpu_thread(void *arg)
 	while (vm_stop_reason(vcpu->vm) == VM_RUNNING) {
 		if (__atomic_load_n(&vcpu->nr_pending_attrs, __ATOMIC_ACQUIRE))
 			apply_pending_attrs(vcpu);
+		if (__atomic_load_n(&vcpu->vm->paused, __ATOMIC_RELAXED))
+			vm_wait_while_paused(vcpu->vm);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);

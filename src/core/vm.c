@@ -97,6 +97,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 	vm->vm_fd = -1;
 	vm->stop_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	pthread_mutex_init(&vm->overlay_lock, NULL);
 	io_bus_init(&vm->pio, "pio");
 	io_bus_init(&vm->mmio, "mmio");
@@ -165,6 +166,7 @@ void vm_destroy(struct vm *vm)
 	vm->nr_overlays = 0;
 	pthread_mutex_destroy(&vm->overlay_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
 }
 
@@ -264,6 +266,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt,
 		vsnprintf(vm->stop_detail, sizeof(vm->stop_detail), fmt, ap);
 		va_end(ap);
 	}
+	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (!first)
 		return;
@@ -272,6 +275,36 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt,
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i])
 			vcpu_kick(vm->vcpus[i]);
+}
+
+void vm_set_paused(struct vm *vm, bool paused)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	vm->paused = paused;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->stop_lock);
+	/* A vCPU inside KVM_RUN only sees the flag once kicked out of the guest. */
+	for (unsigned i = 0; paused && vm->vcpus && i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i])
+			vcpu_kick(vm->vcpus[i]);
+}
+
+bool vm_is_paused(struct vm *vm)
+{
+	bool paused;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	paused = vm->paused;
+	pthread_mutex_unlock(&vm->stop_lock);
+	return paused;
+}
+
+void vm_wait_while_paused(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	while (vm->paused && vm->stop_reason == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->stop_lock);
+	pthread_mutex_unlock(&vm->stop_lock);
 }
 
 enum vm_stop_reason vm_stop_reason(struct vm *vm)

@@ -72,6 +72,9 @@ struct vm {
 	int stop_fd;
 	enum vm_stop_reason stop_reason;
 	char stop_detail[256];
+	/* Pause (xl pause): vCPUs wait on pause_cond, under stop_lock, before KVM_RUN. */
+	bool paused;
+	pthread_cond_t pause_cond;
 };
 
 /* Create the KVM VM: memory, in-kernel irqchip and PIT.  Returns 0 or -errno. */
@@ -94,5 +97,11 @@ int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level);
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 enum vm_stop_reason vm_stop_reason(struct vm *vm);
+
+/* Pause or resume every vCPU; a stop request also ends a pause. */
+void vm_set_paused(struct vm *vm, bool paused);
+bool vm_is_paused(struct vm *vm);
+/* On a vCPU thread: wait while the VM is paused (and not stopping). */
+void vm_wait_while_paused(struct vm *vm);
 
 #endif

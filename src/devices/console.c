@@ -70,7 +70,7 @@ static void *input_thread(void *arg)
 			continue;
 		if (n <= 0)
 			break; /* end of input: the guest keeps running without it */
-		esc = memchr(buf, CONSOLE_ESCAPE, (size_t)n);
+		esc = c->no_escape ? NULL : memchr(buf, CONSOLE_ESCAPE, (size_t)n);
 		if (esc) {
 			deliver(c, buf, (size_t)(esc - buf));
 			vm_request_stop(c->vm, VM_STOP_HOST, "console escape (Ctrl-])");

@@ -32,6 +32,7 @@ struct console {
 	bool thread_started;
 	console_sink_fn sink;
 	void *sink_opaque;
+	bool no_escape; /* input is a byte stream, Ctrl-] included (a managed VMM) */
 };
 
 /* Set up the console; puts a terminal on in_fd into raw mode. */

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* `xkvm create`: check a domain's config, then run it here or in the test host. */
+/*
+ * `xkvm create`: send a domain's config to xkvmd, or with -F check it, then
+ * run it here or in the test host.
+ */
 #include "arch/x86/pvh.h"
 #include "core/kvm.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "toolstack/cli.h"
+#include "toolstack/client.h"
 #include "toolstack/config.h"
 #include "toolstack/domain.h"
+#include "toolstack/managed.h"
 #include "toolstack/testhost.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +31,13 @@ static const char create_help[] =
     "key=value arguments are applied after the file, as if appended to it.\n"
     "\n"
     "Options:\n"
-    "  -F, --foreground  run the domain in this process; it ends when the domain\n"
-    "                    is destroyed (required until xkvmd exists)\n"
-    "  -c, --console     attach the console (always on with -F: the guest's\n"
-    "                    serial line is this terminal; Ctrl-] stops the domain)\n"
-    "  -n, --dry-run     check the configuration and print it; run nothing\n"
+    "  -F, --foreground  run the domain in this process, without xkvmd; it ends\n"
+    "                    when the domain is destroyed.  Without -F, the config is\n"
+    "                    sent to xkvmd, which checks, keeps and starts it.\n"
+    "  -c, --console     attach the console once created (Ctrl-] detaches); with\n"
+    "                    -F always on: the guest's serial line is this terminal\n"
+    "                    and Ctrl-] stops the domain\n"
+    "  -n, --dry-run     check the configuration here and print it; run nothing\n"
     "  -h, --help        this text\n"
     "\n"
     "Configuration keys understood now:\n"
@@ -37,6 +45,10 @@ static const char create_help[] =
     "  kernel (an ELF kernel with a PVH entry note), ramdisk, cmdline (or root\n"
     "  and extra), on_poweroff / on_reboot / on_crash = \"destroy\" | \"restart\"\n"
     "  (defaults destroy / restart / destroy).  Other keys are warned about.\n"
+    "\n"
+    "Exit status without -F: 0 created and started, 1 refused by xkvmd (its\n"
+    "message is printed) or xkvmd unreachable, 2 bad usage; with -c, the\n"
+    "console's: 0 when detached or when the VM's console closed.\n"
     "\n"
     "Exit status with -F:\n"
     "  0  the guest powered off\n"
@@ -50,7 +62,8 @@ static const char create_help[] =
     "the KVM test host; `xkvm --accel=native|nested` chooses explicitly.\n";
 
 struct create_opts {
-	bool foreground, dry_run;
+	bool foreground, dry_run, console;
+	const char *managed_dir; /* --managed: run for xkvmd (toolstack/managed.h) */
 	const char *config;
 	int nr_overrides;
 	char **overrides;
@@ -62,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct create_opts *o)
 	    {"foreground", no_argument, NULL, 'F'},
 	    {"console", no_argument, NULL, 'c'},
 	    {"dry-run", no_argument, NULL, 'n'},
+	    {"managed", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -74,9 +88,13 @@ static int parse_opts(int argc, char **argv, struct create_opts *o)
 			o->foreground = true;
 			break;
 		case 'c':
+			o->console = true;
 			break;
 		case 'n':
 			o->dry_run = true;
+			break;
+		case 'M':
+			o->managed_dir = optarg;
 			break;
 		case 'h':
 			fputs(create_help, stdout);
@@ -160,16 +178,95 @@ static int run_nested(const struct cli *cli, const struct domain_config *cfg)
 	return code < 0 ? EXIT_VMM_ERROR : code;
 }
 
+/* For xkvmd: the console and the controls are sockets in dir, not this terminal. */
+static int run_managed(const struct domain_config *cfg, const char *dir)
+{
+	struct domain_control control;
+	struct domain_io io = {.console_no_escape = true, .control = &control};
+	struct managed *m;
+	int code;
+
+	domain_control_init(&control);
+	m = managed_start(dir, cfg, &control, &io.console_in, &io.console_out);
+	if (!m) {
+		domain_control_destroy(&control);
+		return EXIT_VMM_ERROR;
+	}
+	code = domain_run(cfg, &io);
+	managed_finish(m, code);
+	domain_control_destroy(&control);
+	return code;
+}
+
+/* The config file's text and the overrides, as POST /rest/v0/vms takes them. */
+static json_t *create_request(const struct create_opts *o)
+{
+	json_t *overrides = json_array();
+	size_t len;
+	char *text = client_read_file(o->config, CONFIG_MAX_SIZE, &len);
+	json_t *req = NULL;
+
+	if (!text) {
+		pr_err("%s: cannot open config file: %s", o->config, strerror(errno));
+		json_decref(overrides);
+		return NULL;
+	}
+	for (int i = 0; overrides && i < o->nr_overrides; i++)
+		if (json_array_append_new(overrides, json_string(o->overrides[i])))
+			break;
+	if (overrides && json_array_size(overrides) == (size_t)o->nr_overrides)
+		req = json_pack("{s:s%, s:s, s:O, s:b}", "config", text, len, "path", o->config,
+				"overrides", overrides, "start", 1);
+	if (!req)
+		pr_err("%s: the config and key=value arguments must be UTF-8 text", o->config);
+	json_decref(overrides);
+	free(text);
+	return req;
+}
+
+/* Without -F: xkvmd parses, keeps and starts the config; nothing runs here. */
+static int create_via_xkvmd(const struct create_opts *o)
+{
+	json_t *req = create_request(o), *vm = NULL;
+	struct client client;
+	int code;
+
+	if (!req)
+		return EXIT_FAILURE;
+	if (client_open(&client)) {
+		json_decref(req);
+		return EXIT_FAILURE;
+	}
+	code = client_call(&client, "POST", "/rest/v0/vms", req, &vm);
+	if (!code && o->console) {
+		const char *id = json_string_value(json_object_get(vm, "id"));
+
+		if (!id)
+			id = json_string_value(json_object_get(vm, "name_label"));
+		code = id ? client_console(&client, id) : EXIT_FAILURE;
+		if (!id)
+			pr_err("xkvmd's answer names no VM to attach to");
+	}
+	json_decref(vm);
+	json_decref(req);
+	client_close(&client);
+	return code;
+}
+
 int cmd_create(const struct cli *cli)
 {
-	enum accel_mode accel = accel_resolve(cli->accel);
-	struct host_limits limits = host_limits(accel);
+	enum accel_mode accel;
+	struct host_limits limits;
 	struct create_opts o = {0};
 	struct domain_config cfg;
 	int code;
 
 	if (parse_opts(cli_verb_argc(cli), cli_verb_argv(cli), &o))
 		return EXIT_USAGE;
+	if (!o.foreground && !o.dry_run)
+		return create_via_xkvmd(&o);
+	accel = accel_resolve(cli->accel);
+	limits = host_limits(accel);
 	if (domain_config_load(&cfg, o.config, o.nr_overrides, o.overrides, &limits, stderr)) {
 		domain_config_free(&cfg);
 		return EXIT_USAGE;
@@ -182,10 +279,12 @@ int cmd_create(const struct cli *cli)
 	if (o.dry_run) {
 		print_config(&cfg);
 		code = 0;
-	} else if (!o.foreground) {
-		pr_err("running a domain in the background needs the xkvmd daemon, which this "
-		       "version does not have yet: use 'xkvm create -F'");
+	} else if (o.managed_dir && accel == ACCEL_NESTED) {
+		pr_err("--managed runs where KVM runs guests: start xkvmd, which starts the KVM "
+		       "test host itself where this machine needs it");
 		code = EXIT_USAGE;
+	} else if (o.managed_dir) {
+		code = run_managed(&cfg, o.managed_dir);
 	} else if (accel == ACCEL_NESTED) {
 		code = run_nested(cli, &cfg);
 	} else {

@@ -39,11 +39,34 @@ const char *lifecycle_action_name(enum lifecycle_action action)
 }
 
 /* The text that libxlutil parses: the file, then one line per override. */
+char *config_compose_text(const char *text, size_t size, int n, char *const overrides[])
+{
+	size_t len, total = size + 2;
+	char *out;
+
+	for (int i = 0; i < n; i++)
+		total += strlen(overrides[i]) + 1;
+	out = malloc(total);
+	if (!out)
+		return NULL;
+	memcpy(out, text, size);
+	len = size;
+	out[len++] = '\n';
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(overrides[i]);
+
+		memcpy(out + len, overrides[i], l);
+		len += l;
+		out[len++] = '\n';
+	}
+	out[len] = '\0';
+	return out;
+}
+
 static char *read_config_text(const char *path, int n, char *const overrides[], FILE *err,
 			      int *errno_out)
 {
 	struct file_buf fb;
-	size_t len, total;
 	char *text;
 	FILE *f = fopen(path, "r");
 
@@ -53,31 +76,14 @@ static char *read_config_text(const char *path, int n, char *const overrides[], 
 		return NULL;
 	}
 	fclose(f);
-	if (file_buf_open(&fb, path, 1 << 20, "config file")) {
+	if (file_buf_open(&fb, path, CONFIG_MAX_SIZE, "config file")) {
 		*errno_out = EINVAL;
 		return NULL;
 	}
-	total = fb.size + 2;
-	for (int i = 0; i < n; i++)
-		total += strlen(overrides[i]) + 1;
-	text = malloc(total);
-	if (!text) {
-		file_buf_close(&fb);
-		*errno_out = ENOMEM;
-		return NULL;
-	}
-	memcpy(text, fb.data, fb.size);
-	len = fb.size;
-	text[len++] = '\n';
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(overrides[i]);
-
-		memcpy(text + len, overrides[i], l);
-		len += l;
-		text[len++] = '\n';
-	}
-	text[len] = '\0';
+	text = config_compose_text(fb.data, fb.size, n, overrides);
 	file_buf_close(&fb);
+	if (!text)
+		*errno_out = ENOMEM;
 	return text;
 }
 
@@ -405,28 +411,23 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	get_nics(ld);
 }
 
-int domain_config_load(struct domain_config *cfg, const char *path, int nr_overrides,
-		       char *const overrides[], const struct host_limits *limits, FILE *err)
+int domain_config_load_text(struct domain_config *cfg, const char *text, const char *path,
+			    const struct host_limits *limits, FILE *err)
 {
 	struct loader *ld;
-	int r, e = 0;
-	char *text;
+	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->path = strdup(path);
-	text = read_config_text(path, nr_overrides, overrides, err, &e);
-	if (!text)
-		return -e;
 	ld = calloc(1, sizeof(*ld));
-	if (!ld) {
-		free(text);
+	if (!ld || !cfg->path) {
+		free(ld);
 		return -ENOMEM;
 	}
 	ld->cfg = cfg;
 	ld->err = err;
 	ld->xlu = xlu_cfg_init(err, path);
 	if (!ld->xlu) {
-		free(text);
 		free(ld);
 		return -ENOMEM;
 	}
@@ -441,6 +442,22 @@ int domain_config_load(struct domain_config *cfg, const char *path, int nr_overr
 	}
 	xlu_cfg_destroy(ld->xlu);
 	free(ld);
+	return r;
+}
+
+int domain_config_load(struct domain_config *cfg, const char *path, int nr_overrides,
+		       char *const overrides[], const struct host_limits *limits, FILE *err)
+{
+	int r, e = 0;
+	char *text;
+
+	memset(cfg, 0, sizeof(*cfg));
+	text = read_config_text(path, nr_overrides, overrides, err, &e);
+	if (!text) {
+		cfg->path = strdup(path);
+		return -e;
+	}
+	r = domain_config_load_text(cfg, text, path, limits, err);
 	free(text);
 	return r;
 }

@@ -49,6 +49,20 @@ struct host_limits {
  */
 int domain_config_load(struct domain_config *cfg, const char *path, int nr_overrides,
 		       char *const overrides[], const struct host_limits *limits, FILE *err);
+/*
+ * The same from text already in memory (what xkvmd receives); path names it
+ * in messages.  Returns 0 or -EINVAL, with messages on err.
+ */
+int domain_config_load_text(struct domain_config *cfg, const char *text, const char *path,
+			    const struct host_limits *limits, FILE *err);
+
+/* A config file's text with the overrides appended as xl does: one statement a line. */
+char *config_compose_text(const char *text, size_t size, int nr_overrides,
+			  char *const overrides[]);
+
+/* Largest config file read. */
+#define CONFIG_MAX_SIZE (1 << 20)
+
 void domain_config_free(struct domain_config *cfg);
 
 const char *guest_type_name(enum guest_type type);

@@ -12,6 +12,7 @@
 #include "devices/xen_netback.h"
 #include "lib/log.h"
 #include "xen/domain.h"
+#include "xen/xenstore.h"
 #include "xen/xs_socket.h"
 
 #include <errno.h>
@@ -177,6 +178,7 @@ static int build(struct domain_instance *d, const struct domain_io *io)
 	struct pvh_entry entry;
 	int r = board_init(&d->board, &d->vm, io->console_in, io->console_out);
 
+	d->board.console.no_escape = io->console_no_escape;
 	if (!r)
 		r = make_xen_domain(d);
 	if (!r && console_is_hvc(cfg->cmdline))
@@ -217,6 +219,102 @@ static void wait_for_stop(struct domain_instance *d, int sig_fd)
 	}
 }
 
+/* Make d the domain that control requests reach (NULL: none, it is going away). */
+static void control_attach(struct domain_control *c, struct domain_instance *d)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->current = d;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void domain_control_init(struct domain_control *c)
+{
+	pthread_mutex_init(&c->lock, NULL);
+	c->current = NULL;
+}
+
+void domain_control_destroy(struct domain_control *c)
+{
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* Connected (XenbusStateConnected) frontends of our PV devices, or Linux's PV shutdown. */
+static bool pv_drivers_active(struct domain_instance *d)
+{
+	const struct domain_config *cfg = d->cfg;
+	bool active = false;
+	char path[96], *v;
+
+	if (!d->xen)
+		return false;
+	snprintf(path, sizeof(path), "/local/domain/%u/control/feature-poweroff", d->xen->domid);
+	v = xs_read(d->xen->xs, path);
+	active = v && strcmp(v, "1") == 0;
+	free(v);
+	for (unsigned i = 0; !active && i < cfg->nr_disks + cfg->nr_nics; i++) {
+		bool disk = i < cfg->nr_disks;
+
+		snprintf(path, sizeof(path), "/local/domain/%u/device/%s/%u/state", d->xen->domid,
+			 disk ? "vbd" : "vif",
+			 disk ? cfg->disks[i].devid : cfg->nics[i - cfg->nr_disks].devid);
+		v = xs_read(d->xen->xs, path);
+		active = v && strcmp(v, "4") == 0;
+		free(v);
+	}
+	return active;
+}
+
+void domain_control_status(struct domain_control *c, struct domain_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&c->lock);
+	if (c->current) {
+		st->booted = true;
+		st->paused = vm_is_paused(&c->current->vm);
+		st->pv_drivers = pv_drivers_active(c->current);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int request_clean(struct domain_instance *d, const char *how, char *why, size_t len)
+{
+	if (d->xen && xen_request_shutdown(d->xen, how))
+		return 0;
+	snprintf(why, len, "the guest has not enabled Xen's PV %s (control/feature-%s)", how,
+		 how);
+	return -EOPNOTSUPP;
+}
+
+int domain_control_request(struct domain_control *c, enum domain_request req, char *why,
+			   size_t why_len)
+{
+	struct domain_instance *d;
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	d = c->current;
+	if (!d) {
+		snprintf(why, why_len, "the domain is between two boots; try again");
+		r = -EAGAIN;
+	} else if (req == DOMAIN_PAUSE || req == DOMAIN_UNPAUSE) {
+		vm_set_paused(&d->vm, req == DOMAIN_PAUSE);
+	} else if (req == DOMAIN_SHUTDOWN || req == DOMAIN_REBOOT) {
+		if (vm_is_paused(&d->vm)) {
+			snprintf(why, why_len, "the domain is paused: unpause it first");
+			r = -EBUSY;
+		} else {
+			r = request_clean(d, req == DOMAIN_SHUTDOWN ? "poweroff" : "reboot", why,
+					  why_len);
+		}
+	} else {
+		vm_request_stop(&d->vm, VM_STOP_HOST, "destroyed from the toolstack");
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 static void teardown(struct domain_instance *d)
 {
 	for (unsigned i = 0; d->vm.vcpus && i < d->vm.nr_vcpus; i++)
@@ -247,10 +345,13 @@ static enum vm_stop_reason run_once(const struct domain_config *cfg, const struc
 		r = board_start(&d.board);
 	for (unsigned i = 0; !r && i < d.vm.nr_vcpus; i++)
 		r = vcpu_start(d.vm.vcpus[i]);
-	if (r)
+	if (r) {
 		vm_request_stop(&d.vm, VM_STOP_ERROR, "cannot start the VM");
-	else
+	} else {
+		control_attach(io->control, &d);
 		wait_for_stop(&d, sig_fd);
+		control_attach(io->control, NULL);
+	}
 	teardown(&d);
 	reason = vm_stop_reason(&d.vm);
 	if (reason == VM_STOP_ERROR || reason == VM_STOP_CRASH)
