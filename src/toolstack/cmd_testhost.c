@@ -11,7 +11,8 @@
 #include <string.h>
 
 static const char testhost_help[] =
-    "Usage: xkvm testhost run [--cpus N] [--memory MiB] [--rw DIR]... -- COMMAND [ARG...]\n"
+    "Usage: xkvm testhost run [--cpus N] [--memory MiB] [--rw DIR]... [--forward PORT]\n"
+    "                         -- COMMAND [ARG...]\n"
     "       xkvm testhost status\n"
     "\n"
     "The KVM test host is a QEMU (TCG) machine with an AMD CPU with SVM, running\n"
@@ -24,6 +25,7 @@ static const char testhost_help[] =
     "        --cpus N      vCPUs of the test host (default 1: with more, QEMU's\n"
     "                      multi-threaded TCG can crash the test host kernel)\n"
     "        --memory MiB  its RAM (default 2048)\n"
+    "        --forward PORT  connections to 127.0.0.1:PORT here reach PORT inside\n"
     "status  say whether this machine runs guests natively or nested, and where\n"
     "        the test host's kernel and initramfs are.\n";
 
@@ -46,6 +48,7 @@ static int testhost_run_cmd(int argc, char **argv)
 	    {"cpus", required_argument, NULL, 'c'},
 	    {"memory", required_argument, NULL, 'm'},
 	    {"rw", required_argument, NULL, 'w'},
+	    {"forward", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -55,11 +58,13 @@ static int testhost_run_cmd(int argc, char **argv)
 	int c, code;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:m:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:m:w:f:h", longopts, NULL)) != -1) {
 		if (c == 'c') {
 			opts.cpus = (unsigned)strtoul(optarg, NULL, 0);
 		} else if (c == 'm') {
 			opts.memory_mib = strtoull(optarg, NULL, 0);
+		} else if (c == 'f' && strtoul(optarg, NULL, 10) - 1 < 65535) {
+			opts.forward_port = (uint16_t)strtoul(optarg, NULL, 10);
 		} else if (c == 'w' && opts.nr_rw_dirs < ARRAY_SIZE(rw)) {
 			rw[opts.nr_rw_dirs++] = optarg;
 		} else {

@@ -152,6 +152,8 @@ static int write_job(struct job *job, char *const argv[], const struct testhost_
 	r = r ? r : write_strings(job->dir, "env", environ);
 	if (!r && job->tmp_rw)
 		r = write_file(job->dir, "rw-tmp", "", 0);
+	if (!r && opts->forward_port)
+		r = write_file(job->dir, "net", TESTHOST_NET_ADDR "\n", strlen(TESTHOST_NET_ADDR) + 1);
 	return r;
 }
 
@@ -221,6 +223,14 @@ static void build_qemu_argv(struct argv_builder *b, const char *qemu, const char
 		virtfs(b, "/tmp", "tmp", false);
 	for (unsigned i = 0; i < job->nr_rw; i++)
 		virtfs(b, job->rw_paths[i], job->rw_tags[i], false);
+	if (opts->forward_port) {
+		/* restrict=on: nothing inside reaches out; only the forwarded port reaches in. */
+		arg(b, "-netdev");
+		arg(b, "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:%u",
+		    (unsigned)opts->forward_port, (unsigned)opts->forward_port);
+		arg(b, "-device");
+		arg(b, "virtio-net-pci,netdev=net0,romfile=");
+	}
 }
 
 static int check_assets(const char *assets, char *qemu, size_t qemu_len)

@@ -18,7 +18,12 @@ struct testhost_opts {
 	uint64_t memory_mib;	    /* its RAM: the nested guests' RAM plus overhead */
 	const char *const *rw_dirs; /* host directories the command may write */
 	unsigned nr_rw_dirs;
+	/* Forward 127.0.0.1:forward_port here to the same port inside (0: no network). */
+	uint16_t forward_port;
 };
+
+/* The test host's address on its private network (QEMU's user network). */
+#define TESTHOST_NET_ADDR "10.0.2.15/24"
 
 /*
  * One vCPU: with two, QEMU's multi-threaded TCG races with the test host
