@@ -31,5 +31,18 @@ char **cli_nested_argv(const struct cli *cli);
 
 int cmd_create(const struct cli *cli);
 int cmd_testhost(const struct cli *cli);
+/* Clients of xkvmd's API (client.h). */
+int cmd_list(const struct cli *cli);
+int cmd_console(const struct cli *cli);
+int cmd_shutdown(const struct cli *cli);
+int cmd_reboot(const struct cli *cli);
+int cmd_destroy(const struct cli *cli);
+int cmd_pause(const struct cli *cli);
+int cmd_unpause(const struct cli *cli);
+int cmd_start(const struct cli *cli);
+int cmd_uptime(const struct cli *cli);
+int cmd_info(const struct cli *cli);
+int cmd_vm_set(const struct cli *cli);
+int cmd_vm_delete(const struct cli *cli);
 
 #endif

@@ -80,7 +80,7 @@ static char *read_config_text(const char *path, int n, char *const overrides[], 
 		*errno_out = EINVAL;
 		return NULL;
 	}
-	text = config_compose_text(fb.data, fb.size, n, overrides);
+	text = config_compose_text((const char *)fb.data, fb.size, n, overrides);
 	file_buf_close(&fb);
 	if (!text)
 		*errno_out = ENOMEM;

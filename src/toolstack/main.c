@@ -17,6 +17,18 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"create", cmd_create, "create a domain from an xl.cfg file"},
+    {"list", cmd_list, "list VMs (FILTER: Xen Orchestra's search syntax)"},
+    {"console", cmd_console, "attach to a VM's console (Ctrl-] detaches)"},
+    {"shutdown", cmd_shutdown, "ask a VM to power off (-w: wait until it has)"},
+    {"reboot", cmd_reboot, "ask a VM to reboot"},
+    {"destroy", cmd_destroy, "stop a VM now"},
+    {"pause", cmd_pause, "pause a VM"},
+    {"unpause", cmd_unpause, "unpause a VM"},
+    {"start", cmd_start, "start a halted VM"},
+    {"uptime", cmd_uptime, "how long VMs have run"},
+    {"info", cmd_info, "information about this host"},
+    {"vm-set", cmd_vm_set, "set a VM's description, tags or auto_poweron"},
+    {"vm-delete", cmd_vm_delete, "forget a halted VM"},
     {"testhost", cmd_testhost, "run commands in the KVM test host"},
 };
 
@@ -24,7 +36,9 @@ static void usage(FILE *out)
 {
 	fputs("Usage: xkvm [-v] [--accel=auto|native|nested] <verb> [args]\n"
 	      "\n"
-	      "xkvm runs Xen guests on Linux KVM.  Its verbs follow `xl`.\n"
+	      "xkvm runs Xen guests on Linux KVM.  Its verbs follow `xl`; all but\n"
+	      "`create -F` and `testhost` are requests to the xkvmd daemon, found by\n"
+	      "$XKVM_API (unix:/path or http://host:port), else its usual socket.\n"
 	      "\n"
 	      "Verbs:\n",
 	      out);
