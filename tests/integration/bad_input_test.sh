@@ -53,11 +53,12 @@ printf 'name = "x"\ntype = "pvh"\nmemory = "lots"\n' >"$WORK/type.cfg"
 expect_error bad-memory-not-number "$WORK/type.cfg:3: memory must be a number" "$WORK/type.cfg"
 expect_error bad-override-not-key-value "is not key=value" "$WORK/good.cfg" banana
 
-# Without -F there is no daemon yet to hand the domain to: say so.
-"$XKVM" create "$WORK/good.cfg" </dev/null >"$WORK/nofg.out" 2>&1
+# Without -F the domain goes to xkvmd; with none running, say how to start it.
+XKVM_RUN_DIR=$WORK/no-daemon-run XKVM_STATE_DIR=$WORK/no-daemon-state XKVM_API= \
+	"$XKVM" create "$WORK/good.cfg" </dev/null >"$WORK/nofg.out" 2>&1
 rc=$?
-check create-without-F-exit-2 [ "$rc" = 2 ]
-check create-without-F-explains grep -q "xkvm create -F" "$WORK/nofg.out"
+check create-without-daemon-exit-1 [ "$rc" = 1 ]
+check create-without-daemon-explains grep -q "cannot reach xkvmd.*start it with: xkvmd" "$WORK/nofg.out"
 
 # An unknown key is a warning that names file and line; the rest still works.
 guest_cfg "$WORK/unknown.cfg" 'memory = 256' 'vnc = 1'
