@@ -6,7 +6,9 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 SOURCES    := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps assets build asan fuzz demo check bench lint format clean
+WEB_SOURCES := $(shell git ls-files web 2>/dev/null)
+
+.PHONY: all deps assets build asan fuzz web demo check bench lint format clean
 
 all: build
 
@@ -37,10 +39,16 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	@ninja -C $(FUZZ_BUILD) fuzz_xenstore fuzz_blkback
 
-demo: build assets
+# The web UI xkvmd serves: built from web/ with npm (lockfile), into web/dist.
+web: deps web/dist/index.html
+
+web/dist/index.html: $(WEB_SOURCES)
+	@cd web && npm ci --no-audit --no-fund --silent && npm run build --silent
+
+demo: build assets web
 	@tools/demo
 
-check: build asan fuzz assets
+check: build asan fuzz assets web
 	@tests/run
 
 bench: build assets
@@ -55,4 +63,4 @@ format:
 	clang-format -i $(SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) web/dist web/node_modules tests/web/node_modules

@@ -1,0 +1,177 @@
+#!/bin/sh
+# The toolstack with real guests: xkvmd, the xl-style CLI, the REST API and
+# XO's search syntax, supervision across a daemon restart and a VMM crash,
+# and bad input.  Runs where /dev/kvm runs stock guests (natively, or in the
+# KVM test host: tests/run arranges that).
+. "$(dirname "$0")/lib.sh"
+
+XKVMD=${XKVMD:-$(dirname "$XKVM")/xkvmd}
+PORT=${XKVM_TEST_PORT:-18017}
+export XKVM_STATE_DIR="$WORK/state"
+# Unix sockets cannot live on 9p: the run directory is a tmpfs.
+export XKVM_RUN_DIR="/dev/shm/xkvm-ts-$$"
+SOCK=$XKVM_RUN_DIR/xkvmd.sock
+unset XKVM_API
+
+api() { # <path> [curl args...]: the API on the unix socket; prints the body
+	path=$1
+	shift
+	curl -s --max-time 30 --unix-socket "$SOCK" "$@" "http://xkvmd$path"
+}
+api_status() { # <path> [curl args...]: the HTTP status only
+	path=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 30 --unix-socket "$SOCK" "$@" "http://xkvmd$path"
+}
+field() { # <vm> <jq filter>: a field of one VM's object
+	api "/rest/v0/vms/$1" | jq -r "$2"
+}
+names() { # <filter>: sorted name_labels the API returns for a filter
+	api "/rest/v0/vms?fields=name_label&filter=$(printf '%s' "$1" | jq -sRr @uri)" |
+		jq -r '.[].name_label' | sort | tr '\n' ' '
+}
+cli_names() { # <filter>: sorted names `xkvm list FILTER` prints
+	"$XKVM" list "$1" | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' '
+}
+wait_for() { # <seconds> <command...>: until the command succeeds
+	limit=$1
+	shift
+	i=0
+	while [ "$i" -lt "$limit" ]; do
+		"$@" && return 0
+		sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+is_state() { [ "$(field "$1" .power_state)" = "$2" ]; }
+start_daemon() {
+	"$XKVMD" --foreground --listen "127.0.0.1:$PORT" >>"$WORK/xkvmd.log" 2>&1 &
+	DAEMON=$!
+	wait_for 60 test -S "$SOCK" && wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --unix-socket '$SOCK' http://xkvmd/rest/v0/host)\" = 200 ]"
+}
+
+mkdir -p "$XKVM_STATE_DIR"
+for vm in a b c; do
+	guest_cfg "$WORK/ts-$vm.cfg" 'memory = 256' 'vcpus = 1' \
+		'cmdline = "console=hvc0 xkvm.action=shell"'
+	sed -i "s/^name = .*/name = \"ts-$vm\"/" "$WORK/ts-$vm.cfg"
+done
+echo 'on_crash = "restart"' >>"$WORK/ts-c.cfg"
+
+# 1. The daemon starts and serves an empty list.
+start_daemon
+check xkvmd-starts [ -S "$SOCK" ]
+check xkvmd-token-private [ "$(stat -c %a "$XKVM_STATE_DIR/token" 2>/dev/null)" = 600 ]
+check xkvmd-empty-list [ "$(api '/rest/v0/vms')" = "[]" ]
+
+# 2. Guests created through the CLI run under the daemon.
+"$XKVM" create "$WORK/ts-a.cfg" >"$WORK/create-a.out" 2>&1
+check cli-create-exit-0 [ $? = 0 ]
+"$XKVM" create "$WORK/ts-b.cfg" 'vcpus = 2' >/dev/null 2>&1
+check cli-create-override [ "$(field ts-b '.CPUs.number')" = 2 ]
+check vm-running wait_for 120 is_state ts-a Running
+check vm-mode-pvh [ "$(field ts-a .virtualizationMode)" = pvh ]
+check vm-start-time [ "$(field ts-a .startTime)" -gt 0 ]
+check vm-memory-bytes [ "$(field ts-a .memory.size)" = 268435456 ]
+check vm-pv-drivers-detected wait_for 120 sh -c "[ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-a | jq -r .pvDriversDetected)\" = true ]"
+"$XKVM" list >"$WORK/list.out" 2>&1
+check cli-list-header grep -qE '^Name +ID +Mem +VCPUs.*State.*Time\(s\).*Mode' "$WORK/list.out"
+check cli-list-row grep -qE '^ts-a +[0-9]+ +256 +1 +r-----.* pvh$' "$WORK/list.out"
+
+# 3. One filter, the same VMs from the CLI and the API.
+F='virtualizationMode:pvh power_state:Running'
+check filter-cli-and-api-agree [ "$(cli_names "$F")" = "$(names "$F")" ]
+check filter-finds-both [ "$(names "$F")" = "ts-a ts-b " ]
+check filter-name [ "$(names 'name_label:ts-a')" = "ts-a " ]
+check filter-negation [ "$(names '!name_label:ts-a')" = "ts-b " ]
+check filter-number [ "$(names 'CPUs:number:>1')" = "ts-b " ]
+check filter-hvm-none [ "$(names 'virtualizationMode:hvm')" = "" ]
+check api-limit [ "$(api '/rest/v0/vms?limit=1' | jq length)" = 1 ]
+
+# 4. Settable fields, searchable.
+"$XKVM" vm-set ts-b 'description=the database' >/dev/null 2>&1
+"$XKVM" vm-set ts-b 'tags=prod,db' >/dev/null 2>&1
+check vm-set-description [ "$(field ts-b .name_description)" = "the database" ]
+check vm-set-tags [ "$(field ts-b '.tags | join(",")')" = "prod,db" ]
+check filter-tags [ "$(names 'tags:prod')" = "ts-b " ]
+
+# 5. The console: a line typed reaches the guest's shell and its answer comes back.
+(sleep 3; printf 'echo ts-$((6*7))\n'; sleep 10) | timeout 60 "$XKVM" console ts-a >"$WORK/console.out" 2>&1
+check cli-console-reaches-shell grep -q 'ts-42' "$WORK/console.out"
+
+# 6. Pause and unpause.
+"$XKVM" pause ts-a
+check pause-state is_state ts-a Paused
+check pause-list-flag sh -c "'$XKVM' list | grep -qE '^ts-a .*--p---'"
+"$XKVM" unpause ts-a
+check unpause-state is_state ts-a Running
+
+# 7. Bad input: each a clear error, nothing half-created.
+"$XKVM" list '(' >"$WORK/bad-filter.out" 2>&1
+check bad-filter-cli-exit-1 [ $? = 1 ]
+check bad-filter-cli-message grep -q 'xkvm: error: parse error' "$WORK/bad-filter.out"
+check bad-filter-api-400 [ "$(api_status '/rest/v0/vms?fields=name_label&filter=%28')" = 400 ]
+check bad-filter-api-message sh -c "curl -s --unix-socket '$SOCK' 'http://xkvmd/rest/v0/vms?fields=*&filter=%28' | jq -r .error | grep -q 'parse error'"
+"$XKVM" shutdown nosuch >"$WORK/unknown.out" 2>&1
+check unknown-vm-exit-1 [ $? = 1 ]
+check unknown-vm-message grep -q "nosuch" "$WORK/unknown.out"
+check unknown-vm-api-404 [ "$(api_status /rest/v0/vms/nosuch)" = 404 ]
+"$XKVM" create "$WORK/ts-a.cfg" >"$WORK/dup.out" 2>&1
+check duplicate-name-exit-1 [ $? = 1 ]
+check duplicate-name-message grep -q "already exists" "$WORK/dup.out"
+"$XKVM" create "$WORK/does-not-exist.cfg" >"$WORK/missing.out" 2>&1
+check missing-config-exit-1 [ $? -ne 0 ]
+check missing-config-message grep -q "does-not-exist.cfg" "$WORK/missing.out"
+printf 'name = "ts-bad"\nmemory = "lots"\n' >"$WORK/ts-bad.cfg"
+"$XKVM" create "$WORK/ts-bad.cfg" >"$WORK/badcfg.out" 2>&1
+check bad-config-exit-1 [ $? -ne 0 ]
+check bad-config-file-line grep -q "ts-bad.cfg:2" "$WORK/badcfg.out"
+check nothing-half-created [ "$(api '/rest/v0/vms' | jq length)" = 2 ]
+TOKEN=$(cat "$XKVM_STATE_DIR/token")
+check api-wrong-token-401 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
+check api-no-token-401 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
+check api-token-200 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/rest/v0/vms")" = 200 ]
+
+# 8. Restarting xkvmd leaves the guests running, and it finds them again.
+pid_a=$(cat "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid" | cut -d' ' -f1)
+start_a=$(field ts-a .startTime)
+kill -KILL "$DAEMON"
+wait "$DAEMON" 2>/dev/null
+check vmm-survives-daemon kill -0 "$pid_a"
+start_daemon
+check daemon-restarted [ -S "$SOCK" ]
+check reattached-running is_state ts-a Running
+check reattached-same-start [ "$(field ts-a .startTime)" = "$start_a" ]
+check reattached-listed [ "$(names 'power_state:Running')" = "ts-a ts-b " ]
+check reattached-console sh -c "(sleep 2; printf 'echo again-\$((6*7))\n'; sleep 8) | timeout 60 '$XKVM' console ts-a | grep -q again-42"
+
+# 9. A VMM killed is a crash, handled per on_crash.
+pid_b=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-b .uuid)/pid")
+kill -KILL "$pid_b"
+check crash-destroy-halts wait_for 60 is_state ts-b Halted
+check crash-recorded [ "$(field ts-b .last_exit.reason)" = crash ]
+"$XKVM" create "$WORK/ts-c.cfg" >/dev/null 2>&1
+wait_for 120 is_state ts-c Running
+pid_c=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-c .uuid)/pid")
+kill -KILL "$pid_c"
+check crash-restart-runs-again wait_for 120 sh -c "[ \"\$(cut -d' ' -f1 '$XKVM_RUN_DIR/vms/$(field ts-c .uuid)/pid' 2>/dev/null)\" != '$pid_c' ] && [ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-c | jq -r .power_state)\" = Running ]"
+
+# 10. Clean shutdown through the guest's PV control, and a forced one.
+"$XKVM" shutdown -w ts-a >"$WORK/shutdown.out" 2>&1
+check shutdown-w-exit-0 [ $? = 0 ]
+check shutdown-halted is_state ts-a Halted
+check shutdown-poweroff-recorded [ "$(field ts-a .last_exit.reason)" = poweroff ]
+"$XKVM" destroy ts-c >/dev/null 2>&1
+check destroy-halts wait_for 60 is_state ts-c Halted
+check halted-start-time-null [ "$(field ts-c .startTime)" = null ]
+"$XKVM" start ts-a >/dev/null 2>&1
+check start-again wait_for 120 is_state ts-a Running
+"$XKVM" destroy ts-a >/dev/null 2>&1
+wait_for 60 is_state ts-a Halted
+
+kill -TERM "$DAEMON"
+wait "$DAEMON" 2>/dev/null
+grep -q 'ERROR\|AddressSanitizer' "$WORK/xkvmd.log" && sed -n '1,40p' "$WORK/xkvmd.log"
+rm -rf "$XKVM_RUN_DIR"
+echo "DONE toolstack_test"
