@@ -143,7 +143,8 @@ ssize_t ws_encode_frame(uint8_t *out, size_t cap, uint8_t opcode, const void *pa
 /* A handshake key is the base64 of 16 bytes: 22 base64 characters and "==". */
 static bool client_key_valid(const char *key)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 	if (!key || strnlen(key, 25) != 24 || strcmp(key + 22, "==") != 0)
 		return false;
