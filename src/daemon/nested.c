@@ -93,6 +93,8 @@ static void exec_testhost(const struct nested_opts *o, const char *xkvm, const c
 	snprintf(listen, sizeof(listen), "0.0.0.0:%u", (unsigned)o->port);
 	/* Detached: the test host outlives the command that started it. */
 	setsid();
+	/* Passed on inside (the test host copies our environment): xkvmd reports "nested". */
+	setenv("XKVM_IN_TESTHOST", "1", 1);
 	fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0)
 		dup2(fd, STDIN_FILENO);
