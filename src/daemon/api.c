@@ -381,6 +381,25 @@ static void config_errors(struct http_reply *reply, const char *msgs)
 		http_reply_error(reply, 400, "the configuration is not valid");
 }
 
+/*
+ * xl reads relative paths from its own directory; xkvmd has none of the
+ * client's, so a relative path would name some other file: refuse it.
+ */
+static const char *relative_path(const struct domain_config *cfg, const char **what)
+{
+	*what = "kernel";
+	if (cfg->kernel && cfg->kernel[0] != '/')
+		return cfg->kernel;
+	*what = "ramdisk";
+	if (cfg->ramdisk && cfg->ramdisk[0] != '/')
+		return cfg->ramdisk;
+	*what = "disk";
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		if (cfg->disks[i].target && cfg->disks[i].target[0] != '/')
+			return cfg->disks[i].target;
+	return NULL;
+}
+
 /* Parse and check the config: fills cfg and the composed text, or replies 400. */
 static char *check_config(struct api *api, const struct create_req *c, struct domain_config *cfg,
 			  struct http_reply *reply)
@@ -388,6 +407,7 @@ static char *check_config(struct api *api, const struct create_req *c, struct do
 	char *text =
 	    config_compose_text(c->config, strlen(c->config), c->nr_overrides, c->overrides);
 	char *msgs = NULL;
+	const char *rel, *what;
 	size_t len = 0;
 	FILE *err = open_memstream(&msgs, &len);
 	int r = -ENOMEM;
@@ -408,6 +428,12 @@ static char *check_config(struct api *api, const struct create_req *c, struct do
 				 "%s: name must be 1 to %d printable characters, no '/', and "
 				 "not shaped like a uuid",
 				 c->path, STORE_NAME_MAX);
+		free(text);
+		text = NULL;
+	} else if ((rel = relative_path(cfg, &what))) {
+		http_reply_error(reply, 400,
+				 "%s: %s '%s' is a relative path: give xkvmd an absolute one",
+				 c->path, what, rel);
 		free(text);
 		text = NULL;
 	} else if (msgs && *msgs) {

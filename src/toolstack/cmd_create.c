@@ -72,12 +72,9 @@ struct create_opts {
 static int parse_opts(int argc, char **argv, struct create_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"foreground", no_argument, NULL, 'F'},
-	    {"console", no_argument, NULL, 'c'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"managed", required_argument, NULL, 'M'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"foreground", no_argument, NULL, 'F'}, {"console", no_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},    {"managed", required_argument, NULL, 'M'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

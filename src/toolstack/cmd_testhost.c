@@ -45,12 +45,9 @@ static int testhost_status(const struct cli *cli)
 static int testhost_run_cmd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"cpus", required_argument, NULL, 'c'},
-	    {"memory", required_argument, NULL, 'm'},
-	    {"rw", required_argument, NULL, 'w'},
-	    {"forward", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"cpus", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
+	    {"rw", required_argument, NULL, 'w'},   {"forward", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	const char *rw[8];
 	struct testhost_opts opts = {

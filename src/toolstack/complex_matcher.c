@@ -50,6 +50,8 @@
 #define RX_MAX_REPEAT 1000
 /* Rough size of the POSIX automaton: bytes of regex times repetitions. */
 #define RX_MAX_COST 200000.0
+/* The same for patterns with \B, see anchor_to_characters(). */
+#define RX_MAX_COST_B 4096.0
 /* Nesting of JSON values searched (jansson decodes at most 2048 levels). */
 #define VALUE_MAX_DEPTH 2048
 
@@ -698,6 +700,25 @@ static void js_lower(struct sbuf *b, const char *s, size_t len)
 	}
 }
 
+/*
+ * Append s with each character replaced by its regex Canonicalize(): two
+ * strings are equal under the i flag when these forms are.
+ */
+static void js_canon_string(struct sbuf *b, const char *s, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		if ((unsigned char)s[pos] < 0x80) {
+			char c = s[pos++];
+
+			sb_addc(b, c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c);
+			continue;
+		}
+		sb_addcp(b, js_canon(utf8_next(s, &pos)));
+	}
+}
+
 /* ---- numbers, as JavaScript converts them ---------------------------- */
 
 static bool digits_in_base(const char *s, size_t len, unsigned base)
@@ -1230,6 +1251,7 @@ struct rx {
 	const char *error;	/* V8's message: the pattern is invalid */
 	const char *unsupported; /* valid, but without a POSIX translation */
 	unsigned depth;
+	bool nonword; /* \B is used */
 };
 
 static bool rx_fail(struct rx *rx, const char *msg)
@@ -1794,6 +1816,7 @@ static bool rx_atom_escape(struct rx *rx, bool *atom)
 	if (c == 'b' || c == 'B') {
 		/* GNU \b: in the C locale its word characters are JavaScript's. */
 		sb_adds(&rx->out, c == 'b' ? "\\b" : "\\B");
+		rx->nonword |= c == 'B';
 		rx->pos += 2;
 		*atom = false;
 		return true;
@@ -2031,10 +2054,13 @@ static bool rx_check_refs(struct rx *rx)
 }
 
 /*
- * Search from the start of the string only, stepping over whole
- * characters: \`(any)*(pattern). glibc then makes one pass over the
- * string, where an unanchored search restarts at every byte (quadratic
- * time), and GNU \B can no longer hold between the bytes of a character.
+ * GNU \B also holds between two bytes of one UTF-8 character, where an
+ * unanchored search may start. So a pattern with \B is searched from the
+ * start of the string, stepping over whole characters: \`(any)*(pattern).
+ * That is one pass, but glibc then caches a DFA state per byte read, each
+ * as large as the pattern: hence RX_MAX_COST_B. Other patterns keep the
+ * unanchored search, whose states stay few (its time can be quadratic in
+ * the length of a string, which VM fields keep short).
  */
 static void anchor_to_characters(struct sbuf *out)
 {
@@ -2076,7 +2102,9 @@ static bool js_regex_compile(regex_t *re, const char *src, size_t len, bool icas
 		if (rx_disjunction(&rx, false, &cost))
 			rx_check_refs(&rx);
 	}
-	if (!rx.unsupported && !rx.error)
+	if (rx.nonword && cost > RX_MAX_COST_B)
+		rx_unsupported(&rx, "patterns this complex with \\B");
+	if (rx.nonword && !rx.unsupported && !rx.error)
 		anchor_to_characters(&rx.out);
 	why = rx.error ? rx.error : rx.unsupported;
 	oom = rx.out.oom || rx.names.oom || rx.refs.oom;
@@ -2122,7 +2150,7 @@ enum cm_kind {
 	CM_PROPERTY,	     /* kids[0] matches value[text] */
 	CM_TRUTHY,	     /* value[text] is truthy */
 	CM_STRING,	     /* a substring, case-insensitive, searched recursively */
-	CM_GLOB,	     /* a word with '*', as a case-insensitive regex */
+	CM_GLOB,	     /* a word with '*': the package's /a.*b/i, matched natively */
 	CM_REGEX,	     /* a JavaScript regex */
 };
 
@@ -2132,7 +2160,7 @@ struct cm_node {
 	enum cm_kind kind;
 	char *text; /* the word, string, property name or regex source */
 	size_t text_len;
-	char *lower; /* CM_STRING, CM_NUMBER_OR_STRING: text.toLowerCase() */
+	char *lower; /* CM_STRING, CM_NUMBER_OR_STRING: text.toLowerCase(); CM_GLOB: canonical */
 	size_t lower_len;
 	double number; /* CM_COMPARISON: the operand; CM_NUMBER_OR_STRING: +text */
 	enum cm_op op;
@@ -2222,8 +2250,11 @@ static struct cm_node *text_node(struct parser *p, enum cm_kind kind, struct sbu
 	text->s = NULL;
 	if (!n->text)
 		goto oom;
-	if (kind == CM_STRING || kind == CM_NUMBER_OR_STRING) {
-		js_lower(&lower, n->text, n->text_len);
+	if (kind == CM_STRING || kind == CM_NUMBER_OR_STRING || kind == CM_GLOB) {
+		if (kind == CM_GLOB)
+			js_canon_string(&lower, n->text, n->text_len);
+		else
+			js_lower(&lower, n->text, n->text_len);
 		n->lower = lower.s ? lower.s : strdup("");
 		n->lower_len = lower.len;
 		if (lower.oom || !n->lower)
@@ -2521,32 +2552,6 @@ static struct cm_node *regex(struct parser *p, size_t *pos)
 	return n;
 }
 
-/* A glob's regex: '*' is ".*", the rest literal (only '.' and '$' need it). */
-static bool glob_compile(struct parser *p, struct cm_node *n)
-{
-	struct sbuf src = {0}, msg = {0};
-	size_t i;
-	bool ok;
-
-	for (i = 0; i < n->text_len; i++) {
-		char c = n->text[i];
-
-		if (c == '*')
-			sb_adds(&src, ".*");
-		else if (c == '.' || c == '$')
-			sb_add(&src, (const char[]){'\\', c}, 2);
-		else
-			sb_addc(&src, c);
-	}
-	ok = !src.oom && js_regex_compile(&n->re, src.s, src.len, true, p->loc, &msg);
-	if (!ok)
-		throw_msg(p, msg.s && !msg.oom ? msg.s : "out of memory");
-	n->compiled = ok;
-	sb_free(&src);
-	sb_free(&msg);
-	return ok;
-}
-
 static struct cm_node *value(struct parser *p, size_t *pos)
 {
 	struct sbuf text = {0};
@@ -2571,12 +2576,7 @@ static struct cm_node *value(struct parser *p, size_t *pos)
 	}
 	if (text.oom || !memchr(text.s, '*', text.len))
 		return text_node(p, CM_STRING, &text);
-	n = text_node(p, CM_GLOB, &text);
-	if (n && !glob_compile(p, n)) {
-		node_free(n);
-		return NULL;
-	}
-	return n;
+	return text_node(p, CM_GLOB, &text);
 }
 
 typedef struct cm_node *(*alternative_fn)(struct parser *, size_t *);
@@ -2886,6 +2886,62 @@ static bool contains_lower(const struct cm_node *n, const char *s, size_t len)
 	return found;
 }
 
+/* Do the '*'-separated parts of glob occur in order in line? */
+static bool glob_in_line(const char *line, size_t len, const char *glob, size_t glen)
+{
+	size_t at = 0, start = 0;
+
+	for (;;) {
+		const char *star = memchr(glob + start, '*', glen - start);
+		size_t end = star ? (size_t)(star - glob) : glen;
+
+		if (end > start) {
+			const char *hit = memmem(line + at, len - at, glob + start, end - start);
+
+			if (!hit)
+				return false;
+			at = (size_t)(hit - line) + end - start;
+		}
+		if (!star)
+			return true;
+		start = end + 1;
+	}
+}
+
+/*
+ * The package turns a glob into /part.*part/i. Rather than a regex (whose
+ * unanchored search may take quadratic time), find the parts in order,
+ * leftmost first, within one line: "." does not match line terminators.
+ * Canonical forms make the comparison the i flag's.
+ */
+static bool glob_test(const struct cm_node *n, const char *s, size_t len)
+{
+	struct sbuf b = {0};
+	size_t pos = 0, line = 0;
+	bool found = false;
+
+	js_canon_string(&b, s, len);
+	if (b.oom) {
+		sb_free(&b);
+		return false;
+	}
+	while (!found) {
+		size_t at = pos;
+		bool end = pos >= b.len;
+		uint32_t cp = end ? 0 : utf8_next(b.s, &pos);
+
+		if (end || cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029) {
+			found = glob_in_line(b.s ? b.s + line : "", at - line, n->lower,
+					     n->lower_len);
+			line = pos;
+			if (end)
+				break;
+		}
+	}
+	sb_free(&b);
+	return found;
+}
+
 static bool regex_test(const struct cm_node *n, const char *s, size_t len)
 {
 	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
@@ -2918,6 +2974,8 @@ static bool match_text(const struct cm_node *n, const struct jsv *v, unsigned de
 		return match_some(n, v, depth);
 	if (n->kind == CM_STRING || n->kind == CM_NUMBER_OR_STRING)
 		return contains_lower(n, s, len);
+	if (n->kind == CM_GLOB)
+		return glob_test(n, s, len);
 	return regex_test(n, s, len);
 }
 

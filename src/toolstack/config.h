@@ -57,8 +57,7 @@ int domain_config_load_text(struct domain_config *cfg, const char *text, const c
 			    const struct host_limits *limits, FILE *err);
 
 /* A config file's text with the overrides appended as xl does: one statement a line. */
-char *config_compose_text(const char *text, size_t size, int nr_overrides,
-			  char *const overrides[]);
+char *config_compose_text(const char *text, size_t size, int nr_overrides, char *const overrides[]);
 
 /* Largest config file read. */
 #define CONFIG_MAX_SIZE (1 << 20)

@@ -282,8 +282,7 @@ static int request_clean(struct domain_instance *d, const char *how, char *why, 
 {
 	if (d->xen && xen_request_shutdown(d->xen, how))
 		return 0;
-	snprintf(why, len, "the guest has not enabled Xen's PV %s (control/feature-%s)", how,
-		 how);
+	snprintf(why, len, "the guest has not enabled Xen's PV %s (control/feature-%s)", how, how);
 	return -EOPNOTSUPP;
 }
 

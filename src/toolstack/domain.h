@@ -59,7 +59,7 @@ int domain_control_request(struct domain_control *c, enum domain_request req, ch
 struct domain_io {
 	int console_in; /* -1: no console input */
 	int console_out;
-	bool console_no_escape; /* Ctrl-] is data (managed VMMs), not "stop the domain" */
+	bool console_no_escape;		/* Ctrl-] is data (managed VMMs), not "stop the domain" */
 	struct domain_control *control; /* NULL: none */
 };
 

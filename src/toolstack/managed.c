@@ -69,8 +69,7 @@ static int listen_unix(const char *dir, const char *name)
 	}
 	unlink(addr.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    listen(fd, MAX_CLIENTS)) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, MAX_CLIENTS)) {
 		pr_err("%s: %s", addr.sun_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -136,8 +135,8 @@ static void backlog_add(struct managed *m, const uint8_t *buf, size_t len)
 		done += n;
 		m->backlog_len += n;
 		if (m->backlog_len > MANAGED_BACKLOG) {
-			m->backlog_head = (m->backlog_head + m->backlog_len - MANAGED_BACKLOG) %
-					  MANAGED_BACKLOG;
+			m->backlog_head =
+			    (m->backlog_head + m->backlog_len - MANAGED_BACKLOG) % MANAGED_BACKLOG;
 			m->backlog_len = MANAGED_BACKLOG;
 		}
 	}
@@ -248,8 +247,8 @@ static json_t *handle_request(struct managed *m, const char *line)
 		const char *name;
 		enum domain_request req;
 	} requests[] = {
-	    {"pause", DOMAIN_PAUSE},	   {"unpause", DOMAIN_UNPAUSE}, {"shutdown", DOMAIN_SHUTDOWN},
-	    {"reboot", DOMAIN_REBOOT},	   {"destroy", DOMAIN_DESTROY},
+	    {"pause", DOMAIN_PAUSE},   {"unpause", DOMAIN_UNPAUSE}, {"shutdown", DOMAIN_SHUTDOWN},
+	    {"reboot", DOMAIN_REBOOT}, {"destroy", DOMAIN_DESTROY},
 	};
 	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, NULL), *reply = NULL;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -263,10 +262,10 @@ static json_t *handle_request(struct managed *m, const char *line)
 		for (size_t i = 0; i < ARRAY_SIZE(requests) && !reply; i++) {
 			if (strcmp(cmd, requests[i].name) != 0)
 				continue;
-			reply = domain_control_request(m->control, requests[i].req, why,
-						       sizeof(why))
-				    ? error_reply(why)
-				    : json_pack("{s:b}", "ok", 1);
+			reply =
+			    domain_control_request(m->control, requests[i].req, why, sizeof(why))
+				? error_reply(why)
+				: json_pack("{s:b}", "ok", 1);
 		}
 		if (!reply)
 			reply = error_reply("unknown command");
@@ -314,7 +313,8 @@ static void client_input(struct managed *m, struct client *c)
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		drop_client(c);
 	} else if (n > 0 && c->console) {
-		/* The guest reads slowly; what does not fit in the pipe is dropped, as a UART would. */
+		/* The guest reads slowly; what does not fit in the pipe is dropped, as a UART
+		 * would. */
 		if (write(m->in_wr, buf, (size_t)n) < 0 && errno != EAGAIN)
 			pr_warn_once("console input: %s", strerror(errno));
 	} else if (n > 0) {
@@ -341,8 +341,8 @@ static void *serve(void *arg)
 			if (c->fd < 0)
 				continue;
 			owner[n] = c;
-			fds[n++] = (struct pollfd){
-			    .fd = c->fd, .events = POLLIN | (c->queue_len ? POLLOUT : 0)};
+			fds[n++] = (struct pollfd){.fd = c->fd,
+						   .events = POLLIN | (c->queue_len ? POLLOUT : 0)};
 		}
 		if (poll(fds, n, -1) < 0 && errno != EINTR)
 			break;

@@ -153,7 +153,8 @@ static int write_job(struct job *job, char *const argv[], const struct testhost_
 	if (!r && job->tmp_rw)
 		r = write_file(job->dir, "rw-tmp", "", 0);
 	if (!r && opts->forward_port)
-		r = write_file(job->dir, "net", TESTHOST_NET_ADDR "\n", strlen(TESTHOST_NET_ADDR) + 1);
+		r = write_file(job->dir, "net", TESTHOST_NET_ADDR "\n",
+			       strlen(TESTHOST_NET_ADDR) + 1);
 	return r;
 }
 

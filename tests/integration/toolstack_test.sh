@@ -127,6 +127,9 @@ printf 'name = "ts-bad"\nmemory = "lots"\n' >"$WORK/ts-bad.cfg"
 "$XKVM" create "$WORK/ts-bad.cfg" >"$WORK/badcfg.out" 2>&1
 check bad-config-exit-1 [ $? -ne 0 ]
 check bad-config-file-line grep -q "ts-bad.cfg:2" "$WORK/badcfg.out"
+printf 'name = "ts-rel"\nkernel = "vmlinux"\n' >"$WORK/ts-rel.cfg"
+"$XKVM" create "$WORK/ts-rel.cfg" >"$WORK/relative.out" 2>&1
+check relative-kernel-refused grep -q "kernel 'vmlinux' is a relative path" "$WORK/relative.out"
 check nothing-half-created [ "$(api '/rest/v0/vms' | jq length)" = 2 ]
 TOKEN=$(cat "$XKVM_STATE_DIR/token")
 check api-wrong-token-401 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
