@@ -558,7 +558,7 @@ static int terminate(pid_t pid, const char *what)
 static int stop_running(struct daemon *d)
 {
 	char path[PATH_MAX];
-	pid_t pid;
+	pid_t pid = 0;
 
 	if (read_pid_file(d->state_dir, "/testhost.pid", &pid) == 0) {
 		int r = terminate(pid, "the KVM test host of xkvmd");
@@ -586,7 +586,7 @@ static int run_nested(struct daemon *d)
 
 	if (d->opt.listen) {
 		if (http_parse_listen(d->opt.listen, host, sizeof(host), port, sizeof(port)) ||
-		    (strcmp(host, "127.0.0.1") && strcmp(host, "localhost")) ||
+		    (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "localhost") != 0) ||
 		    strtoul(port, NULL, 10) - 1 >= 65535) {
 			pr_err("--listen %s: in the KVM test host xkvmd is reached through a "
 			       "forwarded port on 127.0.0.1 (--listen 127.0.0.1:PORT)",

@@ -38,6 +38,18 @@ static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int hex_digit_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* dir + "/" + name into out.  Returns 0, or -ENAMETOOLONG if it does not fit. */
 int path_join(char *out, size_t len, const char *dir, const char *name);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/devices_config.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <libxl.h>
@@ -113,22 +114,11 @@ void disk_config_free(struct disk_config *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly six pairs of hex digits separated by colons. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++, s += 3) {
-		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
+		int hi = hex_digit_value(s[0]), lo = hi < 0 ? -1 : hex_digit_value(s[1]);
 
 		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
 			return -EINVAL;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/domain.h"
+#include "toolstack/paths.h"
 #include "arch/x86/board.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/msr.h"
@@ -71,17 +72,15 @@ static int setup_vcpu(struct vm *vm, unsigned index, const struct pvh_entry *ent
 	return r;
 }
 
-/* Where XenStore's socket goes: $XKVM_RUN_DIR, /run/xkvm as root, else a per-user directory. */
+/*
+ * Where XenStore's socket goes: the run directory (toolstack/paths.h), or
+ * a per-user one in /tmp for a user without XDG_RUNTIME_DIR.
+ */
 static int xenstore_socket_path(struct domain_instance *d)
 {
-	const char *base = getenv("XKVM_RUN_DIR");
 	char dir[200];
 
-	if (!base || !*base)
-		base = geteuid() == 0 ? "/run/xkvm" : getenv("XDG_RUNTIME_DIR");
-	if (base && *base)
-		snprintf(dir, sizeof(dir), "%s", base);
-	else
+	if (xkvm_run_dir(dir, sizeof(dir)))
 		snprintf(dir, sizeof(dir), "/tmp/xkvm-%u", (unsigned)geteuid());
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;

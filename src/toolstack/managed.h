@@ -14,9 +14,9 @@
 #include "toolstack/domain.h"
 
 /* Console output kept for clients that connect later. */
-#define MANAGED_BACKLOG (64 * 1024)
+#define MANAGED_BACKLOG ((size_t)64 * 1024)
 /* A client further behind than this is dropped rather than waited for. */
-#define MANAGED_CLIENT_QUEUE (256 * 1024)
+#define MANAGED_CLIENT_QUEUE ((size_t)256 * 1024)
 #define MANAGED_MAX_LINE     4096
 
 struct managed;
