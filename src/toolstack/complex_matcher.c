@@ -43,6 +43,7 @@
  * Invalid UTF-8 in a JSON string reads as U+FFFD throughout.
  */
 #include "toolstack/complex_matcher.h"
+#include "lib/util.h"
 
 #include <locale.h>
 #include <math.h>
@@ -1301,17 +1302,6 @@ static bool is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Count capturing groups and notice named ones, as V8's ScanForCaptures. */
 static void rx_scan(struct rx *rx)
 {
@@ -1390,7 +1380,7 @@ static bool rx_name_escape(struct rx *rx, uint32_t *cp)
 	if (rx_byte(rx, 1) == '{') {
 		rx->pos += 2;
 		*cp = 0;
-		for (i = 0; (h = hex_value(rx_byte(rx, 0))) >= 0; i++, rx->pos++) {
+		for (i = 0; (h = hex_digit_value(rx_byte(rx, 0))) >= 0; i++, rx->pos++) {
 			*cp = *cp * 16 + (uint32_t)h;
 			if (*cp > CP_MAX)
 				return rx_fail(rx, "Invalid Unicode escape");
@@ -1402,7 +1392,7 @@ static bool rx_name_escape(struct rx *rx, uint32_t *cp)
 	}
 	*cp = 0;
 	for (i = 1; i <= 4; i++) {
-		h = hex_value(rx_byte(rx, (size_t)i));
+		h = hex_digit_value(rx_byte(rx, (size_t)i));
 		if (h < 0)
 			return rx_fail(rx, "Invalid Unicode escape");
 		*cp = *cp * 16 + (uint32_t)h;
@@ -1504,7 +1494,7 @@ static uint32_t rx_char_escape(struct rx *rx)
 	case 'x':
 	case 'u':
 		for (i = 1; i <= (c == 'x' ? 2 : 4); i++) {
-			h = hex_value(rx_byte(rx, (size_t)i));
+			h = hex_digit_value(rx_byte(rx, (size_t)i));
 			if (h < 0) {
 				rx->pos++;
 				return (uint32_t)c;
