@@ -44,33 +44,9 @@ void api_new_uuid(char out[UUID_LEN + 1])
 		 b[15]);
 }
 
-static bool uuid_shaped(const char *s)
-{
-	if (strlen(s) != UUID_LEN)
-		return false;
-	for (int i = 0; i < UUID_LEN; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
-static bool printable(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 bool api_name_valid(const char *name)
 {
-	size_t len = name ? strlen(name) : 0;
-
-	return len >= 1 && len <= STORE_NAME_MAX && printable(name) && !strchr(name, '/') &&
-	       !uuid_shaped(name);
+	return store_name_valid(name);
 }
 
 /* A client's id, shortened for messages. */
@@ -316,7 +292,7 @@ static bool parse_create(json_t *o, struct create_req *c, struct http_reply *rep
 				 CONFIG_MAX_SIZE);
 		return false;
 	}
-	if (path && (!string_ok(path, PATH_LEN_MAX) || !printable(json_string_value(path)))) {
+	if (path && (!string_ok(path, PATH_LEN_MAX) || !store_printable(json_string_value(path)))) {
 		http_reply_error(reply, 400, "path must be a one-line string");
 		return false;
 	}
@@ -332,7 +308,7 @@ static bool parse_create(json_t *o, struct create_req *c, struct http_reply *rep
 	json_array_foreach(ov, i, v)
 	{
 		/* One statement each, as on xl's command line. */
-		if (!string_ok(v, OVERRIDE_LEN_MAX) || !printable(json_string_value(v)) ||
+		if (!string_ok(v, OVERRIDE_LEN_MAX) || !store_printable(json_string_value(v)) ||
 		    !strchr(json_string_value(v), '=')) {
 			http_reply_error(reply, 400, "overrides[%zu] must be one key=value line",
 					 i);
@@ -561,7 +537,7 @@ static char *tags_text(json_t *tags, struct http_reply *reply)
 	json_array_foreach(tags, i, t)
 	{
 		if (!string_ok(t, TAG_LEN_MAX) || !json_string_length(t) ||
-		    !printable(json_string_value(t))) {
+		    !store_printable(json_string_value(t))) {
 			http_reply_error(reply, 400,
 					 "tags[%zu] must be 1 to %d printable characters", i,
 					 TAG_LEN_MAX);

@@ -209,8 +209,10 @@ static void run(struct pump *p)
 		    {.fd = p->ws,
 		     .events = (short)((p->in.len < p->in.cap && !p->closing ? POLLIN : 0) |
 				       (p->out.len ? POLLOUT : 0))},
-		    {.fd = p->con,
-		     .events = (short)((!p->closing ? POLLIN : 0) | (p->tocon.len ? POLLOUT : 0))},
+		    /* Once closing, the console is done: a hung-up socket would wake poll forever.
+		     */
+		    {.fd = p->closing ? -1 : p->con,
+		     .events = (short)(POLLIN | (p->tocon.len ? POLLOUT : 0))},
 		};
 
 		if (poll(fds, 3, 1000) < 0 && errno != EINTR)

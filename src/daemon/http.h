@@ -19,7 +19,8 @@
 
 #define HTTP_BODY_MAX	     ((size_t)1024 * 1024)
 #define HTTP_MAX_CONNECTIONS 128
-#define HTTP_MAX_UPGRADED    32
+/* Below the per-address limit: consoles must not take every connection. */
+#define HTTP_MAX_UPGRADED 16
 
 struct http_server;
 struct MHD_Connection;

@@ -555,12 +555,53 @@ static int terminate(pid_t pid, const char *what)
 	return -ETIMEDOUT;
 }
 
+/* Whether pid is still the process we recorded (pids are reused). */
+static bool cmdline_has(pid_t pid, const char *word)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
+		buf[n] = '\0';
+		if (strcmp(buf + i, word) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An xkvmd runs when the pid file is locked. */
+static bool daemon_running(const struct daemon *d)
+{
+	char path[PATH_MAX];
+	bool locked;
+	int fd;
+
+	if (copy_path(path, d->run_dir, "/xkvmd.pid"))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	locked = flock(fd, LOCK_SH | LOCK_NB) != 0;
+	close(fd);
+	return locked;
+}
+
 static int stop_running(struct daemon *d)
 {
 	char path[PATH_MAX];
 	pid_t pid = 0;
 
-	if (read_pid_file(d->state_dir, "/testhost.pid", &pid) == 0) {
+	if (read_pid_file(d->state_dir, "/testhost.pid", &pid) == 0 &&
+	    cmdline_has(pid, "testhost")) {
 		int r = terminate(pid, "the KVM test host of xkvmd");
 
 		if (!copy_path(path, d->state_dir, "/testhost.pid"))
@@ -569,8 +610,8 @@ static int stop_running(struct daemon *d)
 			unlink(path);
 		return r ? 1 : 0;
 	}
-	if (read_pid_file(d->run_dir, "/xkvmd.pid", &pid)) {
-		pr_err("no xkvmd is running (no pid in %s/xkvmd.pid)", d->run_dir);
+	if (!daemon_running(d) || read_pid_file(d->run_dir, "/xkvmd.pid", &pid)) {
+		pr_err("no xkvmd is running (%s/xkvmd.pid is not held)", d->run_dir);
 		return 1;
 	}
 	return terminate(pid, "xkvmd") ? 1 : 0;

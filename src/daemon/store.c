@@ -3,6 +3,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -268,6 +269,35 @@ static int64_t column_int(sqlite3_stmt *stmt, int col)
 }
 
 /* One row into out; the file is data like any other, so each field is checked. */
+bool store_uuid_shaped(const char *s)
+{
+	if (strlen(s) != UUID_LEN)
+		return false;
+	for (int i = 0; i < UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+bool store_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+bool store_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	return len >= 1 && len <= STORE_NAME_MAX && store_printable(name) && !strchr(name, '/') &&
+	       !store_uuid_shaped(name);
+}
+
 static int read_row(sqlite3_stmt *stmt, struct vm_row *out)
 {
 	const unsigned char *uuid = sqlite3_column_text(stmt, 0);
@@ -275,7 +305,8 @@ static int read_row(sqlite3_stmt *stmt, struct vm_row *out)
 	bool bad = false;
 
 	memset(out, 0, sizeof(*out));
-	if (!uuid || strlen((const char *)uuid) != UUID_LEN)
+	/* The uuid and name end up in paths: a tampered database must not redirect them. */
+	if (!uuid || !store_uuid_shaped((const char *)uuid))
 		return -EBADMSG;
 	memcpy(out->uuid, uuid, UUID_LEN + 1);
 	out->name = column_text(stmt, 1, STORE_NAME_MAX, &bad);
@@ -297,8 +328,8 @@ static int read_row(sqlite3_stmt *stmt, struct vm_row *out)
 	out->last_exit_code = column_int(stmt, 13);
 	out->last_exit_reason = column_text(stmt, 14, 16, &bad);
 	out->last_exit_time = column_int(stmt, 15);
-	if (bad || !out->name || !out->config_text || !out->mode || !out->description ||
-	    !out->tags) {
+	if (bad || !out->name || !store_name_valid(out->name) || !out->config_text || !out->mode ||
+	    !out->description || !out->tags) {
 		pr_warn("database: VM %s has a malformed row", out->uuid);
 		vm_row_free(out);
 		return -EBADMSG;

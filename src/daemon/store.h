@@ -64,6 +64,13 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/* No control characters (a one-line string). */
+bool store_printable(const char *s);
+/* 8-4-4-4-12 hex digits. */
+bool store_uuid_shaped(const char *s);
+/* 1 to STORE_NAME_MAX printable characters, no '/', not shaped like a uuid. */
+bool store_name_valid(const char *name);
+
 /* Insert a new VM.  -EEXIST when the uuid or the name is taken. */
 int store_vm_insert(struct store *st, const struct vm_row *row);
 /* By uuid.  -ENOENT when absent. */

@@ -1148,6 +1148,15 @@ static int do_hard_stop(struct supervisor *sup, const char *uuid, char *err, siz
 			kill_vmm(vm);
 	}
 	if (!wait_for(sup, uuid, gen, is_halted, now_ms() + CONTROL_TIMEOUT_MS)) {
+		/*
+		 * Only a VMM that ignored "destroy" is killed: when the daemon is stopping
+		 * meanwhile, a SIGKILL would leave no exit file and the next xkvmd would take
+		 * the destroyed VM for a crashed one (and maybe restart it).
+		 */
+		if (sup->stopping) {
+			snprintf(err, errlen, "xkvmd is stopping");
+			return -ECANCELED;
+		}
 		vm = sup_vm(sup, uuid);
 		if (vm && vm->gen == gen)
 			kill_vmm(vm);
@@ -1273,9 +1282,11 @@ int sup_action(struct supervisor *sup, const char *uuid, enum vm_action action, 
 json_t *sup_stats(const struct vm_rt *vm)
 {
 	json_t *cpu = json_array(), *mem = json_array();
-	unsigned first = (vm->ring_head + STATS_SAMPLES - vm->ring_count) % STATS_SAMPLES;
+	/* A halted VM has no figures: the last run's are not this one's. */
+	unsigned count = vm->state == RUN_HALTED ? 0 : vm->ring_count;
+	unsigned first = (vm->ring_head + STATS_SAMPLES - count) % STATS_SAMPLES;
 
-	for (unsigned i = 0; cpu && mem && i < vm->ring_count; i++) {
+	for (unsigned i = 0; cpu && mem && i < count; i++) {
 		const struct vm_sample *s = &vm->ring[(first + i) % STATS_SAMPLES];
 
 		json_array_append_new(cpu, json_real((double)s->cpu));

@@ -19,7 +19,8 @@
 
 /* Long enough for a loaded daemon, short enough that a wedged one is noticed. */
 #define CONNECT_TIMEOUT_S 5
-#define REQUEST_TIMEOUT_S 60
+/* Beyond xkvmd's own limits (a VMM start may take 65 s on a slow nested host). */
+#define REQUEST_TIMEOUT_S 90
 /* The endpoint and token files hold one short line each. */
 #define SMALL_FILE_MAX 4096
 

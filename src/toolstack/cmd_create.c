@@ -176,13 +176,20 @@ static int run_nested(const struct cli *cli, const struct domain_config *cfg)
 }
 
 /* For xkvmd: the console and the controls are sockets in dir, not this terminal. */
-static int run_managed(const struct domain_config *cfg, const char *dir)
+static int run_managed(const struct domain_config *config, const char *dir)
 {
 	struct domain_control control;
 	struct domain_io io = {.console_no_escape = true, .control = &control};
+	/*
+	 * A crash ends the VMM: xkvmd applies on_crash, and stops restarting a
+	 * guest that crashes again and again, which a loop in here could not.
+	 */
+	struct domain_config crash_exits = *config;
+	const struct domain_config *cfg = &crash_exits;
 	struct managed *m;
 	int code;
 
+	crash_exits.on_crash = ACTION_DESTROY;
 	domain_control_init(&control);
 	m = managed_start(dir, cfg, &control, &io.console_in, &io.console_out);
 	if (!m) {

@@ -37,8 +37,9 @@ enum {
 
 static const struct vm_verb vm_verbs[] = {
     [VERB_SHUTDOWN] = {"shutdown", "clean_shutdown",
-		       "Ask a VM's guest to power off (Xen guests: control/shutdown; others: "
-		       "ACPI).\n  -w, --wait   wait until the VM has halted (at most 120 s)\n",
+		       "Ask a VM's guest to power off (through Xen's control/shutdown; a guest\n"
+		       "without PV shutdown support gets an error: use destroy).\n  -w, --wait   "
+		       "wait until the VM has halted (at most 120 s)\n",
 		       true},
     [VERB_REBOOT] = {"reboot", "clean_reboot", "Ask a VM's guest to reboot.\n", false},
     [VERB_DESTROY] = {"destroy", "hard_shutdown", "Stop a VM now, as pulling its plug would.\n",

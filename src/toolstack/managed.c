@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 32
+/* Slots console clients cannot take, so xkvmd can always reach the controls. */
+#define CONTROL_RESERVED 8
 
 struct client {
 	int fd; /* -1: free slot */
@@ -191,13 +193,17 @@ static void accept_client(struct managed *m, int listen_fd, bool console)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	struct client *c = NULL;
+	unsigned consoles = 0;
 
 	if (fd < 0)
 		return;
-	for (unsigned i = 0; i < MAX_CLIENTS && !c; i++)
-		if (m->clients[i].fd < 0)
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		if (m->clients[i].fd < 0 && !c)
 			c = &m->clients[i];
-	if (!c) {
+		else if (m->clients[i].fd >= 0 && m->clients[i].console)
+			consoles++;
+	}
+	if (!c || (console && consoles >= MAX_CLIENTS - CONTROL_RESERVED)) {
 		close(fd);
 		return;
 	}
@@ -212,12 +218,13 @@ static void accept_client(struct managed *m, int listen_fd, bool console)
 	client_queue(c, m->backlog, m->backlog_len - first);
 }
 
-static void console_output(struct managed *m)
+/* At most max_reads reads a round, so a chatty guest cannot starve the controls. */
+static void console_output(struct managed *m, unsigned max_reads)
 {
 	uint8_t buf[4096];
 	ssize_t n;
 
-	while ((n = read(m->out_rd, buf, sizeof(buf))) > 0) {
+	while (max_reads-- && (n = read(m->out_rd, buf, sizeof(buf))) > 0) {
 		backlog_add(m, buf, (size_t)n);
 		for (unsigned i = 0; i < MAX_CLIENTS; i++)
 			if (m->clients[i].fd >= 0 && m->clients[i].console)
@@ -347,7 +354,7 @@ static void *serve(void *arg)
 		if (poll(fds, n, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents)
-			console_output(m);
+			console_output(m, 16);
 		if (fds[0].revents)
 			break;
 		if (fds[2].revents)
@@ -363,7 +370,7 @@ static void *serve(void *arg)
 				client_flush(owner[i]);
 		}
 	}
-	console_output(m); /* the guest's last words */
+	console_output(m, UINT_MAX); /* the guest's last words */
 	for (unsigned i = 0; i < MAX_CLIENTS; i++)
 		client_flush(&m->clients[i]);
 	return NULL;

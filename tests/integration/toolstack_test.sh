@@ -160,6 +160,16 @@ pid_c=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-c .uuid)/pid")
 kill -KILL "$pid_c"
 check crash-restart-runs-again wait_for 120 sh -c "[ \"\$(cut -d' ' -f1 '$XKVM_RUN_DIR/vms/$(field ts-c .uuid)/pid' 2>/dev/null)\" != '$pid_c' ] && [ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-c | jq -r .power_state)\" = Running ]"
 
+# A guest that panics: the VMM exits and xkvmd applies on_crash.
+guest_cfg "$WORK/ts-p.cfg" 'memory = 256' 'cmdline = "console=hvc0 xkvm.action=panic"'
+sed -i 's/^name = .*/name = "ts-p"/' "$WORK/ts-p.cfg"
+"$XKVM" create "$WORK/ts-p.cfg" >/dev/null 2>&1
+check guest-panic-halts wait_for 120 is_state ts-p Halted
+check guest-panic-recorded [ "$(field ts-p .last_exit.reason)" = crash ]
+check guest-panic-exit-code [ "$(field ts-p .last_exit.code)" = 3 ]
+"$XKVM" vm-delete ts-p >/dev/null 2>&1
+check vm-delete-halted [ "$(api_status /rest/v0/vms/ts-p)" = 404 ]
+
 # 10. Clean shutdown through the guest's PV control, and a forced one.
 "$XKVM" shutdown -w ts-a >"$WORK/shutdown.out" 2>&1
 check shutdown-w-exit-0 [ $? = 0 ]
