@@ -113,27 +113,32 @@ static void handle_frame(struct pump *p, const struct ws_frame *f)
 	}
 }
 
-/* Parse what the client sent, as long as the console side has room for it. */
+/*
+ * Parse what the client sent, as long as the console side has room for it.
+ * The parsed bytes are dropped once at the end: many tiny frames must not
+ * cost a copy of the whole buffer each.
+ */
 static void parse_input(struct pump *p)
 {
-	while (!p->closing && p->in.len) {
-		struct ws_frame f;
-		ssize_t n;
+	size_t off = 0;
 
-		/* Keep a whole frame's room toward the console; else wait for it to drain. */
-		if (p->tocon.cap - p->tocon.len < IN_FRAME_MAX)
-			return;
-		n = ws_parse_frame(p->in.data, p->in.len, IN_FRAME_MAX, true, &f);
+	/* Keep a whole frame's room toward the console; else wait for it to drain. */
+	while (!p->closing && off < p->in.len && p->tocon.cap - p->tocon.len >= IN_FRAME_MAX) {
+		struct ws_frame f;
+		ssize_t n =
+		    ws_parse_frame(p->in.data + off, p->in.len - off, IN_FRAME_MAX, true, &f);
+
 		if (n == 0)
-			return;
+			break;
 		if (n < 0) {
 			queue_close(p, n == -E2BIG ? 1009 : 1002,
 				    n == -E2BIG ? "frame too large" : "protocol error");
-			return;
+			break;
 		}
 		handle_frame(p, &f);
-		buf_consume(&p->in, (size_t)n);
+		off += (size_t)n;
 	}
+	buf_consume(&p->in, off);
 }
 
 static bool would_block(void)
