@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/console.h"
-#include "daemon/vmm_control.h"
+#include "lib/unix_socket.h"
+#include "lib/util.h"
 #include "lib/log.h"
 #include "lib/websocket.h"
 
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Frames from the client: at most this payload (a paste, not a file). */
@@ -39,14 +39,6 @@ struct pump {
 	bool done;
 	long long last_rx, last_ping;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool buf_init(struct buf *b, size_t cap)
 {
@@ -156,7 +148,7 @@ static void read_client(struct pump *p)
 	}
 	if (n > 0) {
 		p->in.len += (size_t)n;
-		p->last_rx = now_ms();
+		p->last_rx = monotonic_ms();
 	}
 }
 
@@ -191,7 +183,7 @@ static bool flush(int fd, struct buf *b)
 
 static void keepalive(struct pump *p)
 {
-	long long now = now_ms();
+	long long now = monotonic_ms();
 
 	if (now - p->last_rx > IDLE_LIMIT_MS) {
 		p->done = true;
@@ -248,7 +240,7 @@ void console_pump(int ws_fd, const uint8_t *extra, size_t extra_len, const char 
 {
 	struct pump p = {.ws = ws_fd, .stop = stop_fd};
 
-	p.con = unix_connect(console_path);
+	p.con = unix_socket_connect(console_path);
 	if (p.con < 0) {
 		pr_warn("console %s: %s", console_path, strerror(-p.con));
 		return;
@@ -257,7 +249,7 @@ void console_pump(int ws_fd, const uint8_t *extra, size_t extra_len, const char 
 	    buf_init(&p.tocon, TO_CONSOLE_BUF) && extra_len <= p.in.cap) {
 		memcpy(p.in.data, extra, extra_len);
 		p.in.len = extra_len;
-		p.last_rx = p.last_ping = now_ms();
+		p.last_rx = p.last_ping = monotonic_ms();
 		run(&p);
 	}
 	close(p.con);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/http.h"
 #include "lib/log.h"
+#include "lib/unix_socket.h"
 #include "lib/websocket.h"
 
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define CONNECTION_TIMEOUT_S 60
@@ -451,7 +451,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 				const char *url, const char *method)
 {
 	struct http_server *srv = l->srv;
-	struct http_request req = {conn, method, url, rc->body, rc->len, l->tcp};
+	struct http_request req = {conn, method, url, rc->body, rc->len};
 	struct http_reply reply = {.status = MHD_HTTP_OK};
 	enum MHD_Result ret;
 
@@ -556,25 +556,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 
 static int listen_unix(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, r;
+	/* The socket's mode is the credential: the daemon's user and group. */
+	int fd = unix_socket_listen(path, 0660, 64, 0);
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		pr_err("%s: socket path too long", path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
-	/* The pid file lock says no other xkvmd runs: a socket left here is stale. */
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) || listen(fd, 64)) {
-		r = -errno;
-		pr_err("%s: %s", path, strerror(errno));
-		close(fd);
-		return r;
-	}
+		pr_err("%s: %s", path, strerror(-fd));
 	return fd;
 }
 

@@ -31,7 +31,6 @@ struct http_request {
 	const char *path; /* percent-decoded, without the query */
 	const char *body; /* NUL-terminated; NULL when empty */
 	size_t body_len;
-	bool tcp;
 };
 
 /* Runs on the upgraded socket in the connection's thread; stop_fd turns readable on shutdown. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP layer on real sockets: a temporary unix socket and loopback TCP. */
 #include "daemon/http.h"
-#include "daemon/vmm_control.h"
+#include "lib/unix_socket.h"
 #include "lib/test.h"
 
 #include <arpa/inet.h>
@@ -100,7 +100,7 @@ static int connect_tcp(const struct fixture *fx)
 
 static int connect_unix(const struct fixture *fx)
 {
-	int fd = unix_connect(fx->sock);
+	int fd = unix_socket_connect(fx->sock);
 
 	assert_true(fd >= 0);
 	/* Blocking, so a large request is sent whole. */

@@ -429,14 +429,8 @@ static void write_endpoint(struct daemon *d)
 	snprintf(d->endpoints + n, sizeof(d->endpoints) - (size_t)n,
 		 "xkvmd: API on %s\nxkvmd: web UI at %s/?token=%s\n", url, url, d->token);
 	snprintf(line, sizeof(line), "%s\n", url);
-	{
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-
-		if (fd < 0 || write_all(fd, line, strlen(line)))
-			pr_warn("%s: cannot write", path);
-		if (fd >= 0)
-			close(fd);
-	}
+	if (write_file_atomic(path, line, 0644))
+		pr_warn("%s: cannot write", path);
 }
 
 static const char *kvm_mode(void)
@@ -519,19 +513,15 @@ static void wait_for_signal(void)
 
 static int read_pid_file(const char *dir, const char *name, pid_t *pid)
 {
-	char path[PATH_MAX], buf[32] = "";
-	long v;
-	int fd;
+	char path[PATH_MAX], buf[32];
 	ssize_t n;
+	long v;
 
 	if (copy_path(path, dir, name))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	v = strtol(buf, NULL, 10);
 	if (v <= 1)
 		return -ENOENT;
@@ -560,21 +550,12 @@ static bool cmdline_has(pid_t pid, const char *word)
 {
 	char path[64], buf[4096];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
-		buf[n] = '\0';
+	n = read_small_file(path, buf, sizeof(buf)); /* NUL-separated, and NUL-terminated */
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
 		if (strcmp(buf + i, word) == 0)
 			return true;
-	}
 	return false;
 }
 
@@ -620,7 +601,8 @@ static int stop_running(struct daemon *d)
 static int run_nested(struct daemon *d)
 {
 	char host[256], port[8], web[PATH_MAX];
-	struct nested_opts n = {.state_dir = d->state_dir,
+	struct nested_opts n = {.exe_dir = d->exe_dir,
+				.state_dir = d->state_dir,
 				.port = NESTED_DEFAULT_PORT,
 				.memory_mib = NESTED_DEFAULT_MEMORY_MIB,
 				.cpus = 1};

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,22 +24,6 @@
 bool nested_needed(void)
 {
 	return accel_resolve(ACCEL_AUTO) == ACCEL_NESTED;
-}
-
-/* Our own directory: xkvm and xkvmd are built side by side. */
-static int sibling(const char *name, char *out, size_t len)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	return path_join(out, len, self, name);
 }
 
 /* Whether something accepts TCP connections on 127.0.0.1:port. */
@@ -160,16 +143,11 @@ static int wait_for_api(pid_t pid, uint16_t port, const char *state_dir)
 static void record_testhost(const char *state_dir, pid_t pid)
 {
 	char path[PATH_MAX], text[32];
-	int fd;
 
-	if (path_join(path, sizeof(path), state_dir, "testhost.pid"))
-		return;
 	snprintf(text, sizeof(text), "%d\n", (int)pid);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, text, strlen(text)))
-		pr_warn("%s: cannot record the test host's pid", path);
-	if (fd >= 0)
-		close(fd);
+	if (path_join(path, sizeof(path), state_dir, "testhost.pid") ||
+	    write_file_atomic(path, text, 0600))
+		pr_warn("%s/testhost.pid: cannot record the test host's pid", state_dir);
 }
 
 int nested_start(const struct nested_opts *o)
@@ -177,17 +155,14 @@ int nested_start(const struct nested_opts *o)
 	char xkvm[PATH_MAX], xkvmd[PATH_MAX];
 	pid_t pid;
 
-	if (sibling("xkvm", xkvm, sizeof(xkvm)) || sibling("xkvmd", xkvmd, sizeof(xkvmd))) {
-		pr_err("cannot find the xkvm binary beside xkvmd");
+	if (path_join(xkvm, sizeof(xkvm), o->exe_dir, "xkvm") ||
+	    path_join(xkvmd, sizeof(xkvmd), o->exe_dir, "xkvmd")) {
+		pr_err("%s: path too long", o->exe_dir);
 		return -1;
 	}
 	if (port_answers(o->port)) {
 		pr_err("127.0.0.1:%u is already in use (another xkvmd?): choose one with --listen",
 		       (unsigned)o->port);
-		return -1;
-	}
-	if (mkdir(o->state_dir, 0700) && errno != EEXIST) {
-		pr_err("%s: %s", o->state_dir, strerror(errno));
 		return -1;
 	}
 	pid = fork();

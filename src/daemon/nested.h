@@ -15,9 +15,10 @@
 #include <stdint.h>
 
 struct nested_opts {
-	const char *state_dir;
-	uint16_t port;	     /* forwarded, and where xkvmd listens inside */
-	uint64_t memory_mib; /* the test host's RAM */
+	const char *exe_dir;   /* where xkvm and xkvmd are (built side by side) */
+	const char *state_dir; /* exists already */
+	uint16_t port;	       /* forwarded, and where xkvmd listens inside */
+	uint64_t memory_mib;   /* the test host's RAM */
 	unsigned cpus;
 	const char *web_dir; /* NULL: xkvmd's default */
 };

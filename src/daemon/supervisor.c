@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/supervisor.h"
+#include "lib/proc.h"
 #include "daemon/vmm_control.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -27,14 +28,6 @@
 #define QUICK_CRASH_MS	  10000
 #define QUICK_CRASH_LIMIT 5
 #define EXIT_CODE_STOPPED 5
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -85,29 +78,6 @@ int sup_vm_path(const struct supervisor *sup, const char *uuid, const char *name
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Write a whole file atomically: a temporary beside it, fsync, rename. */
-static int write_file_atomic(const char *path, const char *text, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	int fd, r = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, strlen(text));
-	if (!r && fsync(fd))
-		r = -errno;
-	if (close(fd) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
-}
-
 int sup_write_cfg(struct supervisor *sup, const char *uuid, const char *text)
 {
 	char path[PATH_MAX];
@@ -134,61 +104,6 @@ static int parse_u64(const char *s, uint64_t *out, const char **end)
 	return errno ? -EINVAL : 0;
 }
 
-/* Read a small file into buf (NUL-terminated).  Returns its length or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
-/*
- * /proc/PID/stat: the fields after the command (which may hold spaces and
- * parentheses, hence the last ')').  utime and stime are fields 14 and 15,
- * starttime 22.
- */
-int proc_stat_read(pid_t pid, uint64_t *starttime, uint64_t *cpu_ticks)
-{
-	char path[64], buf[1024];
-	unsigned long long v[20];
-	char *p, *end;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
-		return -ESRCH;
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -EBADMSG;
-	p += 2;
-	/* Field 3 is the state letter: a zombie has ended already. */
-	if (*p == 'Z' || *p == 'X')
-		return -ESRCH;
-	while (*p && *p != ' ')
-		p++;
-	for (i = 0; i < 19; i++) {
-		errno = 0;
-		v[i] = strtoull(p, &end, 10);
-		if (end == p || errno)
-			return -EBADMSG;
-		p = end;
-	}
-	/* v[0] is field 4; field N is v[N - 4]. */
-	if (starttime)
-		*starttime = v[18];
-	if (cpu_ticks)
-		*cpu_ticks = v[10] + v[11];
-	return 0;
-}
-
 static uint64_t proc_rss(pid_t pid)
 {
 	char path[64], buf[4096], *p;
@@ -196,7 +111,7 @@ static uint64_t proc_rss(pid_t pid)
 	uint64_t kb;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return 0;
 	p = strstr(buf, "\nVmRSS:");
 	if (!p || parse_u64(p + 7, &kb, &end) || kb > UINT64_MAX / 1024)
@@ -538,7 +453,7 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 	vm->starttime = 0;
 	proc_stat_read(pid, &vm->starttime, NULL);
 	vm->gen++;
-	vm->start_ms = now_ms();
+	vm->start_ms = monotonic_ms();
 	vm->stop_requested = false;
 	vm->start_timed_out = false;
 	vm->start_error[0] = '\0';
@@ -595,7 +510,7 @@ static void exit_cause(struct supervisor *sup, struct vm_rt *vm, int wstatus, bo
 	char path[PATH_MAX], buf[64];
 
 	if (!sup_vm_path(sup, vm->uuid, "exit", path, sizeof(path)) &&
-	    read_small(path, buf, sizeof(buf)) > 0 && !vmm_exit_parse(buf, code, reason))
+	    read_small_file(path, buf, sizeof(buf)) > 0 && !vmm_exit_parse(buf, code, reason))
 		return;
 	if (have_status && WIFEXITED(wstatus)) {
 		*code = WEXITSTATUS(wstatus);
@@ -615,7 +530,8 @@ static bool restart_on_crash(struct vm_rt *vm, const char *reason)
 	if (strcmp(reason, "crash") != 0 || vm->stop_requested || !vm->has_cfg ||
 	    vm->cfg.on_crash != ACTION_RESTART)
 		return false;
-	vm->quick_crashes = now_ms() - vm->start_ms < QUICK_CRASH_MS ? vm->quick_crashes + 1 : 0;
+	vm->quick_crashes =
+	    monotonic_ms() - vm->start_ms < QUICK_CRASH_MS ? vm->quick_crashes + 1 : 0;
 	if (vm->quick_crashes >= QUICK_CRASH_LIMIT) {
 		pr_err("VM %s: crashed %d times within %d s of starting; not restarting", vm->uuid,
 		       QUICK_CRASH_LIMIT, QUICK_CRASH_MS / 1000);
@@ -740,7 +656,7 @@ static size_t collect_probes(struct supervisor *sup, bool tick, struct probe **o
 
 		if (vm->state == RUN_HALTED || (!starting && !tick))
 			continue;
-		if (starting && now_ms() - vm->start_ms > START_TIMEOUT_S * 1000LL) {
+		if (starting && monotonic_ms() - vm->start_ms > START_TIMEOUT_S * 1000LL) {
 			if (!vm->start_timed_out)
 				pr_err("VM %s: no answer on control.sock in %d s; stopping it",
 				       vm->uuid, START_TIMEOUT_S);
@@ -771,7 +687,7 @@ static void probe_vmms(struct supervisor *sup, bool tick)
 {
 	struct probe *probes;
 	size_t n;
-	long long now = now_ms();
+	long long now = monotonic_ms();
 
 	sup_lock(sup);
 	n = collect_probes(sup, tick, &probes);
@@ -846,7 +762,7 @@ static size_t poll_set(struct supervisor *sup, struct pollfd **fds)
 static void *loop(void *arg)
 {
 	struct supervisor *sup = arg;
-	long long next_tick = now_ms();
+	long long next_tick = monotonic_ms();
 
 	for (;;) {
 		struct pollfd *fds;
@@ -861,7 +777,7 @@ static void *loop(void *arg)
 			return NULL;
 		}
 		n = poll_set(sup, &fds);
-		timeout = any_starting(sup) ? 100 : (int)MAX(0, next_tick - now_ms());
+		timeout = any_starting(sup) ? 100 : (int)MAX(0, next_tick - monotonic_ms());
 		sup_unlock(sup);
 		if (n)
 			poll(fds, n, MIN(timeout, STATS_INTERVAL_S * 1000));
@@ -876,9 +792,9 @@ static void *loop(void *arg)
 			check_exit(sup, vm);
 		reap_strays(sup);
 		sup_unlock(sup);
-		tick = now_ms() >= next_tick;
+		tick = monotonic_ms() >= next_tick;
 		if (tick)
-			next_tick = now_ms() + STATS_INTERVAL_S * 1000LL;
+			next_tick = monotonic_ms() + STATS_INTERVAL_S * 1000LL;
 		probe_vmms(sup, tick);
 	}
 }
@@ -925,8 +841,8 @@ static void recorded_identity(struct supervisor *sup, const struct vm_row *row, 
 	uint64_t p, st;
 
 	if (!sup_vm_path(sup, row->uuid, "pid", path, sizeof(path)) &&
-	    read_small(path, buf, sizeof(buf)) > 0 && !parse_u64(buf, &p, &end) && *end == ' ' &&
-	    !parse_u64(end + 1, &st, &end) && p > 1 && p <= INT_MAX) {
+	    read_small_file(path, buf, sizeof(buf)) > 0 && !parse_u64(buf, &p, &end) &&
+	    *end == ' ' && !parse_u64(end + 1, &st, &end) && p > 1 && p <= INT_MAX) {
 		*pid = (pid_t)p;
 		*starttime = st;
 		return;
@@ -945,7 +861,7 @@ static void reattach(struct supervisor *sup, struct vm_rt *vm, const struct vm_r
 	recorded_identity(sup, row, &pid, &starttime);
 	vm->state = row->power_state == POWER_PAUSED ? RUN_PAUSED : RUN_RUNNING;
 	vm->domid = row->domid;
-	vm->start_ms = now_ms() - QUICK_CRASH_MS;
+	vm->start_ms = monotonic_ms() - QUICK_CRASH_MS;
 	if (pid > 0) {
 		vm->pidfd = sys_pidfd_open(pid);
 		/*
@@ -1062,7 +978,7 @@ static bool wait_for(struct supervisor *sup, const char *uuid, unsigned gen,
 			return true;
 		if (sup->stopping)
 			return false;
-		left = deadline - now_ms();
+		left = deadline - monotonic_ms();
 		if (left <= 0)
 			return false;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1102,7 +1018,7 @@ static int do_start(struct supervisor *sup, struct vm_rt *vm, char *err, size_t 
 		return -EIO;
 	memcpy(uuid, vm->uuid, sizeof(uuid));
 	gen = vm->gen;
-	wait_for(sup, uuid, gen, start_settled, now_ms() + (START_TIMEOUT_S + 5) * 1000LL);
+	wait_for(sup, uuid, gen, start_settled, monotonic_ms() + (START_TIMEOUT_S + 5) * 1000LL);
 	vm = sup_vm(sup, uuid);
 	if (!vm || vm->gen != gen) {
 		snprintf(err, errlen, "the VM was changed while it started");
@@ -1147,7 +1063,7 @@ static int do_hard_stop(struct supervisor *sup, const char *uuid, char *err, siz
 		if (r && vm && vm->gen == gen && vm->state != RUN_HALTED)
 			kill_vmm(vm);
 	}
-	if (!wait_for(sup, uuid, gen, is_halted, now_ms() + CONTROL_TIMEOUT_MS)) {
+	if (!wait_for(sup, uuid, gen, is_halted, monotonic_ms() + CONTROL_TIMEOUT_MS)) {
 		/*
 		 * Only a VMM that ignored "destroy" is killed: when the daemon is stopping
 		 * meanwhile, a SIGKILL would leave no exit file and the next xkvmd would take
@@ -1160,7 +1076,7 @@ static int do_hard_stop(struct supervisor *sup, const char *uuid, char *err, siz
 		vm = sup_vm(sup, uuid);
 		if (vm && vm->gen == gen)
 			kill_vmm(vm);
-		if (!wait_for(sup, uuid, gen, is_halted, now_ms() + CONTROL_TIMEOUT_MS)) {
+		if (!wait_for(sup, uuid, gen, is_halted, monotonic_ms() + CONTROL_TIMEOUT_MS)) {
 			snprintf(err, errlen, "the VMM did not stop");
 			return -ETIMEDOUT;
 		}
@@ -1209,8 +1125,8 @@ static int wait_halted(struct supervisor *sup, const char *uuid, char *err, size
 {
 	struct vm_rt *vm = sup_vm(sup, uuid);
 
-	if (vm &&
-	    !wait_for(sup, uuid, vm->gen, is_halted, now_ms() + SHUTDOWN_TIMEOUT_S * 1000LL)) {
+	if (vm && !wait_for(sup, uuid, vm->gen, is_halted,
+			    monotonic_ms() + SHUTDOWN_TIMEOUT_S * 1000LL)) {
 		snprintf(err, errlen, "the VM did not halt within %d s", SHUTDOWN_TIMEOUT_S);
 		return -ETIMEDOUT;
 	}

@@ -140,7 +140,6 @@ int sup_action(struct supervisor *sup, const char *uuid, enum vm_action action, 
 json_t *sup_stats(const struct vm_rt *vm);
 
 /* Helpers, exposed for tests. */
-int proc_stat_read(pid_t pid, uint64_t *starttime, uint64_t *cpu_ticks);
 int vmm_exit_parse(const char *text, int *code, const char **reason);
 
 #endif

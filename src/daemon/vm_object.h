@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM object of the API (field names as Xen Orchestra's, see
- * docs/toolstack.md) and the virtualization mode labels.
+ * docs/toolstack.md).
  */
 #ifndef XKVM_DAEMON_VM_OBJECT_H
 #define XKVM_DAEMON_VM_OBJECT_H
 
 #include "daemon/store.h"
 #include "toolstack/config.h"
+#include "toolstack/vm_mode.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -20,13 +21,6 @@ struct vm_live {
 	uint64_t memory_mib; /* 0: not reported */
 	double cpu_seconds;  /* the VMM's CPU time so far */
 };
-
-/* The virtualizationMode stored for a config's guest type. */
-const char *vm_mode_for_type(enum guest_type type);
-/* pv, hvm, pvhvm, pv_in_pvh, pvh; NULL for an unknown mode. */
-const char *vm_mode_short(const char *mode, bool pv_drivers);
-/* XO's wording; NULL for an unknown mode. */
-const char *vm_mode_long(const char *mode, bool pv_drivers);
 
 /*
  * The VM object.  cfg is the parsed config (NULL when it cannot be parsed

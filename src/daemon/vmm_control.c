@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/vmm_control.h"
+#include "lib/unix_socket.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -7,37 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int unix_connect(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	/* A unix connect completes at once or fails (EAGAIN: the backlog is full). */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
 
 /* Wait for fd to be ready for events until the deadline.  0, or -ETIMEDOUT / -errno. */
 static int wait_fd(int fd, short events, long long deadline)
@@ -47,7 +19,7 @@ static int wait_fd(int fd, short events, long long deadline)
 	int r;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		r = poll(&p, 1, (int)left);
@@ -138,7 +110,7 @@ static int parse_reply(const char *line, json_t **reply, char *err, size_t errle
 int vmm_control(const char *path, const char *cmd, int timeout_ms, json_t **reply, char *err,
 		size_t errlen)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = monotonic_ms() + timeout_ms;
 	char line[VMM_CONTROL_LINE_MAX + 2];
 	int fd, r, n;
 
@@ -147,7 +119,7 @@ int vmm_control(const char *path, const char *cmd, int timeout_ms, json_t **repl
 	n = snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}\n", cmd);
 	if (n < 0 || (size_t)n >= sizeof(line) || strpbrk(cmd, "\"\\\n"))
 		return -EINVAL;
-	fd = unix_connect(path);
+	fd = unix_socket_connect(path);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot reach the VMM: %s", strerror(-fd));
 		return fd;

@@ -21,7 +21,4 @@
 int vmm_control(const char *path, const char *cmd, int timeout_ms, json_t **reply, char *err,
 		size_t errlen);
 
-/* Connect a non-blocking stream socket to a unix socket path.  Returns the fd or -errno. */
-int unix_connect(const char *path);
-
 #endif

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
@@ -31,6 +32,19 @@ void file_buf_close(struct file_buf *fb);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+
+/* Write a whole file atomically: a temporary beside it, fsync, rename.  0 or -errno. */
+int write_file_atomic(const char *path, const char *text, mode_t mode);
+
+/*
+ * Read a small file (a pid file, /proc/PID/stat) into buf, NUL-terminated;
+ * what does not fit in cap - 1 bytes is left unread.  Never follows a
+ * symlink or blocks on a FIFO.  Returns the length or -errno.
+ */
+ssize_t read_small_file(const char *path, char *buf, size_t cap);
+
+/* CLOCK_MONOTONIC in milliseconds: for deadlines and intervals. */
+long long monotonic_ms(void);
 
 /* True when [off, off+len) lies within [0, size) without overflow. */
 static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)

@@ -4,6 +4,7 @@
 #include "lib/util.h"
 #include "toolstack/cli.h"
 #include "toolstack/client.h"
+#include "toolstack/vm_mode.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -45,13 +46,12 @@ const char *vm_state_flags(const json_t *vm)
 const char *vm_mode_label(const json_t *vm)
 {
 	const char *mode = json_string_value(json_object_get(vm, "virtualizationMode"));
+	const char *label;
 
 	if (!mode)
 		return "-";
-	/* pvhvm is never stored: it is how an hvm guest with PV drivers is shown. */
-	if (strcmp(mode, "hvm") == 0 && json_is_true(json_object_get(vm, "pvDriversDetected")))
-		return "pvhvm";
-	return mode;
+	label = vm_mode_short(mode, json_is_true(json_object_get(vm, "pvDriversDetected")));
+	return label ? label : mode; /* a mode from a newer xkvmd: shown as it is */
 }
 
 /* A number field, or dflt when it is missing or null. */

@@ -270,7 +270,6 @@ void domain_control_status(struct domain_control *c, struct domain_status *st)
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&c->lock);
 	if (c->current) {
-		st->booted = true;
 		st->paused = vm_is_paused(&c->current->vm);
 		st->pv_drivers = pv_drivers_active(c->current);
 	}

@@ -39,7 +39,6 @@ enum domain_request {
 };
 
 struct domain_status {
-	bool booted; /* false between two boots */
 	bool paused;
 	bool pv_drivers; /* a Xen PV frontend is connected, or PV shutdown enabled */
 };

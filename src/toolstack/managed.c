@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/managed.h"
 #include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/unix_socket.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -14,7 +16,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_CLIENTS 32
@@ -62,65 +63,14 @@ const char *managed_exit_reason(int exit_code)
 
 static int listen_unix(const char *dir, const char *name)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd, n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", dir, name);
+	char path[PATH_MAX];
+	int fd = path_join(path, sizeof(path), dir, name);
 
-	if (n < 0 || (size_t)n >= sizeof(addr.sun_path)) {
-		pr_err("%s/%s: the path is too long for a unix socket", dir, name);
-		return -1;
-	}
-	unlink(addr.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, MAX_CLIENTS)) {
-		pr_err("%s: %s", addr.sun_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Write DIR/name atomically (a temporary file renamed over it), synced. */
-static int write_dir_file(const char *dir, const char *name, const char *text)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd, r;
-
-	if (path_join(path, sizeof(path), dir, name))
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!fd)
+		fd = unix_socket_listen(path, 0600, MAX_CLIENTS, SOCK_NONBLOCK);
 	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, strlen(text));
-	if (!r && fsync(fd))
-		r = -errno;
-	close(fd);
-	if (!r && rename(tmp, path))
-		r = -errno;
-	return r;
-}
-
-/* Field 22 of /proc/self/stat: with the pid, it names this process uniquely. */
-static unsigned long long own_start_time(void)
-{
-	char buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f = fopen("/proc/self/stat", "r");
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	/* After ")": state is field 3, so start time is the 20th field from there. */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
+		pr_err("%s/%s: %s", dir, name, strerror(-fd));
+	return fd;
 }
 
 static void backlog_add(struct managed *m, const uint8_t *buf, size_t len)
@@ -417,11 +367,23 @@ static void release(struct managed *m)
 	free(m);
 }
 
+/* DIR/name, written atomically (the daemon may read it at any time). */
+static int write_dir_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int r = path_join(path, sizeof(path), dir, name);
+
+	return r ? r : write_file_atomic(path, text, 0600);
+}
+
+/* With the start time, the pid names this process uniquely (pids are reused). */
 static int record_pid(const char *dir)
 {
+	uint64_t start = 0;
 	char text[64];
 
-	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), own_start_time());
+	proc_stat_read(getpid(), &start, NULL);
+	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), (unsigned long long)start);
 	return write_dir_file(dir, "pid", text);
 }
 

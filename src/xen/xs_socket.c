@@ -5,6 +5,7 @@
  * whenever a client's connection got output asynchronously (watch events).
  */
 #include "xen/xs_socket.h"
+#include "lib/unix_socket.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -16,8 +17,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <xen/xen.h>
@@ -200,48 +199,15 @@ static void *socket_thread(void *opaque)
 	return NULL;
 }
 
-/* Replace a leftover socket from an earlier run, but never any other kind of file. */
-static int remove_stale(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	return unlink(path) < 0 ? -errno : 0;
-}
-
+/* Owner-only: whoever reaches it can change the guest's XenStore. */
 static int open_listener(const char *path)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd, err;
+	int fd = unix_socket_listen(path, 0600, 16, SOCK_NONBLOCK);
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		pr_err("xenstore socket '%s': path too long", path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	err = remove_stale(path);
-	if (err) {
-		pr_err("xenstore socket '%s': cannot replace: %s", path, strerror(-err));
-		return err;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		pr_err("xenstore socket: %s", strerror(errno));
-		return err;
-	}
-	/* Nobody can connect before listen(), so tightening the mode here is race-free. */
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		err = -errno;
-		pr_err("xenstore socket '%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return err;
-	}
+	if (fd == -EEXIST)
+		pr_err("xenstore socket '%s': cannot replace a file that is not a socket", path);
+	else if (fd < 0)
+		pr_err("xenstore socket '%s': %s", path, strerror(-fd));
 	return fd;
 }
 
