@@ -60,6 +60,12 @@ rc=$?
 check create-without-daemon-exit-1 [ "$rc" = 1 ]
 check create-without-daemon-explains grep -q "cannot reach xkvmd.*start it with: xkvmd" "$WORK/nofg.out"
 
+# xkvmd --stop with nothing running: a clear error, and no signal sent anywhere.
+"$(dirname "$XKVM")/xkvmd" --stop --state-dir "$WORK/no-daemon-state" --run-dir "$WORK/no-daemon-run" \
+	>"$WORK/stop.out" 2>&1
+check xkvmd-stop-none-exit-1 [ $? = 1 ]
+check xkvmd-stop-none-explains grep -q "no xkvmd is running" "$WORK/stop.out"
+
 # An unknown key is a warning that names file and line; the rest still works.
 guest_cfg "$WORK/unknown.cfg" 'memory = 256' 'vnc = 1'
 "$XKVM" create -n "$WORK/unknown.cfg" >"$WORK/unknown.out" 2>&1

@@ -56,4 +56,8 @@ check web-ui-tests-ran grep -q '^# pass [1-9]' "$WORK/ui.tap"
 for shot in list list-filtered general advanced console stats halted; do
 	check "web-screenshot-$shot" [ -s "$SCREENSHOTS/$shot.png" ]
 done
+# --stop ends what xkvmd started: here the test host, so the port closes.
+"$XKVMD" --stop --state-dir "$XKVM_STATE_DIR" >"$WORK/stop.out" 2>&1
+check web-xkvmd-stop-exit-0 [ $? = 0 ]
+check web-xkvmd-stop-closes-port sh -c "! curl -s -o /dev/null --max-time 5 http://127.0.0.1:$PORT/"
 echo "DONE web_test"
