@@ -9,7 +9,7 @@
 
 /* A program header in the width-independent form we work with. */
 struct phdr {
-	uint32_t type;
+	uint32_t type, flags;
 	uint64_t offset, paddr, filesz, memsz;
 };
 
@@ -17,64 +17,85 @@ struct elf_view {
 	const uint8_t *img;
 	size_t size;
 	bool is_64bit;
-	uint64_t phoff;
-	unsigned phnum, phentsize;
+	uint64_t phoff, shoff;
+	unsigned phnum, phentsize, shnum, shentsize;
 };
+
+/*
+ * Xen's PVH loader takes either class with either x86 machine: a 32-bit
+ * class with EM_X86_64 is what `elf32-x86-64` links (Xen's own test
+ * framework builds its 64-bit HVM tests that way), and the entry point is
+ * 32-bit protected mode whatever the class.
+ */
+static bool is_x86_machine(uint16_t machine)
+{
+	return machine == EM_386 || machine == EM_X86_64;
+}
+
+/* The two classes' file headers differ only in field widths. */
+#define READ_EHDR(type)                                                                            \
+	do {                                                                                       \
+		type eh;                                                                           \
+                                                                                                   \
+		if (v->size < sizeof(eh))                                                          \
+			return -EINVAL;                                                            \
+		memcpy(&eh, v->img, sizeof(eh));                                                   \
+		*machine = eh.e_machine;                                                           \
+		v->phoff = eh.e_phoff;                                                             \
+		v->shoff = eh.e_shoff;                                                             \
+		v->phnum = eh.e_phnum;                                                             \
+		v->phentsize = eh.e_phentsize;                                                     \
+		v->shnum = eh.e_shnum;                                                             \
+		v->shentsize = eh.e_shentsize;                                                     \
+	} while (0)
+
+/* Copy the class-specific file header into the view; returns e_machine. */
+static int read_ehdr(struct elf_view *v, uint16_t *machine)
+{
+	if (v->is_64bit)
+		READ_EHDR(Elf64_Ehdr);
+	else
+		READ_EHDR(Elf32_Ehdr);
+	return 0;
+}
+
+/* Section headers are optional: an unusable table is treated as absent. */
+static void check_shdrs(struct elf_view *v)
+{
+	size_t min = v->is_64bit ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+
+	if (v->shentsize < min || !range_ok(v->shoff, (uint64_t)v->shnum * v->shentsize, v->size))
+		v->shnum = 0;
+}
 
 static int open_view(const uint8_t *img, size_t size, struct elf_view *v, const char **why)
 {
+	uint16_t machine;
+
 	if (size < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0) {
 		*why = "not an ELF file";
 		return -ENOEXEC;
 	}
-	v->img = img;
-	v->size = size;
-	v->is_64bit = img[EI_CLASS] == ELFCLASS64;
+	*v = (struct elf_view){.img = img, .size = size, .is_64bit = img[EI_CLASS] == ELFCLASS64};
 	if ((img[EI_CLASS] != ELFCLASS32 && !v->is_64bit) || img[EI_DATA] != ELFDATA2LSB) {
 		*why = "not a little-endian 32- or 64-bit ELF file";
 		return -ENOEXEC;
 	}
-	if (v->is_64bit) {
-		Elf64_Ehdr eh;
-
-		if (size < sizeof(eh)) {
-			*why = "truncated ELF header";
-			return -EINVAL;
-		}
-		memcpy(&eh, img, sizeof(eh));
-		if (eh.e_machine != EM_X86_64) {
-			*why = "not an x86-64 ELF file";
-			return -ENOEXEC;
-		}
-		v->phoff = eh.e_phoff;
-		v->phnum = eh.e_phnum;
-		v->phentsize = eh.e_phentsize;
-		if (v->phentsize < sizeof(Elf64_Phdr))
-			goto bad_ph;
-	} else {
-		Elf32_Ehdr eh;
-
-		if (size < sizeof(eh)) {
-			*why = "truncated ELF header";
-			return -EINVAL;
-		}
-		memcpy(&eh, img, sizeof(eh));
-		if (eh.e_machine != EM_386) {
-			*why = "not an x86 ELF file";
-			return -ENOEXEC;
-		}
-		v->phoff = eh.e_phoff;
-		v->phnum = eh.e_phnum;
-		v->phentsize = eh.e_phentsize;
-		if (v->phentsize < sizeof(Elf32_Phdr))
-			goto bad_ph;
+	if (read_ehdr(v, &machine)) {
+		*why = "truncated ELF header";
+		return -EINVAL;
 	}
-	if (!v->phnum || !range_ok(v->phoff, (uint64_t)v->phnum * v->phentsize, size))
-		goto bad_ph;
+	if (!is_x86_machine(machine)) {
+		*why = "not an x86 ELF file (machine is neither EM_386 nor EM_X86_64)";
+		return -ENOEXEC;
+	}
+	if (v->phentsize < (v->is_64bit ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || !v->phnum ||
+	    !range_ok(v->phoff, (uint64_t)v->phnum * v->phentsize, size)) {
+		*why = "truncated or malformed program headers";
+		return -EINVAL;
+	}
+	check_shdrs(v);
 	return 0;
-bad_ph:
-	*why = "truncated or malformed program headers";
-	return -EINVAL;
 }
 
 static struct phdr get_phdr(const struct elf_view *v, unsigned i)
@@ -86,14 +107,55 @@ static struct phdr get_phdr(const struct elf_view *v, unsigned i)
 		Elf64_Phdr h;
 
 		memcpy(&h, p, sizeof(h));
-		ph = (struct phdr){h.p_type, h.p_offset, h.p_paddr, h.p_filesz, h.p_memsz};
+		ph = (struct phdr){.type = h.p_type,
+				   .flags = h.p_flags,
+				   .offset = h.p_offset,
+				   .paddr = h.p_paddr,
+				   .filesz = h.p_filesz,
+				   .memsz = h.p_memsz};
 	} else {
 		Elf32_Phdr h;
 
 		memcpy(&h, p, sizeof(h));
-		ph = (struct phdr){h.p_type, h.p_offset, h.p_paddr, h.p_filesz, h.p_memsz};
+		ph = (struct phdr){.type = h.p_type,
+				   .flags = h.p_flags,
+				   .offset = h.p_offset,
+				   .paddr = h.p_paddr,
+				   .filesz = h.p_filesz,
+				   .memsz = h.p_memsz};
 	}
 	return ph;
+}
+
+/* A PT_LOAD with no access flags is skipped, as Xen's loader skips it. */
+static bool is_loadable(const struct phdr *ph)
+{
+	return ph->type == PT_LOAD && (ph->flags & (PF_R | PF_W | PF_X));
+}
+
+/* A note section's file range, or len 0 for any other section. */
+static void get_note_section(const struct elf_view *v, unsigned i, uint64_t *off, uint64_t *len)
+{
+	const uint8_t *p = v->img + v->shoff + (uint64_t)i * v->shentsize;
+
+	*len = 0;
+	if (v->is_64bit) {
+		Elf64_Shdr h;
+
+		memcpy(&h, p, sizeof(h));
+		if (h.sh_type == SHT_NOTE) {
+			*off = h.sh_offset;
+			*len = h.sh_size;
+		}
+	} else {
+		Elf32_Shdr h;
+
+		memcpy(&h, p, sizeof(h));
+		if (h.sh_type == SHT_NOTE) {
+			*off = h.sh_offset;
+			*len = h.sh_size;
+		}
+	}
 }
 
 static uint64_t read_le(const uint8_t *p, uint32_t len)
@@ -132,29 +194,22 @@ static int scan_notes(const uint8_t *p, uint64_t len, struct elf_kernel *out)
 	return 0;
 }
 
-int elf_parse(const uint8_t *img, size_t size, struct elf_kernel *out, const char **why)
+/* Check every segment, note the load range and scan PT_NOTE segments. */
+static int scan_segments(const struct elf_view *v, struct elf_kernel *out, bool *any_note,
+			 const char **why)
 {
-	struct elf_view v;
-	bool any_load = false;
-	int r;
+	for (unsigned i = 0; i < v->phnum; i++) {
+		struct phdr ph = get_phdr(v, i);
 
-	memset(out, 0, sizeof(*out));
-	r = open_view(img, size, &v, why);
-	if (r)
-		return r;
-	out->is_64bit = v.is_64bit;
-	out->load_start = UINT64_MAX;
-	for (unsigned i = 0; i < v.phnum; i++) {
-		struct phdr ph = get_phdr(&v, i);
-
-		if (ph.type != PT_LOAD && ph.type != PT_NOTE)
+		if (!is_loadable(&ph) && ph.type != PT_NOTE)
 			continue;
-		if (!range_ok(ph.offset, ph.filesz, size)) {
+		if (!range_ok(ph.offset, ph.filesz, v->size)) {
 			*why = "truncated ELF file (a segment extends past its end)";
 			return -EINVAL;
 		}
 		if (ph.type == PT_NOTE) {
-			if (scan_notes(img + ph.offset, ph.filesz, out)) {
+			*any_note = true;
+			if (scan_notes(v->img + ph.offset, ph.filesz, out)) {
 				*why = "malformed ELF note";
 				return -EINVAL;
 			}
@@ -164,11 +219,47 @@ int elf_parse(const uint8_t *img, size_t size, struct elf_kernel *out, const cha
 			*why = "malformed PT_LOAD segment";
 			return -EINVAL;
 		}
-		any_load = true;
 		out->load_start = MIN(out->load_start, ph.paddr);
 		out->load_end = MAX(out->load_end, ph.paddr + ph.memsz);
 	}
-	if (!any_load) {
+	return 0;
+}
+
+/* Like Xen, look in SHT_NOTE sections when no PT_NOTE segment exists. */
+static int scan_note_sections(const struct elf_view *v, struct elf_kernel *out, const char **why)
+{
+	for (unsigned i = 0; i < v->shnum; i++) {
+		uint64_t off = 0, len;
+
+		get_note_section(v, i, &off, &len);
+		if (!len)
+			continue;
+		if (!range_ok(off, len, v->size) || scan_notes(v->img + off, len, out)) {
+			*why = "malformed ELF note section";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int elf_parse(const uint8_t *img, size_t size, struct elf_kernel *out, const char **why)
+{
+	struct elf_view v;
+	bool any_note = false;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = open_view(img, size, &v, why);
+	if (r)
+		return r;
+	out->is_64bit = v.is_64bit;
+	out->load_start = UINT64_MAX;
+	r = scan_segments(&v, out, &any_note, why);
+	if (!r && !any_note)
+		r = scan_note_sections(&v, out, why);
+	if (r)
+		return r;
+	if (out->load_start == UINT64_MAX) {
 		*why = "no loadable segments";
 		return -EINVAL;
 	}
@@ -191,7 +282,7 @@ int elf_load(const uint8_t *img, size_t size, const struct guest_memory *mem)
 		struct phdr ph = get_phdr(&v, i);
 		uint8_t *dst;
 
-		if (ph.type != PT_LOAD)
+		if (!is_loadable(&ph))
 			continue;
 		if (!range_ok(ph.offset, ph.filesz, size) || ph.filesz > ph.memsz)
 			return -EINVAL;

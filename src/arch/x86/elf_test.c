@@ -50,6 +50,7 @@ static void build64(struct image *img, bool with_note, uint32_t entry_size)
 				     &entry, entry_size);
 	ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = note_len};
 	ph[1] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_flags = PF_R | PF_X,
 			     .p_offset = 512,
 			     .p_paddr = LOAD_PADDR,
 			     .p_filesz = 256,
@@ -60,7 +61,7 @@ static void build64(struct image *img, bool with_note, uint32_t entry_size)
 	img->size = 768;
 }
 
-static void build32(struct image *img)
+static void build32(struct image *img, uint16_t machine)
 {
 	Elf32_Ehdr eh = {0};
 	Elf32_Phdr ph[2] = {{0}};
@@ -72,13 +73,14 @@ static void build32(struct image *img)
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
 	eh.e_ident[EI_CLASS] = ELFCLASS32;
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_machine = EM_386;
+	eh.e_machine = machine;
 	eh.e_phoff = sizeof(eh);
 	eh.e_phnum = 2;
 	eh.e_phentsize = sizeof(Elf32_Phdr);
 	note_len = put_note(img->bytes + note_off, XEN_ELFNOTE_PHYS32_ENTRY, &entry, 4);
 	ph[0] = (Elf32_Phdr){.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = note_len};
 	ph[1] = (Elf32_Phdr){.p_type = PT_LOAD,
+			     .p_flags = PF_R | PF_W | PF_X,
 			     .p_offset = 512,
 			     .p_paddr = LOAD_PADDR,
 			     .p_filesz = 16,
@@ -113,10 +115,82 @@ static void test_valid_32(void **state)
 	const char *why = NULL;
 
 	(void)state;
-	build32(&img);
+	build32(&img, EM_386);
 	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), 0);
 	assert_false(k.is_64bit);
 	assert_int_equal(k.phys32_entry, ENTRY);
+}
+
+/* elf32-x86-64 (class 32, machine x86-64) is what Xen's test framework builds. */
+static void test_valid_32_x86_64(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+
+	(void)state;
+	build32(&img, EM_X86_64);
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), 0);
+	assert_int_equal(k.phys32_entry, ENTRY);
+	assert_int_equal(k.load_start, LOAD_PADDR);
+}
+
+static void test_foreign_machine(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+
+	(void)state;
+	build32(&img, EM_ARM);
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -ENOEXEC);
+	assert_non_null(strstr(why, "not an x86 ELF"));
+	build64(&img, true, 8);
+	((Elf64_Ehdr *)(void *)img.bytes)->e_machine = EM_AARCH64;
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -ENOEXEC);
+}
+
+/* A PT_LOAD without R, W or X is neither counted nor loaded, as in Xen. */
+static void test_flagless_segment_skipped(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(void *)(img.bytes + sizeof(Elf64_Ehdr));
+
+	(void)state;
+	build64(&img, true, 8);
+	ph[1].p_flags = 0;
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
+	assert_non_null(strstr(why, "no loadable"));
+}
+
+/* Without a PT_NOTE segment, Xen finds its notes in SHT_NOTE sections. */
+static void test_notes_in_section(void **state)
+{
+	struct image img;
+	struct elf_kernel k;
+	const char *why = NULL;
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)(void *)img.bytes;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(void *)(img.bytes + sizeof(*eh));
+	Elf64_Shdr sh[2] = {{0}};
+
+	(void)state;
+	build64(&img, true, 8);
+	sh[1] = (Elf64_Shdr){
+	    .sh_type = SHT_NOTE, .sh_offset = ph[0].p_offset, .sh_size = ph[0].p_filesz};
+	ph[0].p_type = PT_NULL;
+	eh->e_shoff = 768;
+	eh->e_shnum = 2;
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	memcpy(img.bytes + 768, sh, sizeof(sh));
+	img.size = 768 + sizeof(sh);
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), 0);
+	assert_int_equal(k.phys32_entry, ENTRY);
+
+	sh[1].sh_size = 4096; /* a note section past the end of the file */
+	memcpy(img.bytes + 768, sh, sizeof(sh));
+	assert_int_equal(elf_parse(img.bytes, img.size, &k, &why), -EINVAL);
 }
 
 static void test_no_pvh_note(void **state)
@@ -226,6 +300,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid_64),
 	    cmocka_unit_test(test_valid_32),
+	    cmocka_unit_test(test_valid_32_x86_64),
+	    cmocka_unit_test(test_foreign_machine),
+	    cmocka_unit_test(test_flagless_segment_skipped),
+	    cmocka_unit_test(test_notes_in_section),
 	    cmocka_unit_test(test_no_pvh_note),
 	    cmocka_unit_test(test_not_elf),
 	    cmocka_unit_test(test_every_truncation),
