@@ -3,6 +3,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/elf.h"
+#include "arch/x86/kernel_image.h"
 #include "core/vm.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -15,20 +16,20 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #define PAGE_SIZE 4096ULL
-/* A kernel image larger than this is certainly not one we can boot. */
+/* A kernel file, or the ELF inside it, larger than this is not one we can boot. */
 #define KERNEL_FILE_MAX (512 * MIB)
 
 static int load_kernel(struct vm *vm, const char *path, struct elf_kernel *k)
 {
-	struct file_buf fb;
+	struct kernel_image ki;
 	const char *why = NULL;
-	int r = file_buf_open(&fb, path, KERNEL_FILE_MAX, "kernel");
+	int r = kernel_image_open(&ki, path, KERNEL_FILE_MAX);
 
 	if (r)
 		return r;
-	r = elf_parse(fb.data, fb.size, k, &why);
+	r = elf_parse(ki.elf, ki.elf_size, k, &why);
 	if (r) {
-		pr_err("kernel '%s': %s", path, why);
+		pr_err("kernel '%s' (%s): %s", path, ki.format, why);
 		goto out;
 	}
 	if (k->phys32_entry > UINT32_MAX) {
@@ -37,7 +38,7 @@ static int load_kernel(struct vm *vm, const char *path, struct elf_kernel *k)
 		r = -EINVAL;
 		goto out;
 	}
-	r = elf_load(fb.data, fb.size, &vm->mem);
+	r = elf_load(ki.elf, ki.elf_size, &vm->mem);
 	if (r) {
 		pr_err("kernel '%s' is loaded at 0x%llx-0x%llx, which is not all guest RAM: "
 		       "memory = %llu MiB is too small",
@@ -46,7 +47,7 @@ static int load_kernel(struct vm *vm, const char *path, struct elf_kernel *k)
 		r = -E2BIG;
 	}
 out:
-	file_buf_close(&fb);
+	kernel_image_close(&ki);
 	return r;
 }
 
@@ -150,21 +151,22 @@ static int write_acpi(struct vm *vm, struct hvm_start_info *si)
 int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
 {
 	struct guest_memory layout;
+	struct kernel_image ki;
 	struct file_buf fb;
 	struct elf_kernel k;
 	const char *why = NULL;
 	uint64_t initrd_gpa;
-	int r = file_buf_open(&fb, img->kernel_path, KERNEL_FILE_MAX, "kernel");
+	int r = kernel_image_open(&ki, img->kernel_path, KERNEL_FILE_MAX);
 
 	if (r)
 		return r;
 	guest_memory_layout(&layout, ram_bytes);
-	r = elf_parse(fb.data, fb.size, &k, &why);
-	file_buf_close(&fb);
-	if (r) {
-		pr_err("kernel '%s': %s", img->kernel_path, why);
+	r = elf_parse(ki.elf, ki.elf_size, &k, &why);
+	if (r)
+		pr_err("kernel '%s' (%s): %s", img->kernel_path, ki.format, why);
+	kernel_image_close(&ki);
+	if (r)
 		return r;
-	}
 	if (k.load_end > guest_low_ram_end(&layout) || k.load_start < E820_HIGH_MEM_GPA) {
 		pr_err("kernel '%s' is loaded at 0x%llx-0x%llx: memory = %llu MiB is too small",
 		       img->kernel_path, (unsigned long long)k.load_start,
