@@ -3,7 +3,7 @@
  * `xkvm create`: send a domain's config to xkvmd, or with -F check it, then
  * run it here or in the test host.
  */
-#include "arch/x86/pvh.h"
+#include "toolstack/boot_image.h"
 #include "core/kvm.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -275,8 +275,7 @@ int cmd_create(const struct cli *cli)
 		domain_config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	if (pvh_preflight(&(struct pvh_image){cfg.kernel, cfg.ramdisk, cfg.cmdline},
-			  cfg.memory_mib << 20)) {
+	if (boot_image_preflight(&cfg)) {
 		domain_config_free(&cfg);
 		return EXIT_USAGE;
 	}

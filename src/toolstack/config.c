@@ -12,9 +12,17 @@
 
 /* The keys xkvm understands today; anything else is reported, not dropped silently. */
 static const char *const known_keys[] = {
-    "name", "type",  "builder",	    "memory",	 "vcpus",    "kernel", "ramdisk", "cmdline",
-    "root", "extra", "on_poweroff", "on_reboot", "on_crash", "disk",   "vif",
+    "name",    "type",	 "builder",	"memory",	  "vcpus",	  "kernel",   "ramdisk",
+    "cmdline", "root",	 "extra",	"on_poweroff",	  "on_reboot",	  "on_crash", "disk",
+    "vif",     "pvshim", "pvshim_path", "pvshim_cmdline", "pvshim_extra",
 };
+
+/*
+ * Xen's PV shim as Debian installs it (xen-utils-4.17), and the command line
+ * xl gives it; pvshim_path and pvshim_cmdline override them, as in xl.
+ */
+#define DEFAULT_PVSHIM_PATH    "/usr/lib/xen-4.17/boot/xen-shim"
+#define DEFAULT_PVSHIM_CMDLINE "pv-shim console=xen,pv"
 
 /* Bounds on device lists (Xen's own limits are higher; these keep a typo from exhausting us). */
 #define MAX_DISKS 16
@@ -244,20 +252,20 @@ static void get_type(struct loader *ld)
 
 	if (!type)
 		type = get_string(ld, "builder"); /* the older spelling: builder = "hvm" */
-	if (!type || strcmp(type, "pvh") == 0) {
+	if (!type || strcmp(type, "pv") == 0 || strcmp(type, "generic") == 0) {
+		ld->cfg->type = GUEST_PV; /* xl's default when neither key is given */
+	} else if (strcmp(type, "pvh") == 0) {
 		ld->cfg->type = GUEST_PVH;
 	} else if (strcmp(type, "hvm") == 0) {
 		ld->cfg->type = GUEST_HVM;
-	} else if (strcmp(type, "pv") == 0 || strcmp(type, "generic") == 0) {
-		ld->cfg->type = GUEST_PV;
 	} else {
 		config_error(ld, "type", "type = \"%s\": expected \"pvh\", \"hvm\" or \"pv\"",
 			     type);
 	}
 	free(type);
-	if (ld->cfg->type != GUEST_PVH && !ld->errors)
+	if (ld->cfg->type == GUEST_HVM && !ld->errors)
 		config_error(ld, "type",
-			     "type = \"%s\" is not supported yet: only \"pvh\" guests run",
+			     "type = \"%s\" is not supported yet: \"pvh\" and \"pv\" guests run",
 			     guest_type_name(ld->cfg->type));
 }
 
@@ -389,6 +397,30 @@ static void get_nics(struct loader *ld)
 	}
 }
 
+/* A PV guest runs inside Xen's PV shim: which shim, and its command line. */
+static void get_pvshim(struct loader *ld)
+{
+	struct domain_config *cfg = ld->cfg;
+	char *cmdline = get_string(ld, "pvshim_cmdline");
+	char *extra = get_string(ld, "pvshim_extra");
+	long pvshim = 1;
+
+	if (get_number(ld, "pvshim", 0, 1, &pvshim) && !pvshim)
+		config_error(ld, "pvshim",
+			     "pvshim = 0: a PV guest runs only inside Xen's PV shim "
+			     "here (the host has no Xen to run it directly)");
+	cfg->pvshim_path = get_string(ld, "pvshim_path");
+	if (!cfg->pvshim_path)
+		cfg->pvshim_path = strdup(DEFAULT_PVSHIM_PATH);
+	if (asprintf(&cfg->pvshim_cmdline, "%s%s%s", cmdline ? cmdline : DEFAULT_PVSHIM_CMDLINE,
+		     extra ? " " : "", extra ? extra : "") < 0)
+		cfg->pvshim_cmdline = NULL;
+	if (!cfg->pvshim_path || !cfg->pvshim_cmdline)
+		config_error(ld, NULL, "out of memory");
+	free(cmdline);
+	free(extra);
+}
+
 static void load_keys(struct loader *ld, const struct host_limits *limits)
 {
 	struct domain_config *cfg = ld->cfg;
@@ -400,8 +432,11 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	get_type(ld);
 	get_resources(ld, limits);
 	cfg->kernel = get_string(ld, "kernel");
-	if (!cfg->kernel && cfg->type == GUEST_PVH && !ld->errors)
-		config_error(ld, NULL, "kernel is required for a PVH guest");
+	if (!cfg->kernel && !ld->errors)
+		config_error(ld, NULL, "kernel is required for a %s guest",
+			     cfg->type == GUEST_PV ? "PV" : "PVH");
+	if (cfg->type == GUEST_PV)
+		get_pvshim(ld);
 	cfg->ramdisk = get_string(ld, "ramdisk");
 	get_cmdline(ld);
 	cfg->on_poweroff = get_action(ld, "on_poweroff", ACTION_DESTROY);
@@ -469,6 +504,8 @@ void domain_config_free(struct domain_config *cfg)
 	free(cfg->kernel);
 	free(cfg->ramdisk);
 	free(cfg->cmdline);
+	free(cfg->pvshim_path);
+	free(cfg->pvshim_cmdline);
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		disk_config_free(&cfg->disks[i]);
 	free(cfg->disks);

@@ -29,6 +29,8 @@ struct domain_config {
 	char *kernel;
 	char *ramdisk;
 	char *cmdline; /* composed from root + extra when cmdline is absent */
+	/* PV: Xen's PV shim, a PVH kernel that runs the PV kernel; its command line. */
+	char *pvshim_path, *pvshim_cmdline;
 	enum lifecycle_action on_poweroff, on_reboot, on_crash;
 	unsigned nr_disks;
 	struct disk_config *disks;

@@ -143,6 +143,34 @@ static void test_bad_values(void **state)
 	check_error("name=['a']\nkernel='/k'\n", ":1: name must be a string");
 }
 
+/* No type names a PV guest, as in xl; it runs in Xen's PV shim. */
+static void test_pv_and_its_shim(void **state)
+{
+	struct result r;
+
+	(void)state;
+	load(&r, "name='a'\nkernel='/k'\nextra='console=hvc0'\n", 0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.type, GUEST_PV);
+	assert_string_equal(r.cfg.pvshim_path, "/usr/lib/xen-4.17/boot/xen-shim");
+	assert_string_equal(r.cfg.pvshim_cmdline, "pv-shim console=xen,pv");
+	done(&r);
+	load(&r,
+	     "name='a'\ntype='pv'\nkernel='/k'\npvshim_path='/s'\npvshim_cmdline='pv-shim'\n"
+	     "pvshim_extra='loglvl=all'\n",
+	     0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.cfg.pvshim_path, "/s");
+	assert_string_equal(r.cfg.pvshim_cmdline, "pv-shim loglvl=all");
+	assert_int_equal(r.err_len, 0); /* the pvshim keys are known ones */
+	done(&r);
+	load(&r, "name='a'\ntype='pvh'\nkernel='/k'\n", 0, NULL);
+	assert_null(r.cfg.pvshim_path); /* a PVH guest has no shim */
+	done(&r);
+	check_error("name='a'\nkernel='/k'\npvshim=0\n", ":3: pvshim = 0: a PV guest runs only");
+	check_error("name='a'\ntype='pv'\n", "kernel is required for a PV guest");
+}
+
 static void test_missing_file(void **state)
 {
 	struct domain_config cfg;
@@ -168,6 +196,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax_error_names_file_and_line),
 	    cmocka_unit_test(test_unknown_key_warned),
 	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_pv_and_its_shim),
 	    cmocka_unit_test(test_missing_file),
 	};
 

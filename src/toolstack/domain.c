@@ -5,6 +5,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/pvh.h"
+#include "toolstack/boot_image.h"
 #include "core/kvm.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -173,15 +174,17 @@ static bool console_is_hvc(const char *cmdline)
 static int build(struct domain_instance *d, const struct domain_io *io)
 {
 	const struct domain_config *cfg = d->cfg;
-	struct pvh_image img = {cfg->kernel, cfg->ramdisk, cfg->cmdline};
+	struct pvh_image img;
 	struct pvh_entry entry;
 	int r = board_init(&d->board, &d->vm, io->console_in, io->console_out);
 
 	d->board.console.no_escape = io->console_no_escape;
 	if (!r)
 		r = make_xen_domain(d);
-	if (!r && console_is_hvc(cfg->cmdline))
+	/* A PV guest's console is always its Xen console, as on Xen. */
+	if (!r && (cfg->type == GUEST_PV || console_is_hvc(cfg->cmdline)))
 		board_use_xen_console(&d->board, d->xen->console);
+	boot_image_for(cfg, &img);
 	if (!r)
 		r = pvh_load(&d->vm, &img, &entry);
 	for (unsigned i = 0; !r && i < d->vm.nr_vcpus; i++)

@@ -30,10 +30,13 @@ mkdir -p "$WORK/a-directory"
 expect_error bad-missing-kernel "kernel '$WORK/nope': No such file or directory" \
 	"$WORK/good.cfg" "kernel=\"$WORK/nope\""
 expect_error bad-kernel-is-directory "not a regular file" "$WORK/good.cfg" "kernel=\"$WORK/a-directory\""
-expect_error bad-kernel-not-elf "kernel '$WORK/text.bin': not an ELF file" \
+expect_error bad-kernel-not-elf "kernel '$WORK/text.bin': not an ELF file, a bzImage or a compressed ELF" \
 	"$WORK/good.cfg" "kernel=\"$WORK/text.bin\""
 expect_error bad-kernel-no-pvh-note "no PVH entry point" "$WORK/good.cfg" "kernel=\"$(readlink -f /bin/true)\""
-expect_error bad-kernel-bzimage "not an ELF file" "$WORK/good.cfg" "kernel=\"$ASSETS/vmlinuz\""
+# A bzImage cut short: its payload lies past the end of the file.
+head -c 4000000 "$ASSETS/vmlinuz" >"$WORK/short-vmlinuz"
+expect_error bad-kernel-bzimage-truncated "(bzImage): bzImage payload lies outside the file" \
+	"$WORK/good.cfg" "kernel=\"$WORK/short-vmlinuz\""
 expect_error bad-kernel-truncated "truncated ELF file" "$WORK/good.cfg" "kernel=\"$WORK/truncated.elf\""
 expect_error bad-missing-ramdisk "ramdisk '$WORK/none': No such file or directory" \
 	"$WORK/good.cfg" "ramdisk=\"$WORK/none\""

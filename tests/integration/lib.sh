@@ -59,9 +59,15 @@ bound() {
 	echo $!
 }
 
-# guest_value <name> <key>: a "xkvm-guest: key: value" line of a run's output.
+# guest_value <name> <key>: a "xkvm-guest: key: value" line of a run's output
+# (carriage returns dropped: Xen's console may put one at a line's start).
 guest_value() {
-	sed -n "s/^xkvm-guest: $2: //p" "$WORK/$1.out" | tr -d '\r' | head -n1
+	tr -d '\r' <"$WORK/$1.out" | sed -n "s/^xkvm-guest: $2: //p" | head -n1
+}
+
+# guest_said <name> <text>: the run's output has the line "xkvm-guest: <text>".
+guest_said() {
+	tr -d '\r' <"$WORK/$1.out" | grep -qx "xkvm-guest: $2"
 }
 
 # wait_for <file> <pattern> [count] [limit-seconds]: until the pattern has

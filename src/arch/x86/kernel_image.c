@@ -109,13 +109,15 @@ int kernel_image_extract(const uint8_t *file, size_t size, size_t max_elf, uint8
 	int r;
 
 	*owned = NULL;
+	*format = bzimage ? "bzImage" : NULL;
 	if (bzimage) {
 		r = bzimage_payload(file, size, &data, &len, why);
 		if (r)
 			return r;
 	}
 	c = compression_detect(data, len);
-	*format = describe(bzimage, c);
+	if (c != COMPRESSION_NONE || is_elf(data, len))
+		*format = describe(bzimage, c);
 	if (c == COMPRESSION_NONE) {
 		if (!is_elf(data, len)) {
 			*why = bzimage ? "bzImage payload in an unknown format"
@@ -143,10 +145,12 @@ int kernel_image_open(struct kernel_image *ki, const char *path, size_t max_size
 		return r;
 	r = kernel_image_extract(ki->file.data, ki->file.size, max_size, &ki->decompressed,
 				 &ki->elf, &ki->elf_size, &ki->format, &why);
-	if (r) {
-		pr_err("kernel '%s' (%s): %s", path, ki->format ? ki->format : "kernel", why);
+	if (r && ki->format)
+		pr_err("kernel '%s' (%s): %s", path, ki->format, why);
+	else if (r)
+		pr_err("kernel '%s': %s", path, why);
+	if (r)
 		kernel_image_close(ki);
-	}
 	return r;
 }
 

@@ -19,7 +19,7 @@ struct kernel_image {
 	uint8_t *decompressed; /* owned; NULL when the file is the ELF itself */
 	const uint8_t *elf;
 	size_t elf_size;
-	const char *format; /* "ELF", "bzImage (zstd)", "gzip-compressed ELF"... */
+	const char *format; /* "ELF", "bzImage (zstd)", "gzip-compressed ELF"...; NULL: unknown */
 };
 
 /*

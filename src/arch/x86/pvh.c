@@ -52,22 +52,25 @@ out:
 }
 
 /*
- * Where an initrd of size bytes goes: as high as possible in low RAM, above
- * the kernel.  -E2BIG (logged) when it does not fit.
+ * Where a module of size bytes goes: as high as possible below *top (the end
+ * of low RAM for the first), above the kernel; *top moves below it for the
+ * next.  -E2BIG (logged) when it does not fit.
  */
-static int place_initrd(const struct guest_memory *mem, const char *path, uint64_t kernel_end,
-			size_t size, uint64_t *gpa)
+static int place_module(const struct guest_memory *mem, const struct pvh_module *m,
+			uint64_t kernel_end, size_t size, uint64_t *top, uint64_t *gpa)
 {
-	uint64_t top = ALIGN_DOWN(guest_low_ram_end(mem), PAGE_SIZE);
 	uint64_t floor = ALIGN_UP(MAX(kernel_end, E820_HIGH_MEM_GPA), PAGE_SIZE);
 
-	if (top < floor || top - floor < size) {
-		pr_err("ramdisk '%s' (%zu KiB) does not fit in guest RAM between the kernel "
-		       "and %llu MiB: increase memory",
-		       path, size >> 10, (unsigned long long)(top >> 20));
+	if (!*top)
+		*top = ALIGN_DOWN(guest_low_ram_end(mem), PAGE_SIZE);
+	if (*top < floor || *top - floor < size) {
+		pr_err("%s '%s' (%zu KiB) does not fit in guest RAM between the kernel and "
+		       "%llu MiB: increase memory",
+		       m->what, m->path, size >> 10, (unsigned long long)(*top >> 20));
 		return -E2BIG;
 	}
-	*gpa = ALIGN_DOWN(top - size, PAGE_SIZE);
+	*gpa = ALIGN_DOWN(*top - size, PAGE_SIZE);
+	*top = *gpa;
 	return 0;
 }
 
@@ -83,20 +86,20 @@ static long check_cmdline(const char *cmdline)
 	return (long)len;
 }
 
-static int load_initrd(struct vm *vm, const char *path, uint64_t kernel_end,
-		       struct hvm_modlist_entry *mod)
+static int load_module(struct vm *vm, const struct pvh_module *m, uint64_t kernel_end,
+		       uint64_t *top, struct hvm_modlist_entry *mod)
 {
 	struct file_buf fb;
 	uint64_t gpa;
-	int r = file_buf_open(&fb, path, (size_t)vm->mem.size, "ramdisk");
+	int r = file_buf_open(&fb, m->path, (size_t)vm->mem.size, m->what);
 
 	if (r) {
 		if (r == -EFBIG)
-			pr_err("ramdisk '%s' does not fit in memory = %llu MiB", path,
+			pr_err("%s '%s' does not fit in memory = %llu MiB", m->what, m->path,
 			       (unsigned long long)(vm->mem.size >> 20));
 		return r;
 	}
-	r = place_initrd(&vm->mem, path, kernel_end, fb.size, &gpa);
+	r = place_module(&vm->mem, m, kernel_end, fb.size, top, &gpa);
 	if (!r)
 		r = guest_write(&vm->mem, gpa, fb.data, fb.size);
 	*mod = (struct hvm_modlist_entry){.paddr = gpa, .size = fb.size};
@@ -121,14 +124,14 @@ static int write_memmap(struct vm *vm, struct hvm_start_info *si)
 	return 0;
 }
 
-static int write_cmdline(struct vm *vm, const char *cmdline, struct hvm_start_info *si)
+/* A NUL-terminated command line at gpa, after the length check. */
+static int write_string(struct vm *vm, uint64_t gpa, const char *text)
 {
-	long len = check_cmdline(cmdline);
+	long len = check_cmdline(text);
 
 	if (len < 0)
 		return (int)len;
-	si->cmdline_paddr = PVH_CMDLINE_GPA;
-	return guest_write(&vm->mem, PVH_CMDLINE_GPA, cmdline ? cmdline : "", (uint64_t)len + 1);
+	return guest_write(&vm->mem, gpa, text ? text : "", (uint64_t)len + 1);
 }
 
 static int write_acpi(struct vm *vm, struct hvm_start_info *si)
@@ -148,41 +151,87 @@ static int write_acpi(struct vm *vm, struct hvm_start_info *si)
 	return 0;
 }
 
-int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
+/* The kernel parses, has a PVH entry, and lies in RAM of the given layout. */
+static int preflight_kernel(const char *path, const struct guest_memory *layout,
+			    struct elf_kernel *k)
 {
-	struct guest_memory layout;
 	struct kernel_image ki;
-	struct file_buf fb;
-	struct elf_kernel k;
 	const char *why = NULL;
-	uint64_t initrd_gpa;
-	int r = kernel_image_open(&ki, img->kernel_path, KERNEL_FILE_MAX);
+	int r = kernel_image_open(&ki, path, KERNEL_FILE_MAX);
 
 	if (r)
 		return r;
-	guest_memory_layout(&layout, ram_bytes);
-	r = elf_parse(ki.elf, ki.elf_size, &k, &why);
+	r = elf_parse(ki.elf, ki.elf_size, k, &why);
 	if (r)
-		pr_err("kernel '%s' (%s): %s", img->kernel_path, ki.format, why);
+		pr_err("kernel '%s' (%s): %s", path, ki.format, why);
 	kernel_image_close(&ki);
-	if (r)
-		return r;
-	if (k.load_end > guest_low_ram_end(&layout) || k.load_start < E820_HIGH_MEM_GPA) {
+	if (!r && (k->load_end > guest_low_ram_end(layout) || k->load_start < E820_HIGH_MEM_GPA)) {
 		pr_err("kernel '%s' is loaded at 0x%llx-0x%llx: memory = %llu MiB is too small",
-		       img->kernel_path, (unsigned long long)k.load_start,
-		       (unsigned long long)k.load_end, (unsigned long long)(ram_bytes >> 20));
-		return -E2BIG;
+		       path, (unsigned long long)k->load_start, (unsigned long long)k->load_end,
+		       (unsigned long long)(layout->size >> 20));
+		r = -E2BIG;
 	}
-	if (check_cmdline(img->cmdline) < 0)
+	return r;
+}
+
+static int check_modules(const struct pvh_image *img)
+{
+	if (img->nr_modules > PVH_MAX_MODULES)
 		return -E2BIG;
-	if (img->initrd_path) {
-		r = file_buf_open(&fb, img->initrd_path, SIZE_MAX, "ramdisk");
+	for (unsigned i = 1; i < img->nr_modules; i++) {
+		if (img->modules[i].cmdline) {
+			pr_err("%s '%s': only the first module takes a command line",
+			       img->modules[i].what, img->modules[i].path);
+			return -EINVAL;
+		}
+	}
+	return img->nr_modules && check_cmdline(img->modules[0].cmdline) < 0 ? -E2BIG : 0;
+}
+
+int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes)
+{
+	struct guest_memory layout;
+	struct elf_kernel k;
+	uint64_t top = 0, gpa;
+	int r;
+
+	guest_memory_layout(&layout, ram_bytes);
+	r = preflight_kernel(img->kernel_path, &layout, &k);
+	if (!r && check_cmdline(img->cmdline) < 0)
+		r = -E2BIG;
+	if (!r)
+		r = check_modules(img);
+	for (unsigned i = 0; !r && i < img->nr_modules; i++) {
+		struct file_buf fb;
+
+		r = file_buf_open(&fb, img->modules[i].path, SIZE_MAX, img->modules[i].what);
 		if (r)
-			return r;
-		r = place_initrd(&layout, img->initrd_path, k.load_end, fb.size, &initrd_gpa);
+			break;
+		r = place_module(&layout, &img->modules[i], k.load_end, fb.size, &top, &gpa);
 		file_buf_close(&fb);
 	}
 	return r;
+}
+
+/* Load the modules from the top of low RAM down, with the first one's command line. */
+static int load_modules(struct vm *vm, const struct pvh_image *img, uint64_t kernel_end,
+			struct hvm_start_info *si)
+{
+	struct hvm_modlist_entry mods[PVH_MAX_MODULES] = {{0}};
+	uint64_t top = 0;
+	int r = check_modules(img);
+
+	for (unsigned i = 0; !r && i < img->nr_modules; i++)
+		r = load_module(vm, &img->modules[i], kernel_end, &top, &mods[i]);
+	if (!r && img->nr_modules && img->modules[0].cmdline) {
+		mods[0].cmdline_paddr = PVH_MODULE_CMDLINE_GPA;
+		r = write_string(vm, PVH_MODULE_CMDLINE_GPA, img->modules[0].cmdline);
+	}
+	if (r || !img->nr_modules)
+		return r;
+	si->nr_modules = img->nr_modules;
+	si->modlist_paddr = PVH_MODLIST_GPA;
+	return guest_write(&vm->mem, PVH_MODLIST_GPA, mods, img->nr_modules * sizeof(mods[0]));
 }
 
 int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry)
@@ -191,23 +240,16 @@ int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry
 	    .magic = XEN_HVM_START_MAGIC_VALUE,
 	    .version = 1,
 	};
-	struct hvm_modlist_entry mod;
 	struct elf_kernel k;
 	int r;
 
 	r = load_kernel(vm, img->kernel_path, &k);
-	if (r)
-		return r;
-	if (img->initrd_path) {
-		r = load_initrd(vm, img->initrd_path, k.load_end, &mod);
-		if (r)
-			return r;
-		if (guest_write(&vm->mem, PVH_MODLIST_GPA, &mod, sizeof(mod)))
-			return -EFAULT;
-		si.nr_modules = 1;
-		si.modlist_paddr = PVH_MODLIST_GPA;
+	if (!r)
+		r = load_modules(vm, img, k.load_end, &si);
+	if (!r) {
+		si.cmdline_paddr = PVH_CMDLINE_GPA;
+		r = write_string(vm, PVH_CMDLINE_GPA, img->cmdline);
 	}
-	r = write_cmdline(vm, img->cmdline, &si);
 	if (!r)
 		r = write_memmap(vm, &si);
 	if (!r)

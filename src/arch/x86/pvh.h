@@ -3,7 +3,8 @@
  * The PVH boot protocol: an ELF kernel entered at its PHYS32 entry in
  * 32-bit flat protected mode, paging off, with %ebx pointing at an
  * hvm_start_info (version 1) that carries the command line, modules
- * (the initrd), the memory map and the RSDP.
+ * (Linux's initrd; for Xen's PV shim, the PV kernel with its command line
+ * and its initrd), the memory map and the RSDP.
  */
 #ifndef XKVM_ARCH_X86_PVH_H
 #define XKVM_ARCH_X86_PVH_H
@@ -19,11 +20,21 @@ struct vm;
 #define PVH_CMDLINE_GPA	   0x7000ULL
 /* Linux on x86 accepts a command line of at most 2048 bytes including the NUL. */
 #define PVH_CMDLINE_MAX 2048
+/* The first module's command line shares the page, after the kernel's. */
+#define PVH_MODULE_CMDLINE_GPA (PVH_CMDLINE_GPA + PVH_CMDLINE_MAX)
+#define PVH_MAX_MODULES	       2
+
+struct pvh_module {
+	const char *what; /* "ramdisk", "kernel": for messages */
+	const char *path;
+	const char *cmdline; /* NULL: none; only the first module may have one */
+};
 
 struct pvh_image {
 	const char *kernel_path;
-	const char *initrd_path; /* NULL: none */
-	const char *cmdline;	 /* NULL: empty */
+	const char *cmdline; /* NULL: empty */
+	unsigned nr_modules;
+	struct pvh_module modules[PVH_MAX_MODULES];
 };
 
 struct pvh_entry {
@@ -33,13 +44,13 @@ struct pvh_entry {
 
 /*
  * Check, without a VM, that the image can boot in ram_bytes of memory:
- * the kernel is an ELF with a PVH entry that fits, the initrd fits above
- * it, the command line is not too long.  Errors are logged; 0 or -errno.
+ * the kernel is an ELF with a PVH entry that fits, the modules fit above
+ * it, the command lines are not too long.  Errors are logged; 0 or -errno.
  */
 int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes);
 
 /*
- * Load the kernel and initrd into the VM's memory and write the boot data
+ * Load the kernel and modules into the VM's memory and write the boot data
  * and ACPI tables.  Errors are logged with the offending file and a hint;
  * returns 0 or -errno.
  */
