@@ -695,8 +695,13 @@ static void test_bus_lifecycle(void **state)
 	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
 	assert_memory_equal(data_page(bf->f, 0), bf->f->disk + 40 * SECT, 4096);
 
-	/* The frontend closes: everything is released; then it comes back. */
+	/*
+	 * The frontend closes: everything is released and the backend answers
+	 * Closing (what Linux waits for when it shuts down); then it comes back.
+	 */
 	front_write(bf, "state", "5");
+	assert_key(bf, BACK "/state", "5");
+	assert_int_equal(ring_grant->flags, GTF_permit_access);
 	front_write(bf, "state", "6");
 	assert_key(bf, BACK "/state", "2");
 	assert_int_equal(ring_grant->flags, GTF_permit_access);
