@@ -52,6 +52,24 @@ run_guest() {
 	rc=$?
 }
 
+# run_guest_on_tap <name> <cfg> <tap> <host-address/prefix>: boot the guest
+# in a network namespace of its own, give the host side of its TAP (made by
+# xkvm) the address, wait for it to end; output and exit code as run_guest.
+run_guest_on_tap() {
+	ns=xkvm-it-$1-$$
+	ip netns add "$ns"
+	timeout -k 10 "${GUEST_TIMEOUT:-600}" ip netns exec "$ns" \
+		"$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$2" \
+		</dev/null >"$WORK/$1.out" 2>&1 &
+	tap_pid=$!
+	for i in $(seq 120); do ip netns exec "$ns" ip link show "$3" >/dev/null 2>&1 && break; sleep 1; done
+	ip netns exec "$ns" ip addr add "$4" dev "$3"
+	ip netns exec "$ns" ip link set "$3" up
+	wait "$tap_pid"
+	rc=$?
+	ip netns del "$ns"
+}
+
 # bound <pid> [seconds]: kill pid if it still runs after the limit (so a hung
 # guest fails its checks instead of stalling CI); prints the watchdog's pid.
 bound() {

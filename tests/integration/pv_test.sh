@@ -48,21 +48,11 @@ SCRIPT
 (cd "$WORK/script" && echo xkvm-script | cpio -o -H newc 2>/dev/null | gzip) >"$WORK/script.cpio.gz"
 cat "$ASSETS/guest-initrd.cpio.gz" "$WORK/script.cpio.gz" >"$WORK/pv-initrd.gz"
 
-NS=xkvm-pv-$$
-ip netns add "$NS"
 pv_cfg "$WORK/pv.cfg" 'memory = 512' 'vcpus = 1' "ramdisk = \"$WORK/pv-initrd.gz\"" \
 	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$WORK/pv-disk.img' ]" \
 	"vif = [ 'mac=00:16:3e:00:00:43,vifname=xkvmpv0' ]" \
 	'cmdline = "console=hvc0 xkvm.action=script xkvm.modules=xen-blkfront,xen-netfront,ext4"'
-timeout -k 10 600 ip netns exec "$NS" "$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$WORK/pv.cfg" \
-	</dev/null >"$WORK/pv.out" 2>&1 &
-pid=$!
-for i in $(seq 120); do ip netns exec "$NS" ip link show xkvmpv0 >/dev/null 2>&1 && break; sleep 1; done
-ip netns exec "$NS" ip addr add 10.98.0.1/24 dev xkvmpv0
-ip netns exec "$NS" ip link set xkvmpv0 up
-wait "$pid"
-rc=$?
-ip netns del "$NS"
+run_guest_on_tap pv "$WORK/pv.cfg" xkvmpv0 10.98.0.1/24
 check pv-poweroff-exit-0 [ "$rc" = 0 ]
 check pv-shim-runs-the-guest grep -q 'Xen version 4.17' "$WORK/pv.out"
 check pv-guest-type-is-pv [ "$(guest_value pv guest_type)" = PV ]

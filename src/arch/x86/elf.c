@@ -98,32 +98,29 @@ static int open_view(const uint8_t *img, size_t size, struct elf_view *v, const 
 	return 0;
 }
 
+/* Program headers of the two classes also differ only in field widths. */
+#define READ_PHDR(phdr_type)                                                                       \
+	do {                                                                                       \
+		phdr_type h;                                                                       \
+                                                                                                   \
+		memcpy(&h, p, sizeof(h));                                                          \
+		ph = (struct phdr){.type = h.p_type,                                               \
+				   .flags = h.p_flags,                                             \
+				   .offset = h.p_offset,                                           \
+				   .paddr = h.p_paddr,                                             \
+				   .filesz = h.p_filesz,                                           \
+				   .memsz = h.p_memsz};                                            \
+	} while (0)
+
 static struct phdr get_phdr(const struct elf_view *v, unsigned i)
 {
 	const uint8_t *p = v->img + v->phoff + (uint64_t)i * v->phentsize;
 	struct phdr ph;
 
-	if (v->is_64bit) {
-		Elf64_Phdr h;
-
-		memcpy(&h, p, sizeof(h));
-		ph = (struct phdr){.type = h.p_type,
-				   .flags = h.p_flags,
-				   .offset = h.p_offset,
-				   .paddr = h.p_paddr,
-				   .filesz = h.p_filesz,
-				   .memsz = h.p_memsz};
-	} else {
-		Elf32_Phdr h;
-
-		memcpy(&h, p, sizeof(h));
-		ph = (struct phdr){.type = h.p_type,
-				   .flags = h.p_flags,
-				   .offset = h.p_offset,
-				   .paddr = h.p_paddr,
-				   .filesz = h.p_filesz,
-				   .memsz = h.p_memsz};
-	}
+	if (v->is_64bit)
+		READ_PHDR(Elf64_Phdr);
+	else
+		READ_PHDR(Elf32_Phdr);
 	return ph;
 }
 
