@@ -215,6 +215,7 @@ static void *vcpu_thread(void *arg)
 		if (__atomic_load_n(&vcpu->vm->paused, __ATOMIC_RELAXED))
 			vm_wait_while_paused(vcpu->vm);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			__atomic_add_fetch(&vcpu->runs, 1, __ATOMIC_RELAXED);
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
@@ -223,6 +224,7 @@ static void *vcpu_thread(void *arg)
 					vcpu->index, strerror(errno));
 			break;
 		}
+		__atomic_add_fetch(&vcpu->runs, 1, __ATOMIC_RELAXED);
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}

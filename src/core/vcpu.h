@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct vm;
 
@@ -18,6 +19,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	/* Returns from KVM_RUN: tells a watcher that the vCPU left KVM since it last looked. */
+	uint64_t runs;
 
 	/*
 	 * Xen attributes other threads set on this vCPU.  KVM serialises vCPU

@@ -34,6 +34,10 @@ struct xen_console;
 struct xen_vcpu_state {
 	uint64_t vcpu_info_gpa; /* 0: the default slot in shared_info */
 	bool timer_bound;
+	/* Poll watch (xen.c): an event was pending for it when last looked, at this KVM_RUN count.
+	 */
+	bool event_seen;
+	uint64_t runs_seen;
 };
 
 struct xen_domain {
@@ -47,6 +51,15 @@ struct xen_domain {
 	uint64_t callback_via;	  /* HVM_PARAM_CALLBACK_IRQ */
 	unsigned nr_vcpus;
 	struct xen_vcpu_state *vcpus;
+
+	/*
+	 * The reservation (memory_op.c): pages the domain holds against its
+	 * maximum, both in pages (0 until the first reservation op), and the
+	 * RAM pages given back by decrease_reservation (a bit per page of
+	 * guest RAM, NULL while there are none).
+	 */
+	uint64_t tot_pages, max_pages;
+	uint8_t *unpopulated;
 
 	/* VMM-owned special pages (console, XenStore rings), in their own memslot. */
 	uint8_t *special_pages;

@@ -246,10 +246,7 @@ static int64_t hcall_event_channel_op(struct hcall *h)
 	int r;
 
 	if (!size) {
-		/* The FIFO ABI (init_control, expand_array, set_priority) is not offered: quietly.
-		 */
-		if (cmd < EVTCHNOP_init_control || cmd > EVTCHNOP_set_priority)
-			hcall_warn_once(h, __HYPERVISOR_event_channel_op, cmd, "event_channel_op");
+		hcall_warn_once(h, __HYPERVISOR_event_channel_op, cmd, "event_channel_op");
 		return -ENOSYS;
 	}
 	if (hcall_read(h, h->arg[1], &arg, size))
