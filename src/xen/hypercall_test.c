@@ -11,8 +11,11 @@
 #include "xen/hypercall.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include <xen/xen.h>
 #include <xen/grant_table.h>
@@ -22,7 +25,37 @@
 #include <xen/vcpu.h>
 #include <xen/version.h>
 
+/*
+ * A guest with RAM: its vCPU fd is IDENTITY_VCPU_FD, for which the
+ * stand-in ioctl below translates virtual to physical one to one (as the
+ * test guest's own page tables do), so arguments can be laid out in RAM.
+ */
+#define IDENTITY_VCPU_FD 1000
+#define RAM_PAGES	 64
+#define RES_GPA		 0x1000 /* a struct xen_memory_reservation */
+#define LIST_GPA	 0x2000 /* its extent list */
+#define DOMID_GPA	 0x3000 /* a domid_t for current/maximum_reservation */
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	struct kvm_translation *tr;
+	va_list ap;
+
+	if (fd != IDENTITY_VCPU_FD || request != KVM_TRANSLATE) {
+		errno = EBADF;
+		return -1;
+	}
+	va_start(ap, request);
+	tr = va_arg(ap, struct kvm_translation *);
+	va_end(ap);
+	tr->physical_address = tr->linear_address;
+	tr->valid = tr->linear_address < RAM_PAGES * 4096ULL;
+	tr->writeable = 1;
+	return 0;
+}
+
 struct fixture {
+	uint8_t *ram;
 	struct vm vm;
 	struct vcpu vcpu;
 	struct vcpu *vcpus[1];
@@ -57,9 +90,31 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (f->ram)
+		munmap(f->ram, RAM_PAGES * 4096);
+	free(f->xd.unpopulated);
 	evtchn_destroy(&f->xd.evtchn);
 	pthread_mutex_destroy(&f->xd.lock);
 	free(f);
+	return 0;
+}
+
+static int setup_with_ram(void **state)
+{
+	struct fixture *f;
+
+	setup(state);
+	f = *state;
+	f->ram = mmap(NULL, RAM_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	if (f->ram == MAP_FAILED)
+		return -1;
+	f->vm.mem.base = f->ram;
+	f->vm.mem.size = RAM_PAGES * 4096;
+	f->vm.mem.nr_regions = 1;
+	f->vm.mem.regions[0] =
+	    (struct mem_region){.gpa = 0, .size = RAM_PAGES * 4096, .hva = f->ram};
+	f->vcpu.fd = IDENTITY_VCPU_FD;
 	return 0;
 }
 
@@ -128,8 +183,102 @@ static void memory_op_continuations_are_refused(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(call(f, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (1ULL << 6), 0, 0),
-			 -EINVAL);
+	/* Only the reservation ops take a start extent; add_to_physmap's is 16 bits. */
+	assert_int_equal(
+	    call(f, __HYPERVISOR_memory_op, XENMEM_current_reservation | (1ULL << 6), 0, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    call(f, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (0x10000ULL << 6), 0, 0),
+	    -EDOM);
+}
+
+/* A reservation op on the extents gfns[0..n), from extent `start`. */
+static int64_t reservation(struct fixture *f, unsigned cmd, uint64_t start, const uint64_t *gfns,
+			   uint64_t n, unsigned order, uint16_t domid, uint32_t flags)
+{
+	struct xen_memory_reservation r = {
+	    .nr_extents = n, .extent_order = order, .mem_flags = flags, .domid = domid};
+
+	set_xen_guest_handle(r.extent_start, (xen_pfn_t *)LIST_GPA);
+	memcpy(f->ram + LIST_GPA, gfns, n * sizeof(*gfns));
+	memcpy(f->ram + RES_GPA, &r, sizeof(r));
+	return call(f, __HYPERVISOR_memory_op, cmd | (start << 6), RES_GPA, 0);
+}
+
+static int64_t decrease(struct fixture *f, const uint64_t *gfns, uint64_t n, unsigned order)
+{
+	return reservation(f, XENMEM_decrease_reservation, 0, gfns, n, order, DOMID_SELF, 0);
+}
+
+static int64_t populate(struct fixture *f, const uint64_t *gfns, uint64_t n, uint32_t flags)
+{
+	return reservation(f, XENMEM_populate_physmap, 0, gfns, n, 0, DOMID_SELF, flags);
+}
+
+static int64_t pages(struct fixture *f, unsigned cmd, domid_t domid)
+{
+	memcpy(f->ram + DOMID_GPA, &domid, sizeof(domid));
+	return call(f, __HYPERVISOR_memory_op, cmd, DOMID_GPA, 0);
+}
+
+/* Xen stops at the first page that is not populated RAM and counts the extents done. */
+static void decrease_reservation_frees_a_page_once(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t one[] = {0x10}, three[] = {0x11, 0x10, 0x12}, pair[] = {0x20};
+	const uint64_t outside[] = {RAM_PAGES, 1ULL << 60};
+
+	assert_int_equal(pages(f, XENMEM_current_reservation, DOMID_SELF), RAM_PAGES);
+	assert_int_equal(decrease(f, one, 1, 0), 1);
+	assert_int_equal(pages(f, XENMEM_current_reservation, DOMID_SELF), RAM_PAGES - 1);
+	assert_int_equal(decrease(f, one, 1, 0), 0); /* already given back */
+	assert_int_equal(decrease(f, three, 3, 0), 1);
+	assert_int_equal(decrease(f, three + 2, 1, 0), 1); /* 0x12 was not reached */
+	assert_int_equal(decrease(f, pair, 1, 1), 1);	   /* order 1: 0x20 and 0x21 */
+	assert_int_equal(decrease(f, pair, 1, 0), 0);
+	assert_int_equal(decrease(f, outside, 1, 0), 0);
+	assert_int_equal(decrease(f, outside + 1, 1, 0), 0);
+	assert_int_equal(decrease(f, (const uint64_t[]){0x30}, 1, 10), 0); /* order above 9 */
+	assert_int_equal(pages(f, XENMEM_current_reservation, DOMID_SELF), RAM_PAGES - 5);
+	assert_int_equal(pages(f, XENMEM_maximum_reservation, DOMID_SELF), RAM_PAGES);
+}
+
+/* Xen allocates before it maps: nothing is populated beyond the maximum. */
+static void populate_physmap_needs_room(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t gfns[] = {0x10, 0x11}, far[] = {0x1000};
+
+	assert_int_equal(populate(f, gfns, 1, 0), 0); /* full: no room, even over itself */
+	f->ram[0x10 * 4096] = 0xaa;
+	assert_int_equal(decrease(f, gfns, 1, 0), 1);
+	assert_int_equal(populate(f, gfns, 2, 0), 1);
+	assert_int_equal(f->ram[0x10 * 4096], 0); /* a fresh page */
+	assert_int_equal(decrease(f, gfns + 1, 1, 0), 1);
+	assert_int_equal(populate(f, far, 1, 0), 0); /* not RAM */
+	assert_int_equal(populate(f, gfns + 1, 1, XENMEMF_populate_on_demand), 0);
+	assert_int_equal(populate(f, gfns + 1, 1, 0), 1);
+	assert_int_equal(pages(f, XENMEM_current_reservation, DOMID_SELF), RAM_PAGES);
+}
+
+/* Xen answers a reservation op it refuses with the extents done (none), never an errno. */
+static void reservation_errors_are_counts(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t gfns[] = {0x10, 0x11, 0x12};
+
+	assert_int_equal(
+	    call(f, __HYPERVISOR_memory_op, XENMEM_decrease_reservation, RAM_PAGES * 4096, 0), 0);
+	assert_int_equal(
+	    reservation(f, XENMEM_decrease_reservation, 0, gfns, 1, 0, 0 /* dom0 */, 0), 0);
+	assert_int_equal(reservation(f, XENMEM_decrease_reservation, 2, gfns, 1, 0, DOMID_SELF, 0),
+			 2);
+	/* A continuation starts at its extent: 0x10 stays. */
+	assert_int_equal(reservation(f, XENMEM_decrease_reservation, 1, gfns, 3, 0, DOMID_SELF, 0),
+			 3);
+	assert_int_equal(decrease(f, gfns, 1, 0), 1);
+	assert_int_equal(pages(f, XENMEM_current_reservation, 0), -EPERM);
+	assert_int_equal(pages(f, XENMEM_current_reservation, 7), -ESRCH);
 }
 
 static void vcpu_op_checks_the_vcpu(void **state)
@@ -189,6 +338,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(bad_pointers_are_efault, setup, teardown),
 	    cmocka_unit_test_setup_teardown(huge_console_io_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(memory_op_continuations_are_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(decrease_reservation_frees_a_page_once, setup_with_ram,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(populate_physmap_needs_room, setup_with_ram, teardown),
+	    cmocka_unit_test_setup_teardown(reservation_errors_are_counts, setup_with_ram,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(vcpu_op_checks_the_vcpu, setup, teardown),
 	    cmocka_unit_test_setup_teardown(grant_ops_take_one_element, setup, teardown),
 	    cmocka_unit_test_setup_teardown(user_mode_hypercalls_are_eperm, setup, teardown),
