@@ -34,12 +34,15 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The errno values Xen returns (negated), as in xen/errno.h. */
-#define XEN_ENOENT    2
-#define XEN_EIO	      5
-#define XEN_EFAULT    14
-#define XEN_EINVAL    22
-#define XEN_ENOSYS    38
-#define XEN_ETIMEDOUT 110
+#define XEN_EPERM      1
+#define XEN_ENOENT     2
+#define XEN_ESRCH      3
+#define XEN_EIO	       5
+#define XEN_EFAULT     14
+#define XEN_EINVAL     22
+#define XEN_ENOSYS     38
+#define XEN_EOPNOTSUPP 95
+#define XEN_ETIMEDOUT  110
 
 /* The per-vCPU event channel upcall vector we ask for. */
 #define UPCALL_VECTOR	0xf3
