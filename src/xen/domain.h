@@ -11,6 +11,7 @@
 #include "xen/gnttab.h"
 #include "xen/xenstore.h"
 
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +35,17 @@ struct xen_console;
 struct xen_vcpu_state {
 	uint64_t vcpu_info_gpa; /* 0: the default slot in shared_info */
 	bool timer_bound;
+	/*
+	 * Xen's is_initialised and _VPF_down (vcpu_op.c, under the domain
+	 * lock): vCPU 0 starts initialised and up, the others neither, until
+	 * VCPUOP_initialise/up or, for a vCPU the guest starts by INIT/SIPI
+	 * (which KVM runs unseen), its first hypercall.
+	 */
+	bool initialised, down;
+	/* VCPUOP_initialise's registers, loaded at VCPUOP_up. */
+	bool start_pending;
+	struct kvm_regs start_regs;
+	struct kvm_sregs start_sregs;
 	/* Poll watch (xen.c): an event was pending for it when last looked, at this KVM_RUN count.
 	 */
 	bool event_seen;

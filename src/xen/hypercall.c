@@ -389,6 +389,7 @@ bool xen_handle_exit(struct vcpu *vcpu)
 		return true;
 	}
 	follow_long_mode(h.xd, h.long_mode);
+	xen_vcpu_seen_running(h.xd, vcpu->index);
 	x->u.hcall.result = (uint64_t)xen_hypercall(&h, (unsigned)x->u.hcall.input);
 	if (!h.long_mode)
 		x->u.hcall.result = (uint32_t)x->u.hcall.result;

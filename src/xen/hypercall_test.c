@@ -20,6 +20,7 @@
 #include <xen/xen.h>
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
+#include <xen/hvm/hvm_vcpu.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -57,8 +58,9 @@ int ioctl(int fd, unsigned long request, ...)
 struct fixture {
 	uint8_t *ram;
 	struct vm vm;
-	struct vcpu vcpu;
-	struct vcpu *vcpus[1];
+	struct vcpu vcpu, vcpu1;
+	struct vcpu *vcpus[2];
+	struct xen_vcpu_state vcpu_state[2];
 	struct xen_domain xd;
 	struct kvm_run run;
 	struct hcall h;
@@ -69,10 +71,20 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	f->vm.vm_fd = -1;
+	f->vm.stop_fd = -1;
 	f->vm.nr_vcpus = 1;
 	f->vm.vcpus = f->vcpus;
 	f->vcpus[0] = &f->vcpu;
 	f->vcpu.vm = &f->vm;
+	f->vcpu1 = (struct vcpu){.vm = &f->vm, .index = 1, .fd = -1};
+	pthread_mutex_init(&f->vcpu.attr_lock, NULL);
+	pthread_mutex_init(&f->vcpu1.attr_lock, NULL);
+	pthread_mutex_init(&f->vm.stop_lock, NULL);
+	pthread_cond_init(&f->vm.pause_cond, NULL);
+	f->xd.nr_vcpus = 1;
+	f->xd.vcpus = f->vcpu_state;
+	f->vcpu_state[0].initialised = true;
+	f->vcpu_state[1].down = true;
 	f->vcpu.fd = -1;
 	f->vcpu.run = &f->run;
 	f->xd.vm = &f->vm;
@@ -93,6 +105,10 @@ static int teardown(void **state)
 	if (f->ram)
 		munmap(f->ram, RAM_PAGES * 4096);
 	free(f->xd.unpopulated);
+	pthread_mutex_destroy(&f->vcpu.attr_lock);
+	pthread_mutex_destroy(&f->vcpu1.attr_lock);
+	pthread_mutex_destroy(&f->vm.stop_lock);
+	pthread_cond_destroy(&f->vm.pause_cond);
 	evtchn_destroy(&f->xd.evtchn);
 	pthread_mutex_destroy(&f->xd.lock);
 	free(f);
@@ -288,7 +304,75 @@ static void vcpu_op_checks_the_vcpu(void **state)
 	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 0, 0), 1);
 	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), -ENOENT);
 	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, ~0ULL, 0), -ENOENT);
-	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_up, 0, 0), -ENOSYS);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_up, 0, 0), 0); /* already up */
+}
+
+#define CTX_GPA 0x4000
+
+static int64_t initialise(struct fixture *f, unsigned vcpu, const struct vcpu_hvm_context *ctx)
+{
+	memcpy(f->ram + CTX_GPA, ctx, sizeof(*ctx));
+	return call(f, __HYPERVISOR_vcpu_op, VCPUOP_initialise, vcpu, CTX_GPA);
+}
+
+/* Secondary vCPU bring-up as Xen offers it to HVM/PVH guests. */
+static void a_second_vcpu_is_initialised_brought_up_and_down(void **state)
+{
+	struct fixture *f = *state;
+	struct vcpu_hvm_context ctx = {.mode = VCPU_HVM_MODE_64B};
+
+	f->vm.nr_vcpus = f->xd.nr_vcpus = 2;
+	f->vcpus[1] = &f->vcpu1;
+	ctx.cpu_regs.x86_64 = (struct vcpu_hvm_x86_64){.rip = 0x100000,
+						       .rsp = 0x8000,
+						       .cr0 = 0x80000011,
+						       .cr3 = 0x9000,
+						       .cr4 = 0x20,
+						       .efer = 0x100};
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 0);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0), -EINVAL);
+	assert_int_equal(initialise(f, 0, &ctx), -EEXIST);
+	ctx.mode = 7;
+	assert_int_equal(initialise(f, 1, &ctx), -EINVAL);
+	ctx.mode = VCPU_HVM_MODE_64B;
+	ctx.cpu_regs.x86_64.cr0 = 0x11; /* long mode without paging */
+	assert_int_equal(initialise(f, 1, &ctx), -EINVAL);
+	ctx.cpu_regs.x86_64.cr0 = 0x80000011;
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, 0x7fff0000), -EFAULT);
+	assert_int_equal(initialise(f, 1, &ctx), 0);
+	assert_int_equal(initialise(f, 1, &ctx), -EEXIST);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 0);
+	assert_false(f->vcpu1.start_pending);
+
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0), 0);
+	assert_true(f->vcpu1.start_pending);
+	assert_int_equal(f->vcpu1.start_regs.rip, 0x100000);
+	assert_int_equal(f->vcpu1.start_sregs.efer, 0x500); /* LMA joins LME */
+	assert_int_equal(f->vcpu1.start_sregs.cs.l, 1);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 1);
+
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0), 0);
+	assert_true(f->vcpu1.parked);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 0);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0), 0);
+	assert_false(f->vcpu1.parked);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0), 0);
+	/* The last vCPU going down is the domain powering off. */
+	assert_int_equal(vm_stop_reason(&f->vm), VM_RUNNING);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_down, 0, 0), 0);
+	assert_int_equal(vm_stop_reason(&f->vm), VM_STOP_POWEROFF);
+}
+
+/* A vCPU the guest started itself (INIT/SIPI, unseen) is up once it makes a hypercall. */
+static void a_vcpu_started_by_sipi_is_up(void **state)
+{
+	struct fixture *f = *state;
+
+	f->vm.nr_vcpus = f->xd.nr_vcpus = 2;
+	f->vcpus[1] = &f->vcpu1;
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 0);
+	xen_vcpu_seen_running(&f->xd, 1);
+	assert_int_equal(call(f, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0), 1);
 }
 
 static void grant_ops_take_one_element(void **state)
@@ -344,6 +428,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(reservation_errors_are_counts, setup_with_ram,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(vcpu_op_checks_the_vcpu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_second_vcpu_is_initialised_brought_up_and_down,
+					    setup_with_ram, teardown),
+	    cmocka_unit_test_setup_teardown(a_vcpu_started_by_sipi_is_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(grant_ops_take_one_element, setup, teardown),
 	    cmocka_unit_test_setup_teardown(user_mode_hypercalls_are_eperm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_32_bit_result_is_truncated, setup, teardown),

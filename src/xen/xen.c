@@ -212,6 +212,10 @@ int xen_vcpu_setup(struct xen_domain *xd, struct vcpu *vcpu)
 
 	/* Xen numbers vCPUs 0..n-1, which is also their APIC id here. */
 	a.u.vcpu_id = vcpu->index;
+	if (vcpu->index < xd->nr_vcpus) {
+		xd->vcpus[vcpu->index].initialised = vcpu->index == 0;
+		xd->vcpus[vcpu->index].down = vcpu->index != 0;
+	}
 	if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &a) < 0) {
 		pr_err("KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID: %s", strerror(errno));
 		return -errno;

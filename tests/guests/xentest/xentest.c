@@ -33,6 +33,8 @@
 #define POLL_LATE_NS	       500000000ULL  /* a poll this late after its event slept through it */
 #define POLL_ROUNDS	       3
 #define POLL_MAX_PORTS	       128 /* Xen's limit */
+#define MSR_EFER	       0xc0000080
+#define AP_WAIT_MS	       2000
 
 struct guest guest;
 
@@ -983,7 +985,117 @@ static void check_reservation(void)
 	check_end(&c);
 }
 
-/* ---- 16. console ---- */
+/* ---- 16. secondary vCPU (VCPUOP_initialise / up / down / is_up) ---- */
+
+/* vCPU 1's side: report in, go down when asked, report again once brought back up. */
+enum ap_state { AP_NOT_STARTED, AP_RUNNING, AP_ASKED_DOWN, AP_RESUMED };
+static volatile uint32_t ap_state;
+static volatile long ap_down_rc = 1;
+static uint8_t ap_stack[PAGE_SIZE] __attribute__((aligned(16)));
+
+static void __attribute__((noreturn, used)) ap_main(void)
+{
+	WRITE_ONCE(ap_state, AP_RUNNING);
+	while (READ_ONCE(ap_state) != AP_ASKED_DOWN)
+		cpu_relax();
+	ap_down_rc = vcpu_op(VCPUOP_down, 1, NULL);
+	WRITE_ONCE(ap_state, AP_RESUMED);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* Long mode on our page tables and a stack of its own; interrupts off (no IDT use). */
+static struct vcpu_hvm_context ap_context(void)
+{
+	struct vcpu_hvm_context ctx = {.mode = VCPU_HVM_MODE_64B};
+	struct vcpu_hvm_x86_64 *r = &ctx.cpu_regs.x86_64;
+
+	read_control_regs(&r->cr0, &r->cr3, &r->cr4);
+	r->efer = rdmsr(MSR_EFER);
+	r->rip = (uint64_t)ap_main;
+	r->rsp = (uint64_t)(ap_stack + sizeof(ap_stack) - 8); /* as if called */
+	r->rflags = 2;
+	return ctx;
+}
+
+static bool wait_ap(uint32_t want)
+{
+	struct deadline d = deadline_in_ms(AP_WAIT_MS);
+
+	while (READ_ONCE(ap_state) != want)
+		if (deadline_passed(&d))
+			return false;
+	return true;
+}
+
+static bool wait_is_up(long want)
+{
+	struct deadline d = deadline_in_ms(AP_WAIT_MS);
+
+	while (vcpu_op(VCPUOP_is_up, 1, NULL) != want)
+		if (deadline_passed(&d))
+			return false;
+	return true;
+}
+
+static void check_vcpu_up(void)
+{
+	struct vcpu_hvm_context ctx = ap_context(), bad = {.mode = 9};
+	struct check c;
+	long rc;
+
+	check_begin(&c, "vcpu_up");
+	if (!need(&c, guest.hypercalls, "no hypercall page")) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	if (!need(&c, rc != -XEN_ENOENT, "booted with one vCPU") ||
+	    !expect(&c, rc == 0, "is_up(1) before it was started: %ld", rc)) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_up, 1, NULL);
+	expect(&c, rc == -XEN_EINVAL, "up(1) before initialise: %ld, want %d", rc, -XEN_EINVAL);
+	rc = vcpu_op(VCPUOP_initialise, 1, &bad);
+	expect(&c, rc == -XEN_EINVAL, "initialise(1) in mode 9: %ld, want %d", rc, -XEN_EINVAL);
+	rc = vcpu_op(VCPUOP_initialise, 0, &ctx);
+	expect(&c, rc == -XEN_EEXIST, "initialise(0): %ld, want %d", rc, -XEN_EEXIST);
+	rc = vcpu_op(VCPUOP_initialise, 1, &ctx);
+	if (!expect(&c, rc == 0, "initialise(1): %ld", rc)) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_initialise, 1, &ctx);
+	expect(&c, rc == -XEN_EEXIST, "initialise(1) again: %ld, want %d", rc, -XEN_EEXIST);
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	expect(&c, rc == 0, "is_up(1) after initialise: %ld, want 0", rc);
+	expect(&c, READ_ONCE(ap_state) == AP_NOT_STARTED, "vCPU 1 runs before up");
+
+	rc = vcpu_op(VCPUOP_up, 1, NULL);
+	if (!expect(&c, rc == 0, "up(1): %ld", rc) ||
+	    !expect(&c, wait_ap(AP_RUNNING), "vCPU 1 did not start within %u ms", AP_WAIT_MS)) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	expect(&c, rc == 1, "is_up(1) while it runs: %ld", rc);
+
+	WRITE_ONCE(ap_state, AP_ASKED_DOWN);
+	expect(&c, wait_is_up(0), "vCPU 1 never went down");
+	expect(&c, READ_ONCE(ap_state) == AP_ASKED_DOWN, "vCPU 1 ran on after VCPUOP_down");
+	rc = vcpu_op(VCPUOP_up, 1, NULL);
+	if (expect(&c, rc == 0, "up(1) again: %ld", rc) &&
+	    expect(&c, wait_ap(AP_RESUMED), "vCPU 1 did not resume within %u ms", AP_WAIT_MS))
+		expect(&c, ap_down_rc == 0, "vCPU 1's VCPUOP_down: %ld", ap_down_rc);
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	expect(&c, rc == 1, "is_up(1) at the end: %ld", rc);
+	rc = vcpu_op(VCPUOP_up, 2, NULL);
+	expect(&c, rc == -XEN_ENOENT, "up(2): %ld, want %d", rc, -XEN_ENOENT);
+	check_end(&c);
+}
+
+/* ---- 17. console ---- */
 
 static void check_console(void)
 {
@@ -1005,7 +1117,7 @@ static void check_console(void)
 	check_end(&c);
 }
 
-/* ---- 17. XenStore ---- */
+/* ---- 18. XenStore ---- */
 
 static struct xs_reply reply;
 
@@ -1134,7 +1246,7 @@ static void check_xenstore(void)
 	check_end(&c);
 }
 
-/* ---- 18. hostile calls ---- */
+/* ---- 19. hostile calls ---- */
 
 static void check_hostile(void)
 {
@@ -1235,6 +1347,7 @@ void xentest_main(const struct hvm_start_info *si)
 	check_poll();
 	check_fifo();
 	check_reservation();
+	check_vcpu_up();
 	check_console();
 	check_xenstore();
 	check_hostile();
