@@ -12,6 +12,8 @@
 #include "xen/xenstore.h"
 
 #include <linux/kvm.h>
+#include <xen/xen.h>
+#include <xen/hvm/params.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,8 +61,8 @@ struct xen_domain {
 	pthread_mutex_t lock; /* guards the fields below that hypercalls change */
 
 	bool long_mode;
-	uint64_t shared_info_gfn; /* UINT64_MAX until the guest places it */
-	uint64_t callback_via;	  /* HVM_PARAM_CALLBACK_IRQ */
+	uint64_t shared_info_gfn;	    /* UINT64_MAX until the guest places it */
+	uint64_t hvm_params[HVM_NR_PARAMS]; /* what get_param reads (hvm_op.c) */
 	unsigned nr_vcpus;
 	struct xen_vcpu_state *vcpus;
 

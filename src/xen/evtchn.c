@@ -80,6 +80,12 @@ static bool is_self(const struct evtchn_table *t, domid_t dom)
 	return dom == DOMID_SELF || dom == t->domid;
 }
 
+/* An op on another domain's ports: domain 0 exists but is not the guest's; nothing else exists. */
+static int other_domain(domid_t dom)
+{
+	return dom == 0 ? -EPERM : -ESRCH;
+}
+
 static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
 {
 	struct kvm_irq_routing_xen_evtchn e = {
@@ -337,15 +343,13 @@ static int op_alloc_unbound(struct evtchn_table *t, struct evtchn_alloc_unbound 
 	int port;
 
 	if (!is_self(t, a->dom))
-		return -EPERM;
-	/* The only other domain a guest can talk to is the VMM (domain 0). */
-	if (!is_self(t, a->remote_dom) && a->remote_dom != 0)
-		return -ESRCH;
+		return other_domain(a->dom);
 	port = alloc_port(t);
 	if (port < 0)
 		return port;
+	/* Xen does not look the remote domain up: any id may bind later, if it exists. */
 	t->ports[port].state = EVTCHNSTAT_unbound;
-	t->ports[port].remote_domid = is_self(t, a->remote_dom) ? t->domid : 0;
+	t->ports[port].remote_domid = a->remote_dom == DOMID_SELF ? t->domid : a->remote_dom;
 	a->port = (evtchn_port_t)port;
 	return 0;
 }
@@ -468,7 +472,7 @@ static int op_status(struct evtchn_table *t, struct evtchn_status *st)
 	const struct evtchn_port *p;
 
 	if (!is_self(t, st->dom))
-		return -EPERM;
+		return other_domain(st->dom);
 	p = port_at(t, st->port);
 	if (!p)
 		return -EINVAL;
@@ -652,7 +656,7 @@ int evtchn_op(struct evtchn_table *t, unsigned cmd, void *arg, unsigned calling_
 		const struct evtchn_reset *rs = arg;
 
 		if (!is_self(t, rs->dom))
-			return -EPERM;
+			return other_domain(rs->dom);
 		evtchn_reset(t);
 		return 0;
 	}

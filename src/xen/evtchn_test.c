@@ -89,8 +89,17 @@ static void alloc_unbound_refuses_other_domains(void **state)
 	struct fixture *f = *state;
 	struct evtchn_alloc_unbound a = {.dom = 7, .remote_dom = 0};
 
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_alloc_unbound, &a, 0), -ESRCH);
+	a.dom = 0;
 	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_alloc_unbound, &a, 0), -EPERM);
-	assert_int_equal(alloc_unbound(f, 5), -ESRCH);
+	/* As on Xen the remote domain is not looked up: the port waits for it. */
+	assert_int_equal(alloc_unbound(f, 5), 1);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_status, &(struct evtchn_status){.dom = 0}, 0),
+			 -EPERM);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_status, &(struct evtchn_status){.dom = 7}, 0),
+			 -ESRCH);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_reset, &(struct evtchn_reset){.dom = 7}, 0),
+			 -ESRCH);
 }
 
 static void loopback_interdomain_binds_both_ends(void **state)

@@ -21,6 +21,8 @@
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/hvm_vcpu.h>
+#include <xen/hvm/params.h>
+#include <xen/features.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -414,6 +416,156 @@ static void a_32_bit_result_is_truncated(void **state)
 	assert_int_equal(f->run.xen.u.hcall.result, (uint32_t)-ENOSYS);
 }
 
+#define ARG_GPA 0x5000
+
+/* Lay an argument out in guest RAM at ARG_GPA, call with it as arg[1], and read it back. */
+static int64_t call_with(struct fixture *f, unsigned nr, uint64_t a0, void *arg, size_t size,
+			 uint64_t a2)
+{
+	int64_t r;
+
+	memcpy(f->ram + ARG_GPA, arg, size);
+	r = call(f, nr, a0, ARG_GPA, a2);
+	memcpy(arg, f->ram + ARG_GPA, size);
+	return r;
+}
+
+static void xen_version_answers_as_xen(void **state)
+{
+	struct fixture *f = *state;
+	struct xen_feature_info fi = {.submap_idx = 1};
+	char cmdline[16];
+
+	assert_int_equal(call(f, __HYPERVISOR_xen_version, XENVER_pagesize, ARG_GPA, 0), -EINVAL);
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_xen_version, XENVER_get_features, &fi, sizeof(fi), 0),
+	    -EINVAL);
+	fi.submap_idx = 0;
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_xen_version, XENVER_get_features, &fi, sizeof(fi), 0), 0);
+	assert_true(fi.submap & (1U << XENFEAT_hvm_callback_vector));
+	assert_true(fi.submap & (1U << XENFEAT_not_direct_mapped));
+	assert_false(fi.submap & (1U << XENFEAT_writable_descriptor_tables)); /* PV only */
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_xen_version, XENVER_commandline, cmdline, sizeof(cmdline), 0),
+	    0);
+	assert_string_equal(cmdline, "<denied>");
+}
+
+static void sched_and_console_ops_answer_as_xen(void **state)
+{
+	struct fixture *f = *state;
+	struct sched_remote_shutdown rs = {.domain_id = 0, .reason = SHUTDOWN_poweroff};
+
+	assert_int_equal(call(f, __HYPERVISOR_sched_op, SCHEDOP_shutdown_code, 0x7fff0000, 0),
+			 -EFAULT);
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, &rs, sizeof(rs), 0),
+	    -EPERM);
+	rs.domain_id = 1; /* itself: only a device model may */
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, &rs, sizeof(rs), 0),
+	    -EPERM);
+	rs.domain_id = 7;
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_sched_op, SCHEDOP_remote_shutdown, &rs, sizeof(rs), 0),
+	    -ESRCH);
+	assert_int_equal(vm_stop_reason(&f->vm), VM_RUNNING);
+	assert_int_equal(call(f, __HYPERVISOR_sched_op, SCHEDOP_pin_override, ARG_GPA, 0), -EPERM);
+	assert_int_equal(call(f, __HYPERVISOR_console_io, 99, 0, 0), -EPERM);
+}
+
+static void grant_ops_answer_as_xen(void **state)
+{
+	struct fixture *f = *state;
+	struct gnttab_set_version v = {.version = 2};
+	struct gnttab_get_version g = {.dom = 0};
+	struct gnttab_query_size q = {.dom = 0};
+
+	/* v2 is not offered (max_grant_version = 1); the version in force is written back. */
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_set_version, &v, sizeof(v), 1),
+	    -ENOSYS);
+	assert_int_equal(v.version, 1);
+	v.version = 3;
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_set_version, &v, sizeof(v), 0),
+	    -EINVAL);
+	assert_int_equal(v.version, 1);
+	v.version = 1; /* count is not looked at */
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_set_version, &v, sizeof(v), 0), 0);
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_get_version, &g, sizeof(g), 1),
+	    -EPERM);
+	g.dom = 7;
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_get_version, &g, sizeof(g), 1),
+	    -ESRCH);
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_query_size, &q, sizeof(q), 1), 0);
+	assert_int_equal(q.status, GNTST_permission_denied);
+	q.dom = 7;
+	call_with(f, __HYPERVISOR_grant_table_op, GNTTABOP_query_size, &q, sizeof(q), 1);
+	assert_int_equal(q.status, GNTST_bad_domain);
+	assert_int_equal(
+	    call(f, __HYPERVISOR_grant_table_op, GNTTABOP_query_size | (1U << 12), ARG_GPA, 1),
+	    -EINVAL);
+	assert_int_equal(
+	    call(f, __HYPERVISOR_grant_table_op, GNTTABOP_query_size, ARG_GPA, 0x80000000U),
+	    -EINVAL);
+}
+
+static int64_t param(struct fixture *f, unsigned op, domid_t dom, uint32_t index, uint64_t *value)
+{
+	struct xen_hvm_param p = {.domid = dom, .index = index, .value = *value};
+	int64_t r = call_with(f, __HYPERVISOR_hvm_op, op, &p, sizeof(p), 0);
+
+	*value = p.value;
+	return r;
+}
+
+static void hvm_ops_answer_as_xen(void **state)
+{
+	struct fixture *f = *state;
+	struct xen_hvm_evtchn_upcall_vector uv = {.vcpu = 99, .vector = 5};
+	struct xen_hvm_pagetable_dying pd = {.domid = DOMID_SELF};
+	struct xen_hvm_get_mem_type mt = {.domid = DOMID_SELF, .pfn = 3};
+	uint64_t v = 0;
+
+	assert_int_equal(param(f, HVMOP_get_param, DOMID_SELF, HVM_PARAM_IOREQ_PFN, &v), -EPERM);
+	assert_int_equal(param(f, HVMOP_get_param, DOMID_SELF, HVM_PARAM_PAE_ENABLED, &v), -EINVAL);
+	assert_int_equal(param(f, HVMOP_get_param, 0, HVM_PARAM_STORE_PFN, &v), -EPERM);
+	assert_int_equal(param(f, HVMOP_get_param, 7, HVM_PARAM_STORE_PFN, &v), -ESRCH);
+	assert_int_equal(param(f, HVMOP_set_param, DOMID_SELF, HVM_PARAM_STORE_PFN, &v), -EPERM);
+	/* The guest may set its store and console event channels, and reads them back. */
+	v = 42;
+	assert_int_equal(param(f, HVMOP_set_param, DOMID_SELF, HVM_PARAM_STORE_EVTCHN, &v), 0);
+	v = 0;
+	assert_int_equal(param(f, HVMOP_get_param, DOMID_SELF, HVM_PARAM_STORE_EVTCHN, &v), 0);
+	assert_int_equal(v, 42);
+	v = 3;
+	assert_int_equal(param(f, HVMOP_set_param, DOMID_SELF, HVM_PARAM_X87_FIP_WIDTH, &v),
+			 -EINVAL);
+	/* The vector is checked before the vCPU. */
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_hvm_op, HVMOP_set_evtchn_upcall_vector, &uv, sizeof(uv), 0),
+	    -EINVAL);
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_hvm_op, HVMOP_pagetable_dying, &pd, sizeof(pd), 0), -EINVAL);
+	pd.domid = 0;
+	assert_int_equal(
+	    call_with(f, __HYPERVISOR_hvm_op, HVMOP_pagetable_dying, &pd, sizeof(pd), 0),
+	    -EOPNOTSUPP);
+	assert_int_equal(call_with(f, __HYPERVISOR_hvm_op, HVMOP_get_mem_type, &mt, sizeof(mt), 0),
+			 0);
+	assert_int_equal(mt.mem_type, HVMMEM_ram_rw);
+	mt.pfn = 0xfee00;
+	call_with(f, __HYPERVISOR_hvm_op, HVMOP_get_mem_type, &mt, sizeof(mt), 0);
+	assert_int_equal(mt.mem_type, HVMMEM_mmio_dm);
+	assert_int_equal(call(f, __HYPERVISOR_hvm_op, HVMOP_flush_tlbs, ARG_GPA, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +584,11 @@ int main(void)
 					    setup_with_ram, teardown),
 	    cmocka_unit_test_setup_teardown(a_vcpu_started_by_sipi_is_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(grant_ops_take_one_element, setup, teardown),
+	    cmocka_unit_test_setup_teardown(xen_version_answers_as_xen, setup_with_ram, teardown),
+	    cmocka_unit_test_setup_teardown(sched_and_console_ops_answer_as_xen, setup_with_ram,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(grant_ops_answer_as_xen, setup_with_ram, teardown),
+	    cmocka_unit_test_setup_teardown(hvm_ops_answer_as_xen, setup_with_ram, teardown),
 	    cmocka_unit_test_setup_teardown(user_mode_hypercalls_are_eperm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_32_bit_result_is_truncated, setup, teardown),
 	};

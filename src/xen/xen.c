@@ -164,6 +164,11 @@ static int make_rings(struct xen_domain *xd)
 	xd->store_port = evtchn_alloc_backend_port(&xd->evtchn, xd->store_efd);
 	if (xd->console_port < 0 || xd->store_port < 0)
 		return -ENOSPC;
+	/* What a Xen toolstack leaves in the guest's HVM parameters. */
+	xd->hvm_params[HVM_PARAM_STORE_PFN] = XEN_STORE_PFN;
+	xd->hvm_params[HVM_PARAM_STORE_EVTCHN] = (uint64_t)xd->store_port;
+	xd->hvm_params[HVM_PARAM_CONSOLE_PFN] = XEN_CONSOLE_PFN;
+	xd->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] = (uint64_t)xd->console_port;
 	xd->console = calloc(1, sizeof(*xd->console));
 	if (!xd->console)
 		return -ENOMEM;
