@@ -17,7 +17,7 @@ struct fixture {
 	struct vcpu *vcpus[2];
 	struct evtchn_table t;
 	uint8_t shared_info[4096];
-	uint8_t ram[2 * 4096] __attribute__((aligned(4096)));
+	uint8_t ram[2 * 4096];
 	/* What the stand-in for KVM saw. */
 	unsigned sends, wakes[2];
 };

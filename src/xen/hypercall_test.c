@@ -35,6 +35,7 @@
  */
 #define IDENTITY_VCPU_FD 1000
 #define RAM_PAGES	 64
+#define RAM_SIZE	 (RAM_PAGES * 4096ULL)
 #define RES_GPA		 0x1000 /* a struct xen_memory_reservation */
 #define LIST_GPA	 0x2000 /* its extent list */
 #define DOMID_GPA	 0x3000 /* a domid_t for current/maximum_reservation */
@@ -52,7 +53,7 @@ int ioctl(int fd, unsigned long request, ...)
 	tr = va_arg(ap, struct kvm_translation *);
 	va_end(ap);
 	tr->physical_address = tr->linear_address;
-	tr->valid = tr->linear_address < RAM_PAGES * 4096ULL;
+	tr->valid = tr->linear_address < RAM_SIZE;
 	tr->writeable = 1;
 	return 0;
 }
@@ -105,7 +106,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	if (f->ram)
-		munmap(f->ram, RAM_PAGES * 4096);
+		munmap(f->ram, RAM_SIZE);
 	free(f->xd.unpopulated);
 	pthread_mutex_destroy(&f->vcpu.attr_lock);
 	pthread_mutex_destroy(&f->vcpu1.attr_lock);
@@ -123,15 +124,13 @@ static int setup_with_ram(void **state)
 
 	setup(state);
 	f = *state;
-	f->ram = mmap(NULL, RAM_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
+	f->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (f->ram == MAP_FAILED)
 		return -1;
 	f->vm.mem.base = f->ram;
-	f->vm.mem.size = RAM_PAGES * 4096;
+	f->vm.mem.size = RAM_SIZE;
 	f->vm.mem.nr_regions = 1;
-	f->vm.mem.regions[0] =
-	    (struct mem_region){.gpa = 0, .size = RAM_PAGES * 4096, .hva = f->ram};
+	f->vm.mem.regions[0] = (struct mem_region){.gpa = 0, .size = RAM_SIZE, .hva = f->ram};
 	f->vcpu.fd = IDENTITY_VCPU_FD;
 	return 0;
 }
@@ -268,10 +267,10 @@ static void populate_physmap_needs_room(void **state)
 	const uint64_t gfns[] = {0x10, 0x11}, far[] = {0x1000};
 
 	assert_int_equal(populate(f, gfns, 1, 0), 0); /* full: no room, even over itself */
-	f->ram[0x10 * 4096] = 0xaa;
+	f->ram[0x10 * 4096ULL] = 0xaa;
 	assert_int_equal(decrease(f, gfns, 1, 0), 1);
 	assert_int_equal(populate(f, gfns, 2, 0), 1);
-	assert_int_equal(f->ram[0x10 * 4096], 0); /* a fresh page */
+	assert_int_equal(f->ram[0x10 * 4096ULL], 0); /* a fresh page */
 	assert_int_equal(decrease(f, gfns + 1, 1, 0), 1);
 	assert_int_equal(populate(f, far, 1, 0), 0); /* not RAM */
 	assert_int_equal(populate(f, gfns + 1, 1, XENMEMF_populate_on_demand), 0);
@@ -285,8 +284,8 @@ static void reservation_errors_are_counts(void **state)
 	struct fixture *f = *state;
 	const uint64_t gfns[] = {0x10, 0x11, 0x12};
 
-	assert_int_equal(
-	    call(f, __HYPERVISOR_memory_op, XENMEM_decrease_reservation, RAM_PAGES * 4096, 0), 0);
+	assert_int_equal(call(f, __HYPERVISOR_memory_op, XENMEM_decrease_reservation, RAM_SIZE, 0),
+			 0);
 	assert_int_equal(
 	    reservation(f, XENMEM_decrease_reservation, 0, gfns, 1, 0, 0 /* dom0 */, 0), 0);
 	assert_int_equal(reservation(f, XENMEM_decrease_reservation, 2, gfns, 1, 0, DOMID_SELF, 0),

@@ -245,23 +245,26 @@ static void reservation_init(struct xen_domain *xd)
 		xd->tot_pages = xd->max_pages = xd->vm->mem.size >> PAGE_SHIFT;
 }
 
-/* Index of gfn's page in guest RAM (its offset in the RAM mapping), or -1 if it is not RAM. */
-static int64_t ram_page(struct xen_domain *xd, uint64_t gfn)
+/* Whether gfn is guest RAM, and if so the index of its page (its offset in the RAM mapping). */
+static bool ram_page(struct xen_domain *xd, uint64_t gfn, uint64_t *page)
 {
 	uint8_t *hva;
 
 	if (gfn >= (1ULL << (64 - PAGE_SHIFT)))
-		return -1;
+		return false;
 	hva = gpa_to_hva(&xd->vm->mem, gfn << PAGE_SHIFT, PAGE_SIZE);
-	return hva ? (hva - xd->vm->mem.base) >> PAGE_SHIFT : -1;
+	if (!hva)
+		return false;
+	*page = (uint64_t)(hva - xd->vm->mem.base) >> PAGE_SHIFT;
+	return true;
 }
 
-static bool is_unpopulated(const struct xen_domain *xd, int64_t page)
+static bool is_unpopulated(const struct xen_domain *xd, uint64_t page)
 {
 	return xd->unpopulated && (xd->unpopulated[page / 8] >> (page % 8)) & 1;
 }
 
-static int set_unpopulated(struct xen_domain *xd, int64_t page, bool on)
+static int set_unpopulated(struct xen_domain *xd, uint64_t page, bool on)
 {
 	uint8_t bit = (uint8_t)(1u << (page % 8));
 
@@ -286,15 +289,15 @@ static int set_unpopulated(struct xen_domain *xd, int64_t page, bool on)
  */
 static bool populate_extent(struct xen_domain *xd, uint64_t gfn, unsigned order)
 {
-	uint64_t n = 1ULL << order;
+	uint64_t n = 1ULL << order, page;
 
 	if (xd->tot_pages + n > xd->max_pages)
 		return false;
 	for (uint64_t i = 0; i < n; i++)
-		if (ram_page(xd, gfn + i) < 0)
+		if (!ram_page(xd, gfn + i, &page))
 			return false;
 	for (uint64_t i = 0; i < n; i++)
-		if (set_unpopulated(xd, ram_page(xd, gfn + i), false))
+		if (!ram_page(xd, gfn + i, &page) || set_unpopulated(xd, page, false))
 			return false;
 	xd->tot_pages += n;
 	return true;
@@ -308,9 +311,10 @@ static bool populate_extent(struct xen_domain *xd, uint64_t gfn, unsigned order)
 static bool decrease_extent(struct xen_domain *xd, uint64_t gfn, unsigned order)
 {
 	for (uint64_t i = 0; i < (1ULL << order); i++) {
-		int64_t page = ram_page(xd, gfn + i);
+		uint64_t page;
 
-		if (page < 0 || is_unpopulated(xd, page) || set_unpopulated(xd, page, true))
+		if (!ram_page(xd, gfn + i, &page) || is_unpopulated(xd, page) ||
+		    set_unpopulated(xd, page, true))
 			return false;
 		xd->tot_pages--;
 	}
