@@ -200,6 +200,71 @@ static void apply_pending_attrs(struct vcpu *vcpu)
 				attrs[i].type, strerror(errno));
 }
 
+void vcpu_start_at(struct vcpu *vcpu, const struct kvm_regs *regs, const struct kvm_sregs *sregs)
+{
+	pthread_mutex_lock(&vcpu->attr_lock);
+	vcpu->start_regs = *regs;
+	vcpu->start_sregs = *sregs;
+	__atomic_store_n(&vcpu->start_pending, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vcpu->attr_lock);
+	if (!on_own_thread(vcpu))
+		vcpu_kick(vcpu);
+}
+
+static void load_start_state(struct vcpu *vcpu)
+{
+	struct kvm_mp_state runnable = {.mp_state = KVM_MP_STATE_RUNNABLE};
+	struct kvm_sregs sregs, want;
+	struct kvm_regs regs;
+
+	pthread_mutex_lock(&vcpu->attr_lock);
+	regs = vcpu->start_regs;
+	want = vcpu->start_sregs;
+	vcpu->start_pending = false;
+	pthread_mutex_unlock(&vcpu->attr_lock);
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		goto fail;
+	sregs.cs = want.cs;
+	sregs.ds = want.ds;
+	sregs.es = want.es;
+	sregs.ss = want.ss;
+	sregs.tr = want.tr;
+	sregs.cr0 = want.cr0;
+	sregs.cr3 = want.cr3;
+	sregs.cr4 = want.cr4;
+	sregs.efer = want.efer;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_MP_STATE, &runnable) < 0)
+		goto fail;
+	return;
+fail:
+	vm_request_stop(vcpu->vm, VM_STOP_ERROR, "vCPU %u: cannot load its start state: %s",
+			vcpu->index, strerror(errno));
+}
+
+void vcpu_set_parked(struct vcpu *vcpu, bool parked)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	vcpu->parked = parked;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (parked && !on_own_thread(vcpu))
+		vcpu_kick(vcpu);
+}
+
+static void wait_while_parked(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	while (vcpu->parked && vm->stop_reason == VM_RUNNING)
+		pthread_cond_wait(&vm->pause_cond, &vm->stop_lock);
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -212,9 +277,16 @@ static void *vcpu_thread(void *arg)
 	while (vm_stop_reason(vcpu->vm) == VM_RUNNING) {
 		if (__atomic_load_n(&vcpu->nr_pending_attrs, __ATOMIC_ACQUIRE))
 			apply_pending_attrs(vcpu);
+		if (__atomic_load_n(&vcpu->start_pending, __ATOMIC_ACQUIRE))
+			load_start_state(vcpu);
 		if (__atomic_load_n(&vcpu->vm->paused, __ATOMIC_RELAXED))
 			vm_wait_while_paused(vcpu->vm);
+		if (__atomic_load_n(&vcpu->parked, __ATOMIC_RELAXED))
+			wait_while_parked(vcpu);
+		if (vm_stop_reason(vcpu->vm) != VM_RUNNING)
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			__atomic_add_fetch(&vcpu->runs, 1, __ATOMIC_RELAXED);
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
@@ -223,6 +295,7 @@ static void *vcpu_thread(void *arg)
 					vcpu->index, strerror(errno));
 			break;
 		}
+		__atomic_add_fetch(&vcpu->runs, 1, __ATOMIC_RELAXED);
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}

@@ -11,6 +11,9 @@
 #include "xen/gnttab.h"
 #include "xen/xenstore.h"
 
+#include <linux/kvm.h>
+#include <xen/xen.h>
+#include <xen/hvm/params.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +37,21 @@ struct xen_console;
 struct xen_vcpu_state {
 	uint64_t vcpu_info_gpa; /* 0: the default slot in shared_info */
 	bool timer_bound;
+	/*
+	 * Xen's is_initialised and _VPF_down (vcpu_op.c, under the domain
+	 * lock): vCPU 0 starts initialised and up, the others neither, until
+	 * VCPUOP_initialise/up or, for a vCPU the guest starts by INIT/SIPI
+	 * (which KVM runs unseen), its first hypercall.
+	 */
+	bool initialised, down;
+	/* VCPUOP_initialise's registers, loaded at VCPUOP_up. */
+	bool start_pending;
+	struct kvm_regs start_regs;
+	struct kvm_sregs start_sregs;
+	/* Poll watch (xen.c): an event was pending for it when last looked, at this KVM_RUN count.
+	 */
+	bool event_seen;
+	uint64_t runs_seen;
 };
 
 struct xen_domain {
@@ -43,10 +61,19 @@ struct xen_domain {
 	pthread_mutex_t lock; /* guards the fields below that hypercalls change */
 
 	bool long_mode;
-	uint64_t shared_info_gfn; /* UINT64_MAX until the guest places it */
-	uint64_t callback_via;	  /* HVM_PARAM_CALLBACK_IRQ */
+	uint64_t shared_info_gfn;	    /* UINT64_MAX until the guest places it */
+	uint64_t hvm_params[HVM_NR_PARAMS]; /* what get_param reads (hvm_op.c) */
 	unsigned nr_vcpus;
 	struct xen_vcpu_state *vcpus;
+
+	/*
+	 * The reservation (memory_op.c): pages the domain holds against its
+	 * maximum, both in pages (0 until the first reservation op), and the
+	 * RAM pages given back by decrease_reservation (a bit per page of
+	 * guest RAM, NULL while there are none).
+	 */
+	uint64_t tot_pages, max_pages;
+	uint8_t *unpopulated;
 
 	/* VMM-owned special pages (console, XenStore rings), in their own memslot. */
 	uint8_t *special_pages;

@@ -20,6 +20,11 @@ static bool virq_is_per_vcpu(unsigned virq)
 	       virq == VIRQ_XENPMU;
 }
 
+static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu);
+static void kick_vcpu(struct evtchn_table *t, uint32_t vcpu);
+
+static const struct evtchn_kvm_ops kvm_ops = {.send = kvm_send, .wake = kick_vcpu};
+
 void evtchn_init(struct evtchn_table *t, struct vm *vm, uint16_t domid)
 {
 	memset(t, 0, sizeof(*t));
@@ -28,6 +33,7 @@ void evtchn_init(struct evtchn_table *t, struct vm *vm, uint16_t domid)
 	t->domid = domid;
 	t->long_mode = true;
 	t->next_backend_port = 1;
+	t->ops = &kvm_ops;
 	for (unsigned i = 0; i < EVTCHN_MAX_PORTS; i++)
 		t->ports[i].backend_fd = -1;
 }
@@ -74,6 +80,12 @@ static bool is_self(const struct evtchn_table *t, domid_t dom)
 	return dom == DOMID_SELF || dom == t->domid;
 }
 
+/* An op on another domain's ports: domain 0 exists but is not the guest's; nothing else exists. */
+static int other_domain(domid_t dom)
+{
+	return dom == 0 ? -EPERM : -ESRCH;
+}
+
 static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
 {
 	struct kvm_irq_routing_xen_evtchn e = {
@@ -85,6 +97,81 @@ static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
 	if (ioctl(t->vm->vm_fd, KVM_XEN_HVM_EVTCHN_SEND, &e) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Byte offsets of the pending and mask bitmaps in shared_info for this ABI width. */
+static size_t pending_offset(const struct evtchn_table *t)
+{
+	return t->long_mode ? offsetof(struct shared_info, evtchn_pending)
+			    : offsetof(struct shared_info_x86_32, evtchn_pending);
+}
+
+static size_t mask_offset(const struct evtchn_table *t)
+{
+	return t->long_mode ? offsetof(struct shared_info, evtchn_mask)
+			    : offsetof(struct shared_info_x86_32, evtchn_mask);
+}
+
+/* A port's bit in a shared_info bitmap; the bitmaps are little-endian words of either width. */
+static bool port_bit(const struct evtchn_table *t, size_t bitmap_offset, evtchn_port_t port)
+{
+	const uint8_t *byte = t->shared_info + bitmap_offset + port / 8;
+
+	return (__atomic_load_n(byte, __ATOMIC_SEQ_CST) >> (port % 8)) & 1;
+}
+
+static void kick_vcpu(struct evtchn_table *t, uint32_t vcpu)
+{
+	if (vcpu < t->vm->nr_vcpus && t->vm->vcpus[vcpu])
+		vcpu_kick(t->vm->vcpus[vcpu]);
+}
+
+/*
+ * Raise a port as Xen would, which includes waking a vCPU that polls it
+ * (SCHEDOP_poll).  KVM runs the poll in the kernel but wakes the poller
+ * only for a masked port (kvm_xen_check_poller) or when the vCPU's
+ * selector bit goes from 0 to 1 without a per-vCPU upcall vector; with the
+ * bit left set, or with a vector while interrupts are off, the poller
+ * sleeps on.  So an event that newly became pending on an unmasked port
+ * also kicks its vCPU: a poller then returns 0 (Xen's poll may return
+ * early; callers check their ports), a running vCPU re-enters at once.
+ */
+static int raise_port(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
+{
+	bool was_pending = true, masked = true;
+	int r;
+
+	if (t->shared_info) {
+		was_pending = port_bit(t, pending_offset(t), port);
+		masked = port_bit(t, mask_offset(t), port);
+	}
+	r = t->ops->send(t, port, vcpu);
+	if (!r && !was_pending && !masked)
+		t->ops->wake(t, vcpu);
+	return r;
+}
+
+uint64_t evtchn_vcpus_with_events(struct evtchn_table *t)
+{
+	uint64_t vcpus = 0;
+
+	pthread_mutex_lock(&t->lock);
+	/* A byte at a time: the bitmaps are little-endian words of either width. */
+	for (unsigned i = 0; t->shared_info && i < evtchn_nr_ports(t) / 8; i++) {
+		uint8_t ready =
+		    __atomic_load_n(t->shared_info + pending_offset(t) + i, __ATOMIC_RELAXED) &
+		    (uint8_t)~__atomic_load_n(t->shared_info + mask_offset(t) + i,
+					      __ATOMIC_RELAXED);
+
+		for (; ready; ready &= (uint8_t)(ready - 1)) {
+			const struct evtchn_port *p = &t->ports[i * 8 + __builtin_ctz(ready)];
+
+			if (p->state != EVTCHNSTAT_closed && p->vcpu < 64)
+				vcpus |= 1ULL << p->vcpu;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return vcpus;
 }
 
 /*
@@ -244,7 +331,7 @@ int evtchn_notify_guest(struct evtchn_table *t, evtchn_port_t port)
 	pthread_mutex_lock(&t->lock);
 	p = port_at(t, port);
 	if (p && p->state == EVTCHNSTAT_interdomain && p->backend_fd >= 0)
-		r = kvm_send(t, port, p->vcpu);
+		r = raise_port(t, port, p->vcpu);
 	pthread_mutex_unlock(&t->lock);
 	return r;
 }
@@ -256,15 +343,13 @@ static int op_alloc_unbound(struct evtchn_table *t, struct evtchn_alloc_unbound 
 	int port;
 
 	if (!is_self(t, a->dom))
-		return -EPERM;
-	/* The only other domain a guest can talk to is the VMM (domain 0). */
-	if (!is_self(t, a->remote_dom) && a->remote_dom != 0)
-		return -ESRCH;
+		return other_domain(a->dom);
 	port = alloc_port(t);
 	if (port < 0)
 		return port;
+	/* Xen does not look the remote domain up: any id may bind later, if it exists. */
 	t->ports[port].state = EVTCHNSTAT_unbound;
-	t->ports[port].remote_domid = is_self(t, a->remote_dom) ? t->domid : 0;
+	t->ports[port].remote_domid = a->remote_dom == DOMID_SELF ? t->domid : a->remote_dom;
 	a->port = (evtchn_port_t)port;
 	return 0;
 }
@@ -372,9 +457,9 @@ static int op_send(struct evtchn_table *t, const struct evtchn_send *s)
 
 			return write(p->backend_fd, &one, sizeof(one)) == sizeof(one) ? 0 : -EIO;
 		}
-		return kvm_send(t, p->remote_port, t->ports[p->remote_port].vcpu);
+		return raise_port(t, p->remote_port, t->ports[p->remote_port].vcpu);
 	case EVTCHNSTAT_ipi:
-		return kvm_send(t, s->port, p->vcpu);
+		return raise_port(t, s->port, p->vcpu);
 	case EVTCHNSTAT_unbound:
 		return 0; /* nobody listening yet: dropped, as on Xen */
 	default:
@@ -387,7 +472,7 @@ static int op_status(struct evtchn_table *t, struct evtchn_status *st)
 	const struct evtchn_port *p;
 
 	if (!is_self(t, st->dom))
-		return -EPERM;
+		return other_domain(st->dom);
 	p = port_at(t, st->port);
 	if (!p)
 		return -EINVAL;
@@ -434,19 +519,6 @@ static int op_bind_vcpu(struct evtchn_table *t, const struct evtchn_bind_vcpu *b
 	return 0;
 }
 
-/* Byte offsets of the pending and mask bitmaps in shared_info for this ABI width. */
-static size_t pending_offset(const struct evtchn_table *t)
-{
-	return t->long_mode ? offsetof(struct shared_info, evtchn_pending)
-			    : offsetof(struct shared_info_x86_32, evtchn_pending);
-}
-
-static size_t mask_offset(const struct evtchn_table *t)
-{
-	return t->long_mode ? offsetof(struct shared_info, evtchn_mask)
-			    : offsetof(struct shared_info_x86_32, evtchn_mask);
-}
-
 static int op_unmask(struct evtchn_table *t, const struct evtchn_unmask *u)
 {
 	const struct evtchn_port *p = port_at(t, u->port);
@@ -467,9 +539,35 @@ static int op_unmask(struct evtchn_table *t, const struct evtchn_unmask *u)
 	if (__atomic_fetch_and(pending, (uint8_t)~bit, __ATOMIC_SEQ_CST) & bit) {
 		uint32_t vcpu = p->state == EVTCHNSTAT_closed ? 0 : p->vcpu;
 
-		return kvm_send(t, u->port, vcpu);
+		return raise_port(t, u->port, vcpu);
 	}
 	return 0;
+}
+
+/*
+ * The FIFO ABI cannot be offered: KVM delivers 2-level events only.  Xen
+ * 4.17's argument checks run first, with its errnos; a control block that
+ * passes them gets what a Xen built without FIFO support answers
+ * (-EOPNOTSUPP), and guests (Linux) then stay on the 2-level ABI.
+ */
+static int op_init_control(struct evtchn_table *t, const struct evtchn_init_control *c)
+{
+	uint64_t gpa = c->control_gfn << 12;
+
+	if (c->vcpu >= t->vm->nr_vcpus)
+		return -ENOENT;
+	if (c->offset > 4096 - sizeof(evtchn_fifo_control_block_t) || (c->offset & 7))
+		return -EINVAL;
+	/* Xen maps the page: it must be the guest's RAM. */
+	if (c->control_gfn >= (1ULL << 52) || !gpa_to_hva(&t->vm->mem, gpa, 4096))
+		return -EINVAL;
+	return -EOPNOTSUPP;
+}
+
+/* Xen checks the port, then finds no set_priority in the 2-level ABI. */
+static int op_set_priority(struct evtchn_table *t, const struct evtchn_set_priority *s)
+{
+	return s->port < evtchn_nr_ports(t) ? -ENOSYS : -EINVAL;
 }
 
 void evtchn_reset(struct evtchn_table *t)
@@ -506,6 +604,12 @@ size_t evtchn_op_arg_size(unsigned cmd)
 		return sizeof(struct evtchn_unmask);
 	case EVTCHNOP_reset:
 		return sizeof(struct evtchn_reset);
+	case EVTCHNOP_init_control:
+		return sizeof(struct evtchn_init_control);
+	case EVTCHNOP_expand_array:
+		return sizeof(struct evtchn_expand_array);
+	case EVTCHNOP_set_priority:
+		return sizeof(struct evtchn_set_priority);
 	default:
 		return 0;
 	}
@@ -532,6 +636,12 @@ static int dispatch(struct evtchn_table *t, unsigned cmd, void *arg)
 		return op_bind_vcpu(t, arg);
 	case EVTCHNOP_unmask:
 		return op_unmask(t, arg);
+	case EVTCHNOP_init_control:
+		return op_init_control(t, arg);
+	case EVTCHNOP_expand_array:
+		return -EOPNOTSUPP; /* no FIFO event array was ever set up */
+	case EVTCHNOP_set_priority:
+		return op_set_priority(t, arg);
 	default:
 		return -ENOSYS;
 	}
@@ -546,7 +656,7 @@ int evtchn_op(struct evtchn_table *t, unsigned cmd, void *arg, unsigned calling_
 		const struct evtchn_reset *rs = arg;
 
 		if (!is_self(t, rs->dom))
-			return -EPERM;
+			return other_domain(rs->dom);
 		evtchn_reset(t);
 		return 0;
 	}

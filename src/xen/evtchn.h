@@ -20,6 +20,7 @@
 #include <xen/event_channel.h>
 
 struct vm;
+struct evtchn_table;
 
 /* 2-level ABI: 64 x 64 ports for a 64-bit guest (32 x 32 for a 32-bit one). */
 #define EVTCHN_MAX_PORTS 4096
@@ -34,6 +35,15 @@ struct evtchn_port {
 	bool in_kernel; /* registered with KVM_XEN_ATTR_TYPE_EVTCHN */
 };
 
+/*
+ * How an event reaches KVM and how a vCPU is woken: KVM_XEN_HVM_EVTCHN_SEND
+ * and a kick of the vCPU thread, unless a test puts its own in.
+ */
+struct evtchn_kvm_ops {
+	int (*send)(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu);
+	void (*wake)(struct evtchn_table *t, uint32_t vcpu);
+};
+
 struct evtchn_table {
 	pthread_mutex_t lock;
 	struct vm *vm;
@@ -41,6 +51,7 @@ struct evtchn_table {
 	bool long_mode;	      /* guest ABI width: selects how many ports exist */
 	uint8_t *shared_info; /* host view of the guest's shared_info page, NULL until placed */
 	evtchn_port_t next_backend_port;
+	const struct evtchn_kvm_ops *ops;
 	struct evtchn_port ports[EVTCHN_MAX_PORTS];
 };
 
@@ -66,6 +77,15 @@ int evtchn_bind_backend(struct evtchn_table *t, evtchn_port_t port, int efd);
 void evtchn_unbind_backend(struct evtchn_table *t, evtchn_port_t port);
 /* Raise `port` in the guest (backend → frontend notification). */
 int evtchn_notify_guest(struct evtchn_table *t, evtchn_port_t port);
+
+/*
+ * vCPUs (bit i = Xen vCPU i, the first 64) that have an unmasked event
+ * pending on a port bound to them.  KVM raises some events in the kernel
+ * (guest sends on IPI and loopback ports, its Xen timer) without waking a
+ * vCPU that polls with its selector bit already set; the caller kicks
+ * vCPUs that stay in this set without leaving KVM_RUN.
+ */
+uint64_t evtchn_vcpus_with_events(struct evtchn_table *t);
 
 /* ---- For the hypercall layer (EVTCHNOP_*) ---- */
 

@@ -17,7 +17,35 @@ struct fixture {
 	struct vcpu *vcpus[2];
 	struct evtchn_table t;
 	uint8_t shared_info[4096];
+	uint8_t ram[2 * 4096];
+	/* What the stand-in for KVM saw. */
+	unsigned sends, wakes[2];
 };
+
+/*
+ * A stand-in for KVM's 2-level delivery (kvm_xen_set_evtchn_fast): set the
+ * pending bit; the caller's job is to wake what KVM would not.
+ */
+static int fake_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
+{
+	struct fixture *f = (struct fixture *)((uint8_t *)t - offsetof(struct fixture, t));
+
+	(void)vcpu;
+	f->sends++;
+	f->shared_info[offsetof(struct shared_info, evtchn_pending) + port / 8] |=
+	    (uint8_t)(1u << (port % 8));
+	return 0;
+}
+
+static void fake_wake(struct evtchn_table *t, uint32_t vcpu)
+{
+	struct fixture *f = (struct fixture *)((uint8_t *)t - offsetof(struct fixture, t));
+
+	if (vcpu < 2)
+		f->wakes[vcpu]++;
+}
+
+static const struct evtchn_kvm_ops fake_kvm = {.send = fake_send, .wake = fake_wake};
 
 static int setup(void **state)
 {
@@ -61,8 +89,17 @@ static void alloc_unbound_refuses_other_domains(void **state)
 	struct fixture *f = *state;
 	struct evtchn_alloc_unbound a = {.dom = 7, .remote_dom = 0};
 
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_alloc_unbound, &a, 0), -ESRCH);
+	a.dom = 0;
 	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_alloc_unbound, &a, 0), -EPERM);
-	assert_int_equal(alloc_unbound(f, 5), -ESRCH);
+	/* As on Xen the remote domain is not looked up: the port waits for it. */
+	assert_int_equal(alloc_unbound(f, 5), 1);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_status, &(struct evtchn_status){.dom = 0}, 0),
+			 -EPERM);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_status, &(struct evtchn_status){.dom = 7}, 0),
+			 -ESRCH);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_reset, &(struct evtchn_reset){.dom = 7}, 0),
+			 -ESRCH);
 }
 
 static void loopback_interdomain_binds_both_ends(void **state)
@@ -167,13 +204,120 @@ static void unmask_clears_the_mask_bit(void **state)
 	assert_int_equal(f->shared_info[mask], 0xff & ~(1u << port));
 }
 
-static void unknown_and_fifo_ops_are_enosys(void **state)
+static void unknown_ops_are_enosys(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t arg[64] = {0};
 
-	assert_int_equal(evtchn_op_arg_size(EVTCHNOP_init_control), 0);
+	assert_int_equal(evtchn_op_arg_size(99), 0);
 	assert_int_equal(evtchn_op(&f->t, 99, arg, 0), -ENOSYS);
+}
+
+static int init_control(struct fixture *f, uint32_t vcpu, uint64_t gfn, uint32_t offset)
+{
+	struct evtchn_init_control c = {.control_gfn = gfn, .offset = offset, .vcpu = vcpu};
+
+	return evtchn_op(&f->t, EVTCHNOP_init_control, &c, 0);
+}
+
+/* Xen 4.17's checks with its errnos; a good block: FIFO is not built (2-level only). */
+static void fifo_ops_answer_as_xen(void **state)
+{
+	struct fixture *f = *state;
+	struct evtchn_expand_array e = {.array_gfn = 0};
+	struct evtchn_set_priority p = {.port = 5, .priority = 1};
+
+	f->vm.mem.nr_regions = 1;
+	f->vm.mem.size = sizeof(f->ram);
+	f->vm.mem.base = f->ram;
+	f->vm.mem.regions[0] = (struct mem_region){.gpa = 0, .size = sizeof(f->ram), .hva = f->ram};
+	assert_int_equal(evtchn_op_arg_size(EVTCHNOP_init_control),
+			 sizeof(struct evtchn_init_control));
+	assert_int_equal(init_control(f, 2, 1, 0), -ENOENT);
+	assert_int_equal(init_control(f, 0, 1, 4096 - 72 + 8), -EINVAL); /* crosses the page */
+	assert_int_equal(init_control(f, 0, 1, 4), -EINVAL);		 /* not 8-byte aligned */
+	assert_int_equal(init_control(f, 0, 2, 0), -EINVAL);		 /* not RAM */
+	assert_int_equal(init_control(f, 0, 1ULL << 60, 0), -EINVAL);
+	assert_int_equal(init_control(f, 1, 1, 4096 - 72), -EOPNOTSUPP);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_expand_array, &e, 0), -EOPNOTSUPP);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_set_priority, &p, 0), -ENOSYS);
+	p.port = 4096;
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_set_priority, &p, 0), -EINVAL);
+}
+
+static void set_bit8(uint8_t *bitmap, unsigned bit, bool on)
+{
+	if (on)
+		bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		bitmap[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
+}
+
+/*
+ * SCHEDOP_poll: KVM wakes a poller only for masked ports or a selector
+ * that goes 0 -> 1, so every event the VMM raises newly on an unmasked
+ * port wakes the port's vCPU itself (and only then).
+ */
+static void a_newly_pending_port_wakes_its_vcpu(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *pending = f->shared_info + offsetof(struct shared_info, evtchn_pending);
+	uint8_t *mask = f->shared_info + offsetof(struct shared_info, evtchn_mask);
+	int port = evtchn_alloc_backend_port(&f->t, 3);
+	struct evtchn_bind_vcpu bv = {.port = (uint32_t)port, .vcpu = 1};
+
+	f->t.ops = &fake_kvm;
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_true(port > 0);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_bind_vcpu, &bv, 0), 0);
+	assert_int_equal(evtchn_notify_guest(&f->t, (evtchn_port_t)port), 0);
+	assert_int_equal(f->wakes[1], 1);
+	assert_int_equal(f->wakes[0], 0);
+	/* Already pending: a poller of it returned at once, nothing to wake. */
+	assert_int_equal(evtchn_notify_guest(&f->t, (evtchn_port_t)port), 0);
+	assert_int_equal(f->wakes[1], 1);
+	/* Masked: KVM wakes its pollers itself. */
+	set_bit8(pending, (unsigned)port, false);
+	set_bit8(mask, (unsigned)port, true);
+	assert_int_equal(evtchn_notify_guest(&f->t, (evtchn_port_t)port), 0);
+	assert_int_equal(f->wakes[1], 1);
+	assert_int_equal(f->sends, 3);
+}
+
+/* Sends KVM left to us (a port it would not take) wake as well. */
+static void an_ipi_sent_by_the_vmm_wakes_its_vcpu(void **state)
+{
+	struct fixture *f = *state;
+	struct evtchn_bind_ipi b = {.vcpu = 1};
+	struct evtchn_send s;
+
+	f->t.ops = &fake_kvm;
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_bind_ipi, &b, 0), 0);
+	s.port = b.port;
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_send, &s, 0), 0);
+	assert_int_equal(f->wakes[1], 1);
+}
+
+static void vcpus_with_events_are_found(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *pending = f->shared_info + offsetof(struct shared_info, evtchn_pending);
+	uint8_t *mask = f->shared_info + offsetof(struct shared_info, evtchn_mask);
+	struct evtchn_bind_ipi on0 = {.vcpu = 0}, on1 = {.vcpu = 1};
+
+	assert_int_equal(evtchn_vcpus_with_events(&f->t), 0); /* no shared_info yet */
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_bind_ipi, &on0, 0), 0);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_bind_ipi, &on1, 0), 0);
+	assert_int_equal(evtchn_vcpus_with_events(&f->t), 0);
+	set_bit8(pending, on1.port, true);
+	assert_int_equal(evtchn_vcpus_with_events(&f->t), 2);
+	set_bit8(mask, on1.port, true);
+	assert_int_equal(evtchn_vcpus_with_events(&f->t), 0);
+	set_bit8(pending, on0.port, true);
+	set_bit8(pending, 700, true); /* closed: nobody's */
+	assert_int_equal(evtchn_vcpus_with_events(&f->t), 1);
 }
 
 int main(void)
@@ -190,7 +334,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(backend_binds_only_ports_offered_to_domain_0, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(unmask_clears_the_mask_bit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unknown_and_fifo_ops_are_enosys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_ops_are_enosys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(fifo_ops_answer_as_xen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_newly_pending_port_wakes_its_vcpu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(an_ipi_sent_by_the_vmm_wakes_its_vcpu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(vcpus_with_events_are_found, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

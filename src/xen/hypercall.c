@@ -16,6 +16,8 @@
 #include <xen/sched.h>
 #include <xen/version.h>
 
+/* grant_table_op's command bits; the rest carries a continuation's argument. */
+#define GNTTABOP_CMD_MASK ((1U << 12) - 1)
 /* console_io takes at most this much per call (a hostile guest may pass 2 GiB), in chunks. */
 #define CONSOLE_IO_MAX	 65536U
 #define CONSOLE_IO_CHUNK 4096
@@ -89,12 +91,18 @@ void hcall_warn_once(struct hcall *h, unsigned nr, unsigned cmd, const char *wha
 
 /* ---- xen_version ---- */
 
+/* What Xen 4.17 tells an HVM/PVH domU (no PIRQs, translated, not direct-mapped). */
 static uint32_t feature_submap0(void)
 {
-	return 1U << XENFEAT_writable_page_tables | 1U << XENFEAT_writable_descriptor_tables |
-	       1U << XENFEAT_auto_translated_physmap | 1U << XENFEAT_hvm_callback_vector |
-	       1U << XENFEAT_hvm_safe_pvclock;
+	return 1U << XENFEAT_memory_op_vnode_supported | 1U << XENFEAT_writable_page_tables |
+	       1U << XENFEAT_auto_translated_physmap | 1U << XENFEAT_hvm_safe_pvclock |
+	       1U << XENFEAT_hvm_callback_vector | 1U << XENFEAT_not_direct_mapped;
 }
+
+/* Xen 4.17 reports its own start even to HVM guests (0 for 32-bit HVM ones). */
+#define HYPERVISOR_VIRT_START_64 0xFFFF800000000000ULL
+/* What Xen gives an unprivileged guest in place of what XSM denies it. */
+#define XEN_DENIED "<denied>"
 
 static int64_t write_string(struct hcall *h, uint64_t gva, size_t size, const char *s)
 {
@@ -121,7 +129,7 @@ static int64_t hcall_xen_version(struct hcall *h)
 		return write_string(h, arg, sizeof(xen_capabilities_info_t),
 				    "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64");
 	case XENVER_commandline:
-		return write_string(h, arg, sizeof(xen_commandline_t), "");
+		return hcall_write(h, arg, XEN_DENIED, sizeof(XEN_DENIED)) ? -EFAULT : 0;
 	case XENVER_compile_info: {
 		struct xen_compile_info ci = {0};
 
@@ -130,17 +138,19 @@ static int64_t hcall_xen_version(struct hcall *h)
 		return hcall_write(h, arg, &ci, sizeof(ci));
 	}
 	case XENVER_platform_parameters:
-		return hcall_write_ulong(h, arg, 0, 0); /* virt_start: no hypervisor hole in HVM */
+		return hcall_write_ulong(h, arg, 0, h->long_mode ? HYPERVISOR_VIRT_START_64 : 0);
 	case XENVER_get_features: {
 		struct xen_feature_info fi;
 
 		if (hcall_read(h, arg, &fi, sizeof(fi)))
 			return -EFAULT;
-		fi.submap = fi.submap_idx == 0 ? feature_submap0() : 0;
+		if (fi.submap_idx != 0)
+			return -EINVAL;
+		fi.submap = feature_submap0();
 		return hcall_write(h, arg, &fi, sizeof(fi));
 	}
 	case XENVER_pagesize:
-		return 4096;
+		return arg ? -EINVAL : 4096;
 	case XENVER_guest_handle: {
 		xen_domain_handle_t handle = {0};
 
@@ -183,6 +193,19 @@ static int64_t sched_shutdown(struct hcall *h, uint64_t arg)
 	}
 }
 
+/*
+ * Only a device model may shut a domain down this way (XSM_DM_PRIV): domain
+ * 0 and the guest itself exist and are refused, any other id does not exist.
+ */
+static int64_t remote_shutdown(struct hcall *h, uint64_t arg)
+{
+	struct sched_remote_shutdown r;
+
+	if (hcall_read(h, arg, &r, sizeof(r)))
+		return -EFAULT;
+	return r.domain_id == 0 || r.domain_id == h->xd->domid ? -EPERM : -ESRCH;
+}
+
 static int64_t hcall_sched_op(struct hcall *h)
 {
 	switch (h->arg[0]) {
@@ -194,10 +217,16 @@ static int64_t hcall_sched_op(struct hcall *h)
 		return 0;
 	case SCHEDOP_shutdown:
 		return sched_shutdown(h, h->arg[1]);
-	case SCHEDOP_shutdown_code:
-		return 0;
+	case SCHEDOP_shutdown_code: {
+		struct sched_shutdown code;
+
+		/* Xen records the code for the toolstack; ours reads the reason from the call. */
+		return hcall_read(h, h->arg[1], &code, sizeof(code)) ? -EFAULT : 0;
+	}
 	case SCHEDOP_remote_shutdown:
-		return -EPERM;
+		return remote_shutdown(h, h->arg[1]);
+	case SCHEDOP_pin_override:
+		return -EPERM; /* the hardware domain's only */
 	default:
 		hcall_warn_once(h, __HYPERVISOR_sched_op, (unsigned)h->arg[0], "sched_op");
 		return -ENOSYS;
@@ -211,10 +240,12 @@ static int64_t hcall_console_io(struct hcall *h)
 	uint8_t buf[CONSOLE_IO_CHUNK];
 	uint64_t count = h->arg[1], gva = h->arg[2];
 
-	if (h->arg[0] == CONSOLEIO_read)
-		return -EPERM; /* the hypervisor console is not an unprivileged guest's to read */
+	/*
+	 * XSM lets an unprivileged guest write (as a debug Xen does, and any Xen
+	 * for a console domain: it helps debug guests) and nothing else.
+	 */
 	if (h->arg[0] != CONSOLEIO_write)
-		return -ENOSYS;
+		return -EPERM;
 	if (count > CONSOLE_IO_MAX) {
 		hcall_warn_once(h, __HYPERVISOR_console_io, 0, "console_io write over 64 KiB");
 		return -EINVAL;
@@ -246,10 +277,7 @@ static int64_t hcall_event_channel_op(struct hcall *h)
 	int r;
 
 	if (!size) {
-		/* The FIFO ABI (init_control, expand_array, set_priority) is not offered: quietly.
-		 */
-		if (cmd < EVTCHNOP_init_control || cmd > EVTCHNOP_set_priority)
-			hcall_warn_once(h, __HYPERVISOR_event_channel_op, cmd, "event_channel_op");
+		hcall_warn_once(h, __HYPERVISOR_event_channel_op, cmd, "event_channel_op");
 		return -ENOSYS;
 	}
 	if (hcall_read(h, h->arg[1], &arg, size))
@@ -262,14 +290,20 @@ static int64_t hcall_event_channel_op(struct hcall *h)
 
 /* ---- grant_table_op ---- */
 
+/* A domain other than the guest: domain 0 exists but is not the guest's to ask about. */
+static bool is_guest(const struct hcall *h, domid_t dom)
+{
+	return dom == DOMID_SELF || dom == h->xd->domid;
+}
+
 static int64_t gnttab_query_size(struct hcall *h, uint64_t gva)
 {
 	struct gnttab_query_size q;
 
 	if (hcall_read(h, gva, &q, sizeof(q)))
 		return -EFAULT;
-	if (q.dom != DOMID_SELF && q.dom != h->xd->domid) {
-		q.status = GNTST_bad_domain;
+	if (!is_guest(h, q.dom)) {
+		q.status = q.dom == 0 ? GNTST_permission_denied : GNTST_bad_domain;
 	} else {
 		pthread_mutex_lock(&h->xd->gnttab.lock);
 		q.nr_frames = h->xd->gnttab.nr_frames;
@@ -280,15 +314,24 @@ static int64_t gnttab_query_size(struct hcall *h, uint64_t gva)
 	return hcall_write(h, gva, &q, sizeof(q));
 }
 
+/*
+ * Only version 1 tables are served: as a Xen domain created with
+ * max_grant_version = 1.  Xen writes the version in force back whatever
+ * the outcome.
+ */
 static int64_t gnttab_set_version(struct hcall *h, uint64_t gva)
 {
 	struct gnttab_set_version v;
+	int64_t r = 0;
 
 	if (hcall_read(h, gva, &v, sizeof(v)))
 		return -EFAULT;
-	if (v.version != 1)
-		return -ENOSYS; /* only version 1 tables are served */
-	return 0;
+	if (v.version != 1 && v.version != 2)
+		r = -EINVAL;
+	else if (v.version == 2)
+		r = -ENOSYS;
+	v.version = 1;
+	return hcall_write(h, gva, &v, sizeof(v)) ? -EFAULT : r;
 }
 
 static int64_t gnttab_get_version(struct hcall *h, uint64_t gva)
@@ -297,23 +340,24 @@ static int64_t gnttab_get_version(struct hcall *h, uint64_t gva)
 
 	if (hcall_read(h, gva, &v, sizeof(v)))
 		return -EFAULT;
-	if (v.dom != DOMID_SELF && v.dom != h->xd->domid)
-		return -ESRCH;
+	if (!is_guest(h, v.dom))
+		return v.dom == 0 ? -EPERM : -ESRCH;
 	v.version = 1;
 	return hcall_write(h, gva, &v, sizeof(v));
 }
 
 static int64_t hcall_grant_table_op(struct hcall *h)
 {
-	unsigned cmd = (unsigned)h->arg[0];
+	unsigned cmd = (unsigned)(h->arg[0] & GNTTABOP_CMD_MASK);
+	uint32_t count = (uint32_t)h->arg[2];
 
-	/* Each supported op takes exactly one element. */
-	if (h->arg[2] != 1 && (cmd == GNTTABOP_query_size || cmd == GNTTABOP_set_version ||
-			       cmd == GNTTABOP_get_version))
+	/* Above the command Xen keeps a continuation's argument, for cache_flush only. */
+	if ((int32_t)count < 0 ||
+	    ((h->arg[0] & ~(uint64_t)GNTTABOP_CMD_MASK) && cmd != GNTTABOP_cache_flush))
 		return -EINVAL;
 	switch (cmd) {
 	case GNTTABOP_query_size:
-		return gnttab_query_size(h, h->arg[1]);
+		return count == 1 ? gnttab_query_size(h, h->arg[1]) : -EINVAL;
 	case GNTTABOP_set_version:
 		return gnttab_set_version(h, h->arg[1]);
 	case GNTTABOP_get_version:
@@ -391,6 +435,7 @@ bool xen_handle_exit(struct vcpu *vcpu)
 		x->u.hcall.result = (uint64_t)-EPERM;
 	} else {
 		follow_long_mode(h.xd, h.long_mode);
+		xen_vcpu_seen_running(h.xd, vcpu->index);
 		x->u.hcall.result = (uint64_t)xen_hypercall(&h, (unsigned)x->u.hcall.input);
 	}
 	/* A 32-bit guest's result is its eax, refusals included. */

@@ -31,6 +31,8 @@ int64_t xen_hypercall(struct hcall *h, unsigned nr);
 int64_t hcall_memory_op(struct hcall *h);
 int64_t hcall_hvm_op(struct hcall *h);
 int64_t hcall_vcpu_op(struct hcall *h);
+/* A vCPU made a hypercall, so it runs: one the guest started by INIT/SIPI counts as up. */
+void xen_vcpu_seen_running(struct xen_domain *xd, unsigned index);
 
 /* Copy between the calling vCPU's virtual memory and the VMM; 0 or -EFAULT. */
 int hcall_read(struct hcall *h, uint64_t gva, void *dst, size_t len);

@@ -11,6 +11,7 @@
 #include "xen/hypercall.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -25,9 +26,10 @@
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1ULL << PAGE_SHIFT)
-/* Bound one batch or reservation call (Xen preempts; we just refuse huge ones). */
-#define MAX_EXTENTS	 (1U << 20)
-#define MAX_EXTENT_ORDER 18
+/* Extents done in one reservation call (Xen preempts longer ones; we stop early). */
+#define MAX_EXTENTS (1U << 20)
+/* The largest extent an unprivileged x86 guest may ask for (Xen's domu_max_order). */
+#define DOMU_MAX_ORDER 9
 
 /* xen_add_to_physmap in the guest's ABI width (32-bit guests have 32-bit idx and gpfn). */
 struct add_to_physmap {
@@ -159,8 +161,8 @@ static int64_t add_to_physmap(struct hcall *h, uint64_t gva)
 	return add_one(h, a.space, a.idx, a.gpfn);
 }
 
-/* xen_add_to_physmap_batch: idxs[], gpfns[] and errs[] are guest arrays. */
-static int64_t add_to_physmap_batch(struct hcall *h, uint64_t gva)
+/* xen_add_to_physmap_batch from entry `start`: idxs[], gpfns[] and errs[] are guest arrays. */
+static int64_t add_to_physmap_batch(struct hcall *h, uint64_t gva, unsigned start)
 {
 	uint16_t hdr[4]; /* domid, space, size, foreign domid */
 	uint64_t idxs, gpfns, errs;
@@ -172,7 +174,7 @@ static int64_t add_to_physmap_batch(struct hcall *h, uint64_t gva)
 		return -EFAULT;
 	if (!is_self(h->xd, hdr[0]))
 		return -ESRCH;
-	for (unsigned i = 0; i < hdr[2]; i++) {
+	for (unsigned i = start; i < hdr[2]; i++) {
 		uint64_t idx, gfn;
 		int32_t err;
 
@@ -217,6 +219,7 @@ struct reservation {
 	uint64_t extent_start;
 	uint64_t nr_extents;
 	uint32_t extent_order;
+	uint32_t mem_flags;
 	uint16_t domid;
 };
 
@@ -231,75 +234,198 @@ static int read_reservation(struct hcall *h, uint64_t gva, struct reservation *r
 	    hcall_read(h, gva + 2 * w + 8, &r->domid, sizeof(r->domid)))
 		return -EFAULT;
 	r->extent_order = order_flags[0];
+	r->mem_flags = order_flags[1];
+	return 0;
+}
+
+/* The domain starts with all its RAM populated, at its maximum (as a full xl domain). */
+static void reservation_init(struct xen_domain *xd)
+{
+	if (!xd->max_pages)
+		xd->tot_pages = xd->max_pages = xd->vm->mem.size >> PAGE_SHIFT;
+}
+
+/* Whether gfn is guest RAM, and if so the index of its page (its offset in the RAM mapping). */
+static bool ram_page(struct xen_domain *xd, uint64_t gfn, uint64_t *page)
+{
+	uint8_t *hva;
+
+	if (gfn >= (1ULL << (64 - PAGE_SHIFT)))
+		return false;
+	hva = gpa_to_hva(&xd->vm->mem, gfn << PAGE_SHIFT, PAGE_SIZE);
+	if (!hva)
+		return false;
+	*page = (uint64_t)(hva - xd->vm->mem.base) >> PAGE_SHIFT;
+	return true;
+}
+
+static bool is_unpopulated(const struct xen_domain *xd, uint64_t page)
+{
+	return xd->unpopulated && (xd->unpopulated[page / 8] >> (page % 8)) & 1;
+}
+
+static int set_unpopulated(struct xen_domain *xd, uint64_t page, bool on)
+{
+	uint8_t bit = (uint8_t)(1u << (page % 8));
+
+	if (!xd->unpopulated)
+		xd->unpopulated = calloc((xd->max_pages + 7) / 8, 1);
+	if (!xd->unpopulated)
+		return -ENOMEM;
+	if (on)
+		xd->unpopulated[page / 8] |= bit;
+	else
+		xd->unpopulated[page / 8] &= (uint8_t)~bit;
+	/* Either way the page is (or will be) a fresh one: give the host memory back. */
+	madvise(xd->vm->mem.base + (page << PAGE_SHIFT), PAGE_SIZE, MADV_DONTNEED);
 	return 0;
 }
 
 /*
- * Populate or release extents of guest RAM.  RAM is always populated here,
- * so populate only checks; release gives the host memory back.  Returns
- * the number of extents done, as Xen does.
+ * Xen allocates the extent first (none left above max_pages: stop), then
+ * maps it over whatever the frames held; a page that was populated keeps
+ * counting against the domain, as on Xen.  We can only back guest RAM
+ * frames, so an extent outside RAM stops too (Xen could fill a hole).
  */
-static int64_t change_reservation(struct hcall *h, uint64_t gva, bool release)
+static bool populate_extent(struct xen_domain *xd, uint64_t gfn, unsigned order)
 {
-	struct reservation r;
-	uint64_t done = 0;
+	uint64_t n = 1ULL << order, page;
 
-	if (read_reservation(h, gva, &r))
-		return -EFAULT;
-	if (!is_self(h->xd, r.domid))
-		return -ESRCH;
-	if (r.extent_order > MAX_EXTENT_ORDER || r.nr_extents > MAX_EXTENTS)
-		return -EINVAL;
-	for (; done < r.nr_extents; done++) {
-		uint64_t gfn, bytes = PAGE_SIZE << r.extent_order;
-		void *hva;
+	if (xd->tot_pages + n > xd->max_pages)
+		return false;
+	for (uint64_t i = 0; i < n; i++)
+		if (!ram_page(xd, gfn + i, &page))
+			return false;
+	for (uint64_t i = 0; i < n; i++)
+		if (!ram_page(xd, gfn + i, &page) || set_unpopulated(xd, page, false))
+			return false;
+	xd->tot_pages += n;
+	return true;
+}
 
-		if (hcall_read_ulong(h, r.extent_start, done, &gfn) ||
-		    gfn >= (1ULL << (64 - PAGE_SHIFT)) - (1ULL << r.extent_order))
-			break;
-		hva = gpa_to_hva(&h->xd->vm->mem, gfn << PAGE_SHIFT, bytes);
-		if (!hva || ((uintptr_t)hva & (PAGE_SIZE - 1)))
-			break;
-		if (release)
-			madvise(hva, bytes, MADV_DONTNEED);
+/*
+ * Xen removes the extent's pages in order and stops at the first that is
+ * not populated RAM (guest_remove_page: -ENOENT); pages removed before it
+ * stay removed, and the extent does not count.
+ */
+static bool decrease_extent(struct xen_domain *xd, uint64_t gfn, unsigned order)
+{
+	for (uint64_t i = 0; i < (1ULL << order); i++) {
+		uint64_t page;
+
+		if (!ram_page(xd, gfn + i, &page) || is_unpopulated(xd, page) ||
+		    set_unpopulated(xd, page, true))
+			return false;
+		xd->tot_pages--;
 	}
+	return true;
+}
+
+/* For an HVM guest Xen allocates the pages without mapping them. */
+static bool increase_extent(struct xen_domain *xd, unsigned order)
+{
+	if (xd->tot_pages + (1ULL << order) > xd->max_pages)
+		return false;
+	xd->tot_pages += 1ULL << order;
+	return true;
+}
+
+/* Whether Xen gets as far as the extents (construct_memop_from_reservation and its checks). */
+static bool reservation_ok(struct hcall *h, unsigned cmd, const struct reservation *r)
+{
+	unsigned bits = XENMEMF_get_address_bits(r->mem_flags);
+
+	if (!is_self(h->xd, r->domid) || r->extent_order > DOMU_MAX_ORDER)
+		return false;
+	if (bits && bits <= PAGE_SHIFT)
+		return false;
+	/* Populate-on-demand is for a toolstack to ask on another domain's behalf. */
+	return !(cmd == XENMEM_populate_physmap && (r->mem_flags & XENMEMF_populate_on_demand));
+}
+
+/*
+ * increase_reservation, decrease_reservation and populate_physmap, from
+ * extent `start` (a continuation's, in the command's upper bits).  Like
+ * Xen, the result is the number of extents done, and a call Xen refuses
+ * outright (bad domain, order, flags or argument) does none of them.
+ */
+static int64_t change_reservation(struct hcall *h, unsigned cmd, uint64_t start, uint64_t gva)
+{
+	struct xen_domain *xd = h->xd;
+	struct reservation r;
+	uint64_t done = start, end;
+
+	if (read_reservation(h, gva, &r) || r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) ||
+	    start >= r.nr_extents || !reservation_ok(h, cmd, &r))
+		return (int64_t)start;
+	/* Xen preempts long calls; we stop early instead, which the caller sees as partial. */
+	end = r.nr_extents - start > MAX_EXTENTS ? start + MAX_EXTENTS : r.nr_extents;
+	pthread_mutex_lock(&xd->lock);
+	reservation_init(xd);
+	for (; done < end; done++) {
+		uint64_t gfn = 0;
+		bool ok;
+
+		if (cmd != XENMEM_increase_reservation &&
+		    hcall_read_ulong(h, r.extent_start, done, &gfn))
+			break;
+		if (cmd == XENMEM_populate_physmap)
+			ok = populate_extent(xd, gfn, r.extent_order);
+		else if (cmd == XENMEM_decrease_reservation)
+			ok = decrease_extent(xd, gfn, r.extent_order);
+		else
+			ok = increase_extent(xd, r.extent_order);
+		if (!ok)
+			break;
+	}
+	pthread_mutex_unlock(&xd->lock);
 	return (int64_t)done;
 }
 
-static int64_t reservation_size(struct hcall *h, uint64_t gva)
+/* XENMEM_current_reservation / maximum_reservation take a domid. */
+static int64_t reservation_size(struct hcall *h, uint64_t gva, bool maximum)
 {
+	struct xen_domain *xd = h->xd;
 	uint16_t domid;
+	int64_t pages;
 
 	if (hcall_read(h, gva, &domid, sizeof(domid)))
 		return -EFAULT;
-	if (!is_self(h->xd, domid))
-		return -ESRCH;
-	return (int64_t)(h->xd->vm->mem.size >> PAGE_SHIFT);
+	/* Domain 0 exists but is not ours to look at; no other domain exists. */
+	if (!is_self(xd, domid))
+		return domid == 0 ? -EPERM : -ESRCH;
+	pthread_mutex_lock(&xd->lock);
+	reservation_init(xd);
+	pages = (int64_t)(maximum ? xd->max_pages : xd->tot_pages);
+	pthread_mutex_unlock(&xd->lock);
+	return pages;
 }
 
 int64_t hcall_memory_op(struct hcall *h)
 {
 	unsigned cmd = (unsigned)(h->arg[0] & MEMOP_CMD_MASK);
-	uint64_t arg = h->arg[1];
+	uint64_t start = h->arg[0] >> MEMOP_EXTENT_SHIFT, arg = h->arg[1];
 
-	/* A continuation start extent in the upper bits is never produced by us. */
-	if (h->arg[0] >> MEMOP_EXTENT_SHIFT)
-		return -EINVAL;
 	switch (cmd) {
-	case XENMEM_add_to_physmap:
-		return add_to_physmap(h, arg);
-	case XENMEM_add_to_physmap_batch:
-		return add_to_physmap_batch(h, arg);
-	case XENMEM_memory_map:
-		return memory_map(h, arg);
 	case XENMEM_increase_reservation:
-	case XENMEM_populate_physmap:
-		return change_reservation(h, arg, false);
 	case XENMEM_decrease_reservation:
-		return change_reservation(h, arg, true);
+	case XENMEM_populate_physmap:
+		return change_reservation(h, cmd, start, arg);
+	case XENMEM_add_to_physmap:
+	case XENMEM_add_to_physmap_batch:
+		/* Xen resumes these from a start extent that fits their 16-bit size. */
+		if (start > UINT16_MAX)
+			return -EDOM;
+		if (cmd == XENMEM_add_to_physmap)
+			return add_to_physmap(h, arg); /* only gmfn_range (not offered) resumes */
+		return add_to_physmap_batch(h, arg, (unsigned)start);
+	case XENMEM_memory_map:
+		return memory_map(h, arg); /* Xen ignores a start extent here */
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
-		return reservation_size(h, arg);
+		if (start)
+			return -EINVAL;
+		return reservation_size(h, arg, cmd == XENMEM_maximum_reservation);
 	default:
 		hcall_warn_once(h, __HYPERVISOR_memory_op, cmd, "memory_op");
 		return -ENOSYS;

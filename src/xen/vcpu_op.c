@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VCPUOP_*: where a vCPU's vcpu_info, time and runstate areas live, and
- * its timers.  KVM keeps the areas up to date once told their addresses.
+ * VCPUOP_*: where a vCPU's vcpu_info, time and runstate areas live, its
+ * timers, and bringing secondary vCPUs up and down the way Xen offers it
+ * to HVM/PVH guests.  KVM keeps the areas up to date once told their
+ * addresses.
  */
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -9,6 +11,7 @@
 #include "xen/domain.h"
 #include "xen/guest_access.h"
 #include "xen/hypercall.h"
+#include "xen/vcpu_context.h"
 
 #include <errno.h>
 #include <string.h>
@@ -109,6 +112,94 @@ static int64_t singleshot_timer(struct hcall *h, struct vcpu *v, uint64_t arg)
 	return ioctl(v->fd, KVM_XEN_VCPU_SET_ATTR, &a) < 0 ? -EINVAL : 0;
 }
 
+void xen_vcpu_seen_running(struct xen_domain *xd, unsigned index)
+{
+	struct xen_vcpu_state *s;
+
+	if (!xd->vcpus || index >= xd->nr_vcpus)
+		return;
+	s = &xd->vcpus[index];
+	/* Nearly always initialised already: look before locking. */
+	if (__atomic_load_n(&s->initialised, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&xd->lock);
+	/* As Xen's INIT/SIPI handling (hvm_vcpu_reset_state): initialised and up. */
+	__atomic_store_n(&s->down, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->initialised, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&xd->lock);
+}
+
+/* VCPUOP_initialise (HVM/PVH): a vcpu_hvm_context for a vCPU never started; it stays down. */
+static int64_t vcpu_initialise(struct hcall *h, struct vcpu *v, uint64_t arg)
+{
+	struct xen_vcpu_state *s = &h->xd->vcpus[v->index];
+	struct vcpu_hvm_context ctx;
+	struct kvm_sregs sregs = {0};
+	struct kvm_regs regs;
+	int r;
+
+	/* Above the legacy slots a vCPU has no vcpu_info until it registers one. */
+	if (v->index >= XEN_LEGACY_MAX_VCPUS && !s->vcpu_info_gpa)
+		return -EINVAL;
+	if (hcall_read(h, arg, &ctx, sizeof(ctx)))
+		return -EFAULT;
+	pthread_mutex_lock(&h->xd->lock);
+	r = s->initialised ? -EEXIST : vcpu_hvm_context_to_kvm(&ctx, &regs, &sregs);
+	if (!r) {
+		s->start_regs = regs;
+		s->start_sregs = sregs;
+		s->start_pending = true;
+		__atomic_store_n(&s->down, true, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->initialised, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&h->xd->lock);
+	return r;
+}
+
+static int64_t vcpu_up(struct hcall *h, struct vcpu *v)
+{
+	struct xen_vcpu_state *s = &h->xd->vcpus[v->index];
+	bool wake = false, start = false;
+	int r = 0;
+
+	pthread_mutex_lock(&h->xd->lock);
+	if (!s->initialised) {
+		r = -EINVAL;
+	} else {
+		wake = s->down;
+		start = s->start_pending;
+		s->start_pending = false;
+		__atomic_store_n(&s->down, false, __ATOMIC_RELAXED);
+	}
+	if (start)
+		vcpu_start_at(v, &s->start_regs, &s->start_sregs);
+	pthread_mutex_unlock(&h->xd->lock);
+	if (wake)
+		vcpu_set_parked(v, false);
+	return r;
+}
+
+/* The last vCPU to go down shuts the domain down, as on Xen. */
+static int64_t vcpu_down(struct hcall *h, struct vcpu *v)
+{
+	struct xen_domain *xd = h->xd;
+	bool others_up = false, was_down;
+
+	pthread_mutex_lock(&xd->lock);
+	for (unsigned i = 0; i < xd->nr_vcpus; i++)
+		others_up |= i != v->index && !xd->vcpus[i].down;
+	was_down = xd->vcpus[v->index].down;
+	if (others_up)
+		__atomic_store_n(&xd->vcpus[v->index].down, true, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&xd->lock);
+	if (!others_up)
+		vm_request_stop(xd->vm, VM_STOP_POWEROFF,
+				"guest shut down (VCPUOP_down of its last vCPU)");
+	else if (!was_down)
+		vcpu_set_parked(v, true);
+	return 0;
+}
+
 int64_t hcall_vcpu_op(struct hcall *h)
 {
 	unsigned cmd = (unsigned)h->arg[0];
@@ -120,8 +211,14 @@ int64_t hcall_vcpu_op(struct hcall *h)
 		return -ENOENT;
 	v = vm->vcpus[id];
 	switch (cmd) {
+	case VCPUOP_initialise:
+		return vcpu_initialise(h, v, arg);
+	case VCPUOP_up:
+		return vcpu_up(h, v);
+	case VCPUOP_down:
+		return vcpu_down(h, v);
 	case VCPUOP_is_up:
-		return 1;
+		return !__atomic_load_n(&h->xd->vcpus[id].down, __ATOMIC_RELAXED);
 	case VCPUOP_register_vcpu_info:
 		return register_vcpu_info(h, v, arg);
 	case VCPUOP_register_vcpu_time_memory_area:
@@ -137,7 +234,6 @@ int64_t hcall_vcpu_op(struct hcall *h)
 		/* Linux stops the periodic timer it never started; nothing runs until asked. */
 		return 0;
 	default:
-		/* up/down/initialise: PVH vCPUs start through the local APIC (INIT/SIPI). */
 		hcall_warn_once(h, __HYPERVISOR_vcpu_op, cmd, "vcpu_op");
 		return -ENOSYS;
 	}

@@ -8,6 +8,7 @@
 #include "core/vm.h"
 #include "devices/xen_console.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "xen/domain.h"
 #include "xen/xs_ring.h"
 
@@ -27,6 +28,12 @@
 	(KVM_XEN_HVM_CONFIG_HYPERCALL_MSR | KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL |                   \
 	 KVM_XEN_HVM_CONFIG_SHARED_INFO | KVM_XEN_HVM_CONFIG_EVTCHN_SEND)
 #define XEN_HYPERCALL_MSR 0x40000000U
+/*
+ * How often the service thread looks for vCPUs that KVM left asleep in
+ * SCHEDOP_poll with an event pending (see watch_pollers): the longest a
+ * poller waits for an event KVM raised in the kernel.
+ */
+#define POLL_WATCH_MS 10
 
 static const struct xs_quota guest_quota = {
     .max_nodes = 1000,
@@ -157,6 +164,11 @@ static int make_rings(struct xen_domain *xd)
 	xd->store_port = evtchn_alloc_backend_port(&xd->evtchn, xd->store_efd);
 	if (xd->console_port < 0 || xd->store_port < 0)
 		return -ENOSPC;
+	/* What a Xen toolstack leaves in the guest's HVM parameters. */
+	xd->hvm_params[HVM_PARAM_STORE_PFN] = XEN_STORE_PFN;
+	xd->hvm_params[HVM_PARAM_STORE_EVTCHN] = (uint64_t)xd->store_port;
+	xd->hvm_params[HVM_PARAM_CONSOLE_PFN] = XEN_CONSOLE_PFN;
+	xd->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] = (uint64_t)xd->console_port;
 	xd->console = calloc(1, sizeof(*xd->console));
 	if (!xd->console)
 		return -ENOMEM;
@@ -205,6 +217,10 @@ int xen_vcpu_setup(struct xen_domain *xd, struct vcpu *vcpu)
 
 	/* Xen numbers vCPUs 0..n-1, which is also their APIC id here. */
 	a.u.vcpu_id = vcpu->index;
+	if (vcpu->index < xd->nr_vcpus) {
+		xd->vcpus[vcpu->index].initialised = vcpu->index == 0;
+		xd->vcpus[vcpu->index].down = vcpu->index != 0;
+	}
 	if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &a) < 0) {
 		pr_err("KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID: %s", strerror(errno));
 		return -errno;
@@ -219,17 +235,56 @@ static bool drain(int efd)
 	return read(efd, &count, sizeof(count)) == sizeof(count);
 }
 
+/*
+ * KVM runs SCHEDOP_poll in the kernel, and events it raises there itself
+ * (a guest's send on an IPI or loopback port, its Xen timer) do not wake a
+ * poller whose selector bit is already set, or that has a per-vCPU upcall
+ * vector and interrupts off.  The VMM cannot see those events as they
+ * happen (its own deliveries kick at once: evtchn.c raise_port), so it
+ * looks: a vCPU that had an unmasked event pending at the last look and
+ * still has one, without having left KVM_RUN in between, is kicked.  A
+ * poller then returns 0 and finds its port pending; a vCPU that was not
+ * polling just re-enters.  The only cost is a scan of the pending bitmap
+ * every POLL_WATCH_MS while shared_info is mapped.
+ */
+static void watch_pollers(struct xen_domain *xd)
+{
+	uint64_t with_events = evtchn_vcpus_with_events(&xd->evtchn);
+
+	for (unsigned i = 0; i < xd->nr_vcpus && i < 64; i++) {
+		struct xen_vcpu_state *s = &xd->vcpus[i];
+		struct vcpu *v = xd->vm->vcpus[i];
+		bool has_event = (with_events >> i) & 1;
+		uint64_t runs;
+
+		if (!v)
+			continue;
+		runs = __atomic_load_n(&v->runs, __ATOMIC_RELAXED);
+		if (has_event && s->event_seen && runs == s->runs_seen)
+			vcpu_kick(v);
+		s->event_seen = has_event;
+		s->runs_seen = runs;
+	}
+}
+
 static void *service_thread(void *arg)
 {
 	struct xen_domain *xd = arg;
+	long long last_watch = 0;
 
 	for (;;) {
 		struct pollfd fds[3] = {{.fd = xd->stop_efd, .events = POLLIN},
 					{.fd = xd->store_efd, .events = POLLIN},
 					{.fd = xd->console_efd, .events = POLLIN}};
+		bool events_mapped = __atomic_load_n(&xd->evtchn.shared_info, __ATOMIC_RELAXED);
+		int n = poll(fds, 3, events_mapped ? POLL_WATCH_MS : -1);
 
-		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			break;
+		if (events_mapped && monotonic_ms() - last_watch >= POLL_WATCH_MS) {
+			watch_pollers(xd);
+			last_watch = monotonic_ms();
+		}
 		if (fds[0].revents)
 			break;
 		if (fds[1].revents && drain(xd->store_efd))
@@ -286,6 +341,7 @@ void xen_domain_destroy(struct xen_domain *xd)
 	if (xd->vm->xen == xd)
 		xd->vm->xen = NULL;
 	free(xd->vcpus);
+	free(xd->unpopulated);
 	pthread_mutex_destroy(&xd->lock);
 	free(xd);
 }

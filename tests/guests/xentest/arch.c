@@ -54,6 +54,13 @@ uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* The control registers a secondary vCPU starts with (VCPUOP_initialise): ours. */
+void read_control_regs(uint64_t *cr0, uint64_t *cr3, uint64_t *cr4)
+{
+	__asm__ volatile("mov %%cr0, %0; mov %%cr3, %1; mov %%cr4, %2"
+			 : "=r"(*cr0), "=r"(*cr3), "=r"(*cr4));
+}
+
 void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));

@@ -19,14 +19,22 @@
 #define ACPI_PM1_SLP_S5	   ((5 << 10) | (1 << 13)) /* SLP_TYP 5 (xkvm's \_S5), SLP_EN */
 #define QEMU_DEBUG_EXIT	   0xf4
 
-#define EVENT_TIMEOUT_MS     1000
-#define NO_EVENT_WINDOW_MS   50 /* how long a masked port must stay quiet */
-#define TIMER_DELAY_NS	     20000000ULL
-#define TIMER_EARLY_SLACK_NS 5000000ULL
-#define BOGUS_PARAM_INDEX    1000
-#define UNKNOWN_HYPERCALL    50
-#define BAD_GUEST_POINTER    ((void *)0xdead000000000000ULL)
-#define GRANT_REF_UNDER_TEST 8
+#define EVENT_TIMEOUT_MS       1000
+#define NO_EVENT_WINDOW_MS     50 /* how long a masked port must stay quiet */
+#define TIMER_DELAY_NS	       20000000ULL
+#define TIMER_EARLY_SLACK_NS   5000000ULL
+#define BOGUS_PARAM_INDEX      1000
+#define UNKNOWN_HYPERCALL      50
+#define BAD_GUEST_POINTER      ((void *)0xdead000000000000ULL)
+#define UNMAPPED_GUEST_POINTER ((void *)0x0000700000000000ULL)
+#define GRANT_REF_UNDER_TEST   8
+#define POLL_TIMEOUT_NS	       1000000000ULL /* absolute, as Xen reads it: 1 s from now */
+#define POLL_EVENT_NS	       10000000ULL   /* the timer that should end the poll */
+#define POLL_LATE_NS	       500000000ULL  /* a poll this late after its event slept through it */
+#define POLL_ROUNDS	       3
+#define POLL_MAX_PORTS	       128 /* Xen's limit */
+#define MSR_EFER	       0xc0000080
+#define AP_WAIT_MS	       2000
 
 struct guest guest;
 
@@ -37,6 +45,7 @@ static uint8_t shared_info_page[PAGE_SIZE] PAGE_ALIGNED;
 static uint8_t grant_table_page[PAGE_SIZE] PAGE_ALIGNED;
 static uint8_t granted_page[PAGE_SIZE] PAGE_ALIGNED;
 static uint8_t spare_page[PAGE_SIZE] PAGE_ALIGNED;
+static uint8_t balloon_page[PAGE_SIZE] PAGE_ALIGNED; /* given back and taken again */
 
 static struct {
 	bool crash, reboot, fault;
@@ -745,7 +754,348 @@ static void check_timer(void)
 	check_end(&c);
 }
 
-/* ---- 13. console ---- */
+/* ---- 13. SCHEDOP_poll ---- */
+
+static long poll_ports(evtchn_port_t *ports, unsigned n, uint64_t timeout_abs_ns)
+{
+	struct sched_poll poll = {.nr_ports = n, .timeout = timeout_abs_ns};
+
+	set_xen_guest_handle(poll.ports, ports);
+	return sched_op(SCHEDOP_poll, &poll);
+}
+
+/*
+ * Poll `port` with interrupts off and vCPU 0's selector bit for it left
+ * set (as XTF leaves it), until it is pending; `fired_ns` is when its event
+ * was due.  Xen wakes a poller whenever a polled port becomes pending; a
+ * poll that returns long after the event slept through it.
+ */
+static void poll_until_pending(struct check *c, const char *what, evtchn_port_t port,
+			       uint64_t event_ns)
+{
+	struct shared_info *s = guest.shared;
+	uint64_t now = 0, woke = 0;
+	long rc = 0;
+
+	for (int i = 0; i < 8 && !port_bit(s->evtchn_pending, port); i++) {
+		xen_system_time(&now);
+		rc = poll_ports(&port, 1, now + POLL_TIMEOUT_NS);
+		if (rc != 0)
+			break;
+	}
+	xen_system_time(&woke);
+	if (!expect(c, rc == 0, "%s: poll on port %u: %ld", what, port, rc))
+		return;
+	if (!expect(c, port_bit(s->evtchn_pending, port), "%s: port %u never became pending", what,
+		    port))
+		return;
+	expect(c, woke < event_ns + POLL_LATE_NS,
+	       "%s: poll returned %lu ms after port %u became pending", what,
+	       (unsigned long)((woke - event_ns) / 1000000), port);
+}
+
+static void selector_bit(evtchn_port_t port, bool on)
+{
+	xen_ulong_t bit = 1UL << (port / 64);
+	xen_ulong_t *sel = &guest.shared->vcpu_info[0].evtchn_pending_sel;
+
+	if (on)
+		__atomic_fetch_or(sel, bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(sel, ~bit, __ATOMIC_SEQ_CST);
+}
+
+/* KVM's own timer (raised in the kernel) must end the poll. */
+static void poll_on_timer(struct check *c, evtchn_port_t port)
+{
+	struct vcpu_set_singleshot_timer timer = {.flags = 0};
+	uint64_t now;
+	long rc;
+
+	set_port_bit(guest.shared->evtchn_pending, port, false);
+	xen_system_time(&now);
+	timer.timeout_abs_ns = now + POLL_EVENT_NS;
+	rc = vcpu_op(VCPUOP_set_singleshot_timer, 0, &timer);
+	if (expect(c, rc == 0, "set_singleshot_timer: %ld", rc))
+		poll_until_pending(c, "timer", port, timer.timeout_abs_ns);
+	/* The selector stays set: the bookkeeping must not have cleared it for us. */
+	expect(c, (READ_ONCE(guest.shared->vcpu_info[0].evtchn_pending_sel) >> (port / 64)) & 1,
+	       "selector bit for port %u cleared behind our back", port);
+}
+
+/* A backend's notification (raised by the VMM): the console's, after a line is drained. */
+static void poll_on_console(struct check *c)
+{
+	evtchn_port_t port = guest.console_port;
+	uint64_t now;
+
+	set_port_bit(guest.shared->evtchn_pending, port, false);
+	selector_bit(port, true);
+	say("poll probe");
+	xen_system_time(&now);
+	poll_until_pending(c, "console", port, now);
+}
+
+static void poll_argument_checks(struct check *c, evtchn_port_t pending_port)
+{
+	static evtchn_port_t many[POLL_MAX_PORTS + 1];
+	evtchn_port_t bad = 5000;
+	uint64_t now, back;
+	long rc;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(many); i++)
+		many[i] = pending_port;
+	rc = poll_ports(many, ARRAY_SIZE(many), 0);
+	expect(c, rc == -XEN_EINVAL, "poll on %u ports: %ld, want %d", (unsigned)ARRAY_SIZE(many),
+	       rc, -XEN_EINVAL);
+	rc = poll_ports(&bad, 1, 0);
+	expect(c, rc == -XEN_EINVAL, "poll on port %u: %ld, want %d", bad, rc, -XEN_EINVAL);
+	/* Canonical but unmapped: KVM's own page walk would alias a non-canonical one. */
+	rc = poll_ports(UNMAPPED_GUEST_POINTER, 1, 0);
+	expect(c, rc == -XEN_EFAULT, "poll on ports at %p: %ld, want %d", UNMAPPED_GUEST_POINTER,
+	       rc, -XEN_EFAULT);
+	/* A port already pending: back at once. */
+	xen_system_time(&now);
+	rc = poll_ports(many, 2, now + POLL_TIMEOUT_NS);
+	xen_system_time(&back);
+	expect(c, rc == 0 && back < now + POLL_LATE_NS, "poll on pending port %u: %ld after %lu ms",
+	       pending_port, rc, (unsigned long)((back - now) / 1000000));
+}
+
+static void check_poll(void)
+{
+	struct evtchn_bind_virq bind = {.virq = VIRQ_TIMER, .vcpu = 0};
+	struct shared_info *s = guest.shared;
+	struct check c;
+	long rc;
+
+	check_begin(&c, "poll");
+	if (!events_usable(&c) || !need(&c, xen_system_time(&(uint64_t){0}), "no pvclock") ||
+	    !need(&c, guest.console != NULL, "no console ring")) {
+		check_end(&c);
+		return;
+	}
+	rc = evtchn_op(EVTCHNOP_bind_virq, &bind);
+	if (!expect(&c, rc == 0, "bind_virq(VIRQ_TIMER): %ld", rc)) {
+		check_end(&c);
+		return;
+	}
+	interrupts_off();
+	selector_bit(bind.port, true);
+	for (int i = 0; i < POLL_ROUNDS && !c.failed; i++)
+		poll_on_timer(&c, bind.port);
+	poll_argument_checks(&c, bind.port);
+	poll_on_console(&c);
+	evtchn_close(bind.port);
+	set_port_bit(s->evtchn_pending, bind.port, false);
+	/*
+	 * Events that came while the selector bits were set raised no upcall:
+	 * take them now as the upcall would, so none stays pending unseen.
+	 */
+	selector_bit(guest.console_port, true);
+	WRITE_ONCE(s->vcpu_info[0].evtchn_upcall_pending, 1);
+	consume_early_events();
+	interrupts_on();
+	check_end(&c);
+}
+
+/* ---- 14. FIFO event channels (not offered: 2-level only) ---- */
+
+static long init_control(uint32_t vcpu, uint64_t gfn, uint32_t offset)
+{
+	struct evtchn_init_control ic = {.control_gfn = gfn, .offset = offset, .vcpu = vcpu};
+
+	return evtchn_op(EVTCHNOP_init_control, &ic);
+}
+
+static void check_fifo(void)
+{
+	struct evtchn_expand_array ea = {.array_gfn = pfn_of(spare_page)};
+	struct check c;
+	long rc;
+
+	check_begin(&c, "fifo_init_control");
+	if (!need(&c, guest.hypercalls, "no hypercall page")) {
+		check_end(&c);
+		return;
+	}
+	/* Xen's checks, in its order; a good block would switch ABI, so none is sent. */
+	rc = init_control(1000, pfn_of(spare_page), 0);
+	expect(&c, rc == -XEN_ENOENT, "vcpu 1000: %ld, want %d", rc, -XEN_ENOENT);
+	rc = init_control(0, pfn_of(spare_page), PAGE_SIZE - 8);
+	expect(&c, rc == -XEN_EINVAL, "block across the page end: %ld, want %d", rc, -XEN_EINVAL);
+	rc = init_control(0, pfn_of(spare_page), 4);
+	expect(&c, rc == -XEN_EINVAL, "unaligned block: %ld, want %d", rc, -XEN_EINVAL);
+	rc = init_control(0, 1ULL << 40, 0);
+	expect(&c, rc == -XEN_EINVAL, "block in no RAM: %ld, want %d", rc, -XEN_EINVAL);
+	rc = evtchn_op(EVTCHNOP_init_control, BAD_GUEST_POINTER);
+	expect(&c, rc == -XEN_EFAULT, "argument at %p: %ld, want %d", BAD_GUEST_POINTER, rc,
+	       -XEN_EFAULT);
+	rc = evtchn_op(EVTCHNOP_expand_array, &ea);
+	expect(&c, rc == -XEN_EOPNOTSUPP, "expand_array before init_control: %ld, want %d", rc,
+	       -XEN_EOPNOTSUPP);
+	check_end(&c);
+}
+
+/* ---- 15. reservation ---- */
+
+static long reservation_op(int cmd, xen_pfn_t *gfn, uint64_t n)
+{
+	struct xen_memory_reservation r = {.nr_extents = n, .extent_order = 0, .domid = DOMID_SELF};
+
+	set_xen_guest_handle(r.extent_start, gfn);
+	return memory_op(cmd, &r);
+}
+
+static long current_pages(void)
+{
+	domid_t self = DOMID_SELF;
+
+	return memory_op(XENMEM_current_reservation, &self);
+}
+
+/* Giving a page back twice frees it once; taking it back needs the room it left. */
+static void check_reservation(void)
+{
+	xen_pfn_t gfn = pfn_of(balloon_page), outside = 1ULL << 40;
+	long before, rc;
+	struct check c;
+
+	check_begin(&c, "reservation");
+	if (!need(&c, guest.hypercalls, "no hypercall page")) {
+		check_end(&c);
+		return;
+	}
+	before = current_pages();
+	expect(&c, before > 0, "current_reservation: %ld", before);
+	rc = reservation_op(XENMEM_decrease_reservation, &gfn, 1);
+	expect(&c, rc == 1, "decrease_reservation: %ld extents, want 1", rc);
+	rc = reservation_op(XENMEM_decrease_reservation, &gfn, 1);
+	expect(&c, rc == 0, "second decrease_reservation of the page: %ld extents, want 0", rc);
+	rc = current_pages();
+	expect(&c, rc == before - 1, "current_reservation after: %ld, want %ld", rc, before - 1);
+	rc = reservation_op(XENMEM_decrease_reservation, &outside, 1);
+	expect(&c, rc == 0, "decrease_reservation of frame 2^40: %ld extents, want 0", rc);
+	rc = reservation_op(XENMEM_populate_physmap, &gfn, 1);
+	expect(&c, rc == 1, "populate_physmap: %ld extents, want 1", rc);
+	rc = current_pages();
+	expect(&c, rc == before, "current_reservation at the end: %ld, want %ld", rc, before);
+	balloon_page[0] = 1; /* the page is usable again */
+	expect(&c, balloon_page[0] == 1, "repopulated page does not hold a write");
+	check_end(&c);
+}
+
+/* ---- 16. secondary vCPU (VCPUOP_initialise / up / down / is_up) ---- */
+
+/* vCPU 1's side: report in, go down when asked, report again once brought back up. */
+enum ap_state { AP_NOT_STARTED, AP_RUNNING, AP_ASKED_DOWN, AP_RESUMED };
+static volatile uint32_t ap_state;
+static volatile long ap_down_rc = 1;
+static uint8_t ap_stack[PAGE_SIZE] __attribute__((aligned(16)));
+
+static void __attribute__((noreturn, used)) ap_main(void)
+{
+	WRITE_ONCE(ap_state, AP_RUNNING);
+	while (READ_ONCE(ap_state) != AP_ASKED_DOWN)
+		cpu_relax();
+	ap_down_rc = vcpu_op(VCPUOP_down, 1, NULL);
+	WRITE_ONCE(ap_state, AP_RESUMED);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* Long mode on our page tables and a stack of its own; interrupts off (no IDT use). */
+static struct vcpu_hvm_context ap_context(void)
+{
+	struct vcpu_hvm_context ctx = {.mode = VCPU_HVM_MODE_64B};
+	struct vcpu_hvm_x86_64 *r = &ctx.cpu_regs.x86_64;
+
+	read_control_regs(&r->cr0, &r->cr3, &r->cr4);
+	r->efer = rdmsr(MSR_EFER);
+	r->rip = (uint64_t)ap_main;
+	r->rsp = (uint64_t)(ap_stack + sizeof(ap_stack) - 8); /* as if called */
+	r->rflags = 2;
+	return ctx;
+}
+
+static bool wait_ap(uint32_t want)
+{
+	struct deadline d = deadline_in_ms(AP_WAIT_MS);
+
+	while (READ_ONCE(ap_state) != want)
+		if (deadline_passed(&d))
+			return false;
+	return true;
+}
+
+static bool wait_is_up(long want)
+{
+	struct deadline d = deadline_in_ms(AP_WAIT_MS);
+
+	while (vcpu_op(VCPUOP_is_up, 1, NULL) != want)
+		if (deadline_passed(&d))
+			return false;
+	return true;
+}
+
+static void check_vcpu_up(void)
+{
+	struct vcpu_hvm_context ctx = ap_context(), bad = {.mode = 9};
+	struct check c;
+	long rc;
+
+	check_begin(&c, "vcpu_up");
+	if (!need(&c, guest.hypercalls, "no hypercall page")) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	if (!need(&c, rc != -XEN_ENOENT, "booted with one vCPU") ||
+	    !expect(&c, rc == 0, "is_up(1) before it was started: %ld", rc)) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_up, 1, NULL);
+	expect(&c, rc == -XEN_EINVAL, "up(1) before initialise: %ld, want %d", rc, -XEN_EINVAL);
+	rc = vcpu_op(VCPUOP_initialise, 1, &bad);
+	expect(&c, rc == -XEN_EINVAL, "initialise(1) in mode 9: %ld, want %d", rc, -XEN_EINVAL);
+	rc = vcpu_op(VCPUOP_initialise, 0, &ctx);
+	expect(&c, rc == -XEN_EEXIST, "initialise(0): %ld, want %d", rc, -XEN_EEXIST);
+	rc = vcpu_op(VCPUOP_initialise, 1, &ctx);
+	if (!expect(&c, rc == 0, "initialise(1): %ld", rc)) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_initialise, 1, &ctx);
+	expect(&c, rc == -XEN_EEXIST, "initialise(1) again: %ld, want %d", rc, -XEN_EEXIST);
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	expect(&c, rc == 0, "is_up(1) after initialise: %ld, want 0", rc);
+	expect(&c, READ_ONCE(ap_state) == AP_NOT_STARTED, "vCPU 1 runs before up");
+
+	rc = vcpu_op(VCPUOP_up, 1, NULL);
+	if (!expect(&c, rc == 0, "up(1): %ld", rc) ||
+	    !expect(&c, wait_ap(AP_RUNNING), "vCPU 1 did not start within %u ms", AP_WAIT_MS)) {
+		check_end(&c);
+		return;
+	}
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	expect(&c, rc == 1, "is_up(1) while it runs: %ld", rc);
+
+	WRITE_ONCE(ap_state, AP_ASKED_DOWN);
+	expect(&c, wait_is_up(0), "vCPU 1 never went down");
+	expect(&c, READ_ONCE(ap_state) == AP_ASKED_DOWN, "vCPU 1 ran on after VCPUOP_down");
+	rc = vcpu_op(VCPUOP_up, 1, NULL);
+	if (expect(&c, rc == 0, "up(1) again: %ld", rc) &&
+	    expect(&c, wait_ap(AP_RESUMED), "vCPU 1 did not resume within %u ms", AP_WAIT_MS))
+		expect(&c, ap_down_rc == 0, "vCPU 1's VCPUOP_down: %ld", ap_down_rc);
+	rc = vcpu_op(VCPUOP_is_up, 1, NULL);
+	expect(&c, rc == 1, "is_up(1) at the end: %ld", rc);
+	rc = vcpu_op(VCPUOP_up, 2, NULL);
+	expect(&c, rc == -XEN_ENOENT, "up(2): %ld, want %d", rc, -XEN_ENOENT);
+	check_end(&c);
+}
+
+/* ---- 17. console ---- */
 
 static void check_console(void)
 {
@@ -767,7 +1117,7 @@ static void check_console(void)
 	check_end(&c);
 }
 
-/* ---- 14. XenStore ---- */
+/* ---- 18. XenStore ---- */
 
 static struct xs_reply reply;
 
@@ -896,7 +1246,7 @@ static void check_xenstore(void)
 	check_end(&c);
 }
 
-/* ---- 15. hostile calls ---- */
+/* ---- 19. hostile calls ---- */
 
 static void check_hostile(void)
 {
@@ -994,6 +1344,10 @@ void xentest_main(const struct hvm_start_info *si)
 	check_evtchn_ipi();
 	check_evtchn_mask();
 	check_timer();
+	check_poll();
+	check_fifo();
+	check_reservation();
+	check_vcpu_up();
 	check_console();
 	check_xenstore();
 	check_hostile();

@@ -21,6 +21,7 @@
 #include <xen/features.h>
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
+#include <xen/hvm/hvm_vcpu.h>
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
 #include <xen/io/xs_wire.h>
@@ -34,12 +35,16 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The errno values Xen returns (negated), as in xen/errno.h. */
-#define XEN_ENOENT    2
-#define XEN_EIO	      5
-#define XEN_EFAULT    14
-#define XEN_EINVAL    22
-#define XEN_ENOSYS    38
-#define XEN_ETIMEDOUT 110
+#define XEN_EPERM      1
+#define XEN_ENOENT     2
+#define XEN_ESRCH      3
+#define XEN_EIO	       5
+#define XEN_EFAULT     14
+#define XEN_EEXIST     17
+#define XEN_EINVAL     22
+#define XEN_ENOSYS     38
+#define XEN_EOPNOTSUPP 95
+#define XEN_ETIMEDOUT  110
 
 /* The per-vCPU event channel upcall vector we ask for. */
 #define UPCALL_VECTOR	0xf3
@@ -83,6 +88,7 @@ int wrmsr_safe(uint32_t msr, uint64_t value);
 /* arch.c: CPU, interrupts, time */
 void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 uint64_t rdmsr(uint32_t msr);
+void read_control_regs(uint64_t *cr0, uint64_t *cr3, uint64_t *cr4);
 void outb(uint16_t port, uint8_t v);
 void outw(uint16_t port, uint16_t v);
 void cpu_relax(void);
