@@ -95,15 +95,28 @@ static void connect_backend(struct xenbus_device *dev)
 	set_backend_state(dev, XenbusStateConnected);
 }
 
-/* The frontend closed: release everything, then wait for it to connect again. */
-static void close_backend(struct xenbus_device *dev, bool frontend_closed)
+/*
+ * The frontend is closing: stop serving it and answer Closing, as Xen's
+ * backends do.  Linux waits for exactly that answer when it shuts down
+ * (xenbus_frontend_dev_shutdown), for 5 s per device if it never comes.
+ */
+static void frontend_closing(struct xenbus_device *dev)
 {
-	if (dev->state != XenbusStateClosed && dev->state != XenbusStateInitWait) {
+	if (dev->state == XenbusStateConnected)
 		dev->ops->disconnect(dev);
+	if (dev->state != XenbusStateClosing)
+		set_backend_state(dev, XenbusStateClosing);
+}
+
+/* The frontend closed: release everything, then wait for it to connect again. */
+static void frontend_closed(struct xenbus_device *dev)
+{
+	if (dev->state == XenbusStateConnected)
+		dev->ops->disconnect(dev);
+	if (dev->state != XenbusStateInitWait) {
 		set_backend_state(dev, XenbusStateClosed);
-	}
-	if (frontend_closed && dev->state == XenbusStateClosed)
 		set_backend_state(dev, XenbusStateInitWait);
+	}
 }
 
 static void frontend_changed(void *opaque, const char *path)
@@ -118,10 +131,10 @@ static void frontend_changed(void *opaque, const char *path)
 		connect_backend(dev);
 		break;
 	case XenbusStateClosing:
-		close_backend(dev, false);
+		frontend_closing(dev);
 		break;
 	case XenbusStateClosed:
-		close_backend(dev, true);
+		frontend_closed(dev);
 		break;
 	default:
 		break; /* Initialising, or a value we do not understand: wait */
