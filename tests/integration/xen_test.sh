@@ -23,6 +23,11 @@ check xentest-no-failed-check sh -c "! grep -q '^xentest: FAIL' '$WORK/xentest.o
 grep '^xentest: FAIL' "$WORK/xentest.out"
 grep -qE '^xentest: [0-9]+ passed, 0 failed' "$WORK/xentest.out" || show xentest
 
+# The same guest linked as elf32-x86-64, as Xen's test framework builds its tests.
+run_guest xentest32 "$WORK/xentest.cfg" "kernel=\"${XENTEST%.elf}32.elf\""
+check xentest-elf32-x86-64-boots grep -qE '^xentest: [0-9]+ passed, 0 failed' "$WORK/xentest32.out"
+grep -qE '^xentest: [0-9]+ passed, 0 failed' "$WORK/xentest32.out" || show xentest32
+
 # SCHEDOP_shutdown reasons map to the on_* actions.
 run_guest xentest-crash "$WORK/xentest.cfg" 'cmdline="xentest.crash"' 'on_crash="destroy"'
 check xentest-schedop-crash-exit-3 [ "$rc" = 3 ]
