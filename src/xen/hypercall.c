@@ -389,10 +389,11 @@ bool xen_handle_exit(struct vcpu *vcpu)
 	/* Hypercalls are for the guest kernel only, as on Xen. */
 	if (x->u.hcall.cpl != 0) {
 		x->u.hcall.result = (uint64_t)-EPERM;
-		return true;
+	} else {
+		follow_long_mode(h.xd, h.long_mode);
+		x->u.hcall.result = (uint64_t)xen_hypercall(&h, (unsigned)x->u.hcall.input);
 	}
-	follow_long_mode(h.xd, h.long_mode);
-	x->u.hcall.result = (uint64_t)xen_hypercall(&h, (unsigned)x->u.hcall.input);
+	/* A 32-bit guest's result is its eax, refusals included. */
 	if (!h.long_mode)
 		x->u.hcall.result = (uint32_t)x->u.hcall.result;
 	return true;
