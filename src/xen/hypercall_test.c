@@ -207,7 +207,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(grant_ops_take_one_element, setup, teardown),
 	    cmocka_unit_test_setup_teardown(user_mode_hypercalls_are_eperm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_32_bit_result_is_truncated, setup, teardown),
-	    cmocka_unit_test_setup_teardown(a_32_bit_user_mode_refusal_is_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_32_bit_user_mode_refusal_is_truncated, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,12 +19,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum op {
-	GUEST_SEND,	 /* n request bytes, req_prod advanced */
-	GUEST_RECV,	 /* rsp_cons advanced by n, at most to rsp_prod */
-	SET_INDEX,	 /* one of the four indexes := a 32-bit value */
-	SET_CONNECTION,	 /* connection := a 32-bit value */
-	RECONNECT,	 /* connection := XENSTORE_RECONNECT, as a frontend does */
-	KICK,		 /* xs_ring_kick */
+	GUEST_SEND,	/* n request bytes, req_prod advanced */
+	GUEST_RECV,	/* rsp_cons advanced by n, at most to rsp_prod */
+	SET_INDEX,	/* one of the four indexes := a 32-bit value */
+	SET_CONNECTION, /* connection := a 32-bit value */
+	RECONNECT,	/* connection := XENSTORE_RECONNECT, as a frontend does */
+	KICK,		/* xs_ring_kick */
 	NR_OPS,
 };
 
