@@ -83,6 +83,14 @@ static void drain_host(struct fixture *f)
 			abort();
 }
 
+/* Every request consumed has its response, and all of them are pushed to the guest. */
+static void check_answered(const RING_IDX *req_cons, const RING_IDX *rsp_prod_pvt,
+			   const RING_IDX *rsp_prod, bool broken)
+{
+	if (*rsp_prod_pvt != *req_cons || (!broken && *rsp_prod != *rsp_prod_pvt))
+		abort();
+}
+
 static void run(struct fixture *f, const uint8_t *data, size_t size)
 {
 	unsigned rounds = (size ? data[0] % 8 : 0) + 1;
@@ -96,9 +104,13 @@ static void run(struct fixture *f, const uint8_t *data, size_t size)
 		(RAM_PAGES - 1) * PAGE);
 	for (unsigned i = 0; i < rounds; i++) {
 		xen_netif_tx_process(&f->io, &notify);
+		check_answered(&f->io.tx.req_cons, &f->io.tx.rsp_prod_pvt,
+			       &f->io.tx.sring->rsp_prod, f->io.tx_broken);
 		drain_host(f);
 		pos = queue_frames(f, data, size, pos);
 		xen_netif_rx_process(&f->io, &notify);
+		check_answered(&f->io.rx.req_cons, &f->io.rx.rsp_prod_pvt,
+			       &f->io.rx.sring->rsp_prod, f->io.rx_broken);
 	}
 }
 
