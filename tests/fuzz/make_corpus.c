@@ -449,6 +449,35 @@ static void hc_seed(const char *name, const struct hc *calls, unsigned n, const 
 	save("hypercall", name, &s);
 }
 
+/* Per-vCPU areas, timers, upcall vectors and grant table versions. */
+static void hypercall_areas(void)
+{
+	struct seed ram = {0};
+	uint64_t time_gva = 0x5000, runstate_gva = 0x5100;
+	struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = 1000000000ULL};
+	struct xen_hvm_evtchn_upcall_vector uv = {.vcpu = 1, .vector = 0xf3};
+	struct gnttab_get_version gv = {.dom = DOMID_SELF};
+	struct gnttab_set_version sv = {.version = 1};
+	const struct hc calls[] = {
+	    {__HYPERVISOR_vcpu_op, 1, {VCPUOP_register_vcpu_time_memory_area, 0, 0x1000}},
+	    {__HYPERVISOR_vcpu_op, 1, {VCPUOP_register_runstate_memory_area, 0, 0x1008}},
+	    {__HYPERVISOR_vcpu_op, 1, {VCPUOP_set_singleshot_timer, 0, 0x1010}},
+	    {__HYPERVISOR_vcpu_op, 3, {VCPUOP_set_singleshot_timer, 0, 0x1010}},
+	    {__HYPERVISOR_hvm_op, 1, {HVMOP_set_evtchn_upcall_vector, 0x1100}},
+	    {__HYPERVISOR_grant_table_op, 1, {GNTTABOP_get_version, 0x1200, 1}},
+	    {__HYPERVISOR_grant_table_op, 1, {GNTTABOP_set_version, 0x1300, 1}},
+	    {__HYPERVISOR_vcpu_op, 0, {VCPUOP_register_runstate_memory_area, 0, 0x1008}},
+	};
+
+	put_at(&ram, 0x1000, &time_gva, sizeof(time_gva));
+	put_at(&ram, 0x1008, &runstate_gva, sizeof(runstate_gva));
+	put_at(&ram, 0x1010, &t, sizeof(t));
+	put_at(&ram, 0x1100, &uv, sizeof(uv));
+	put_at(&ram, 0x1200, &gv, sizeof(gv));
+	put_at(&ram, 0x1300, &sv, sizeof(sv));
+	hc_seed("vcpu-areas", calls, 8, &ram);
+}
+
 static void hypercall(void)
 {
 	struct seed ram = {0};
@@ -501,6 +530,7 @@ static void hypercall(void)
 	put_at(&ram, 0x1a00, &sd, sizeof(sd));
 	hc_seed("boot", boot, 8, &ram);
 	hc_seed("more", more, 8, &ram);
+	hypercall_areas();
 }
 
 /* ---- api: NUL-separated requests ---- */
