@@ -34,6 +34,9 @@ struct fixture {
 	struct xs_ring *r;
 	bool tampered; /* the guest set an index by hand since it last reconnected */
 	unsigned notified;
+	/* Reply bytes the guest consumed, not yet a whole message. */
+	uint8_t rsp[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+	size_t nrsp;
 };
 
 static void notify(void *opaque)
@@ -68,12 +71,37 @@ static void guest_send(struct xenstore_domain_interface *p, const uint8_t *data,
 	p->req_prod = prod;
 }
 
-static void guest_recv(struct xenstore_domain_interface *p, size_t n)
+/*
+ * Whole replies and watch events, as xenbus reads them: a header the guest
+ * can trust and a payload of at most XENSTORE_PAYLOAD_MAX.  Only checked
+ * while the guest kept to the protocol's indexes.
+ */
+static void check_reply_bytes(struct fixture *f, uint8_t byte)
 {
+	struct xsd_sockmsg m;
+
+	f->rsp[f->nrsp++] = byte;
+	if (f->nrsp < sizeof(m))
+		return;
+	memcpy(&m, f->rsp, sizeof(m));
+	if (m.len > XENSTORE_PAYLOAD_MAX || m.type >= XS_TYPE_COUNT)
+		abort();
+	if (f->nrsp == sizeof(m) + m.len)
+		f->nrsp = 0;
+}
+
+static void guest_recv(struct fixture *f, size_t n)
+{
+	struct xenstore_domain_interface *p = f->page;
 	XENSTORE_RING_IDX avail = p->rsp_prod - p->rsp_cons;
 
-	if (avail <= XENSTORE_RING_SIZE)
-		p->rsp_cons += (XENSTORE_RING_IDX)(n < avail ? n : avail);
+	if (avail > XENSTORE_RING_SIZE)
+		return;
+	if (avail > n)
+		avail = (XENSTORE_RING_IDX)n;
+	for (XENSTORE_RING_IDX i = 0; !f->tampered && i < avail; i++)
+		check_reply_bytes(f, (uint8_t)p->rsp[MASK_XENSTORE_IDX(p->rsp_cons + i)]);
+	p->rsp_cons += avail;
 }
 
 static void set_index(struct fixture *f, uint8_t which, uint32_t v)
@@ -88,8 +116,14 @@ static void set_index(struct fixture *f, uint8_t which, uint32_t v)
 static void kick(struct fixture *f)
 {
 	struct xenstore_domain_interface *p = f->page;
+	bool reconnecting = p->connection == XENSTORE_RECONNECT;
 
 	xs_ring_kick(f->r);
+	/* A reconnect the server saw zeroes the indexes: the ring is sane again. */
+	if (reconnecting && p->connection == XENSTORE_CONNECTED) {
+		f->tampered = false;
+		f->nrsp = 0;
+	}
 	if (!f->tampered && p->error == XENSTORE_ERROR_RINGIDX)
 		abort(); /* sane indexes reported corrupt */
 	if (!f->tampered && p->error == XENSTORE_ERROR_NONE &&
@@ -113,7 +147,7 @@ static size_t one_op(struct fixture *f, const uint8_t *data, size_t size)
 		guest_send(f->page, data + 2, n);
 		return 2 + n;
 	case GUEST_RECV:
-		guest_recv(f->page, n * 8);
+		guest_recv(f, n * 8);
 		return 2;
 	case SET_INDEX:
 	case SET_CONNECTION:
@@ -127,10 +161,7 @@ static size_t one_op(struct fixture *f, const uint8_t *data, size_t size)
 		return 6;
 	case RECONNECT:
 		f->page->connection = XENSTORE_RECONNECT;
-		xs_ring_kick(f->r);
-		/* A reconnect the server saw zeroes the indexes: the ring is sane again. */
-		if (f->page->connection == XENSTORE_CONNECTED)
-			f->tampered = false;
+		kick(f);
 		return 1;
 	default:
 		kick(f);
