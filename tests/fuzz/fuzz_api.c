@@ -160,6 +160,9 @@ static unsigned handle(struct api *api, const char *method, char *url, const cha
 		abort();
 	if (reply.json && !json_is_object(reply.json) && !json_is_array(reply.json))
 		abort();
+	/* A refusal always says why, as the CLI and the web UI show it. */
+	if (reply.status >= 400 && !json_is_string(json_object_get(reply.json, "error")))
+		abort();
 	/* As the HTTP layer does with the reply. */
 	free(json_dumps(reply.json, JSON_COMPACT));
 	json_decref(reply.json);
