@@ -38,6 +38,7 @@ struct fixture {
 	struct evtchn_table t;
 	uint8_t shared_info[4096];
 	int efd;
+	bool narrowed; /* the guest went 32-bit: ports past 1024 are out of its reach */
 };
 
 enum entry {
@@ -127,15 +128,37 @@ static void one_record(struct fixture *f, const uint8_t *r)
 		break;
 	case SET_SHARED_INFO:
 		evtchn_set_shared_info(&f->t, (a[0] & 1) ? f->shared_info : NULL, a[0] & 2);
+		f->narrowed |= !(a[0] & 2);
 		/* The guest writes its pending and mask bitmaps. */
 		memcpy(f->shared_info + (a[1] % (sizeof(f->shared_info) - 16)), a + 2, 16);
 		break;
 	case SET_LONG_MODE:
 		evtchn_set_long_mode(&f->t, a[0] & 1);
+		f->narrowed |= !(a[0] & 1);
 		break;
 	case RESET:
 		evtchn_reset(&f->t);
 		break;
+	}
+}
+
+/*
+ * The two ends of a loopback channel name each other, and a backend's port
+ * is interdomain: whatever the guest did, unless it changed ABI width.
+ */
+static void check_table(const struct fixture *f)
+{
+	for (unsigned i = 1; i < EVTCHN_MAX_PORTS && !f->narrowed; i++) {
+		const struct evtchn_port *p = &f->t.ports[i];
+
+		if (p->backend_fd >= 0 && p->state != EVTCHNSTAT_interdomain)
+			abort();
+		if (p->state != EVTCHNSTAT_interdomain || p->backend_fd >= 0)
+			continue;
+		if (p->remote_port == 0 || p->remote_port >= EVTCHN_MAX_PORTS ||
+		    f->t.ports[p->remote_port].state != EVTCHNSTAT_interdomain ||
+		    f->t.ports[p->remote_port].remote_port != i)
+			abort();
 	}
 }
 
@@ -150,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup(f);
 	for (; size >= RECORD; data += RECORD, size -= RECORD)
 		one_record(f, data);
+	check_table(f);
 	teardown(f);
 	return 0;
 }
