@@ -31,13 +31,14 @@ $(ASAN_BUILD)/build.ninja:
 asan: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD)
 
-# libFuzzer targets for the XenStore parser and the blkif request path (clang).
+# libFuzzer targets (clang): guest-facing parsers and rings, the WebSocket codec, the REST API.
+FUZZ_TARGETS := xenstore blkback netback xs_ring console evtchn hypercall websocket api
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=disabled \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
-	@ninja -C $(FUZZ_BUILD) fuzz_xenstore fuzz_blkback
+	@ninja -C $(FUZZ_BUILD) $(addprefix fuzz_,$(FUZZ_TARGETS))
 
 # The web UI xkvmd serves: built from web/ with npm (lockfile), into web/dist.
 web: deps web/dist/index.html

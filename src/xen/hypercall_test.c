@@ -565,6 +565,20 @@ static void hvm_ops_answer_as_xen(void **state)
 	assert_int_equal(call(f, __HYPERVISOR_hvm_op, HVMOP_flush_tlbs, ARG_GPA, 0), -EINVAL);
 }
 
+/* Found by fuzz_hypercall: the user-mode refusal skipped the 32-bit truncation. */
+static void a_32_bit_user_mode_refusal_is_truncated(void **state)
+{
+	struct fixture *f = *state;
+
+	f->xd.long_mode = false;
+	f->run.xen.type = KVM_EXIT_XEN_HCALL;
+	f->run.xen.u.hcall.longmode = 0;
+	f->run.xen.u.hcall.cpl = 3;
+	f->run.xen.u.hcall.input = __HYPERVISOR_xen_version;
+	assert_true(xen_handle_exit(&f->vcpu));
+	assert_int_equal(f->run.xen.u.hcall.result, (uint32_t)-EPERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +604,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(hvm_ops_answer_as_xen, setup_with_ram, teardown),
 	    cmocka_unit_test_setup_teardown(user_mode_hypercalls_are_eperm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_32_bit_result_is_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_32_bit_user_mode_refusal_is_truncated, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
