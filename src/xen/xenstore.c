@@ -867,13 +867,17 @@ static int tx_add_child(const struct xs_ctx *ctx, struct xs_node *pn, struct xs_
 	return 0;
 }
 
-/* Add a child under parent_path (which exists in ctx's view); *out is the new node. */
-static int view_add_child(const struct xs_ctx *ctx, const char *parent_path, const char *child_path,
-			  const char *name, size_t len, unsigned flags, struct xs_node **out)
+/*
+ * Add a child under parent_path, which exists in ctx's view (live: it is
+ * the node `parent`, found by the caller's walk); *out is the new node.
+ */
+static int view_add_child(const struct xs_ctx *ctx, struct xs_node *parent, const char *parent_path,
+			  const char *child_path, const char *name, size_t len, unsigned flags,
+			  struct xs_node **out)
 {
-	struct xs_tx_rec *pr;
-	struct xs_node *pn, *n;
-	int err = view_mut(ctx, parent_path, &pn, &pr);
+	struct xs_tx_rec *pr = NULL;
+	struct xs_node *pn = parent, *n;
+	int err = ctx->tx ? view_mut(ctx, parent_path, &pn, &pr) : 0;
 
 	if (err)
 		return err;
@@ -924,7 +928,7 @@ static int create_path(const struct xs_ctx *ctx, const char *path, unsigned flag
 
 		path_prefix(parent, path, (size_t)(rest - path) - 1);
 		path_prefix(child, path, end);
-		err = view_add_child(ctx, parent, child, rest, len, path[end] ? 0 : flags, &n);
+		err = view_add_child(ctx, n, parent, child, rest, len, path[end] ? 0 : flags, &n);
 		if (err)
 			return tx_poison(ctx, err);
 		rest += len;
@@ -952,7 +956,7 @@ static void set_value(const struct xs_ctx *ctx, struct xs_node *n, struct xs_tx_
 		      uint8_t *value, size_t len)
 {
 	acct_node(ctx, n, -1);
-	if (r)
+	if (ctx->tx && r)
 		tx_cost(ctx->tx, r, (long)len - (long)n->len);
 	free(n->value);
 	n->value = value;
@@ -1143,7 +1147,7 @@ static void set_perms_counted(const struct xs_ctx *ctx, struct xs_node *n, struc
 			      struct xs_perm *perms, unsigned nr)
 {
 	acct_node(ctx, n, -1);
-	if (r)
+	if (ctx->tx && r)
 		tx_cost(ctx->tx, r, ((long)nr - (long)n->nr_perms) * (long)sizeof(*perms));
 	free(n->perms);
 	n->perms = perms;

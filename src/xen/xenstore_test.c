@@ -1031,9 +1031,8 @@ static void assert_bounded(struct xs_store *s, size_t heap_before)
 /* "/local/domain/5/" followed by len characters and a number: a long distinct path. */
 static void long_path_n(char *buf, size_t size, char fill, size_t len, unsigned i)
 {
-	size_t n = strlen("/local/domain/5/");
+	size_t n = (size_t)snprintf(buf, size, "/local/domain/5/");
 
-	memcpy(buf, "/local/domain/5/", n);
 	memset(buf + n, fill, len);
 	snprintf(buf + n + len, size - n - len, "-%u", i);
 }
@@ -1146,6 +1145,7 @@ static void ring_call(struct xs_ring *r, struct xenstore_domain_interface *page,
 {
 	struct xsd_sockmsg hdr = {.type = type, .req_id = 1, .tx_id = tx, .len = len};
 
+	memset(rep, 0, sizeof(*rep));
 	ring_put(page, &hdr, sizeof(hdr));
 	ring_put(page, payload, len);
 	xs_ring_kick(r);
@@ -1300,6 +1300,7 @@ static void test_tx_overlay_semantics(void **state)
 	/* A new sibling made outside changes the parent: a transaction that listed it fails. */
 	tx = tx_start(g);
 	r = call(g, XS_DIRECTORY, tx, "d", NULL);
+	assert_int_equal(r->hdr.type, XS_DIRECTORY);
 	assert_ok(call_write(g, tx, "d/a", "x"), XS_WRITE);
 	assert_int_equal(xs_write(s, "/local/domain/5/d/z", ""), 0);
 	assert_error(call(g, XS_TRANSACTION_END, tx, "T", NULL), "EAGAIN");
