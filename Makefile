@@ -37,7 +37,7 @@ $(FUZZ_BUILD)/build.ninja:
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
-	@ninja -C $(FUZZ_BUILD) fuzz_xenstore fuzz_blkback
+	@ninja -C $(FUZZ_BUILD) fuzz_xenstore fuzz_xenstore_quota fuzz_blkback
 
 # The web UI xkvmd serves: built from web/ with npm (lockfile), into web/dist.
 web: deps web/dist/index.html
