@@ -10,8 +10,9 @@
  *
  * Input: 5 bytes per request: opcode, flags (bits 0-1: which open
  * transaction, 0 none; bit 2: read the output; bit 3: relative path;
- * bits 4-7: send it 1-16 times, each time with the next suffix, so a flood
- * takes a few bytes), path length / 12, path suffix number, value length / 16.
+ * bits 4-5: send it 1, 2, 4 or 8 times, each time with the next suffix, so
+ * a flood takes a few bytes), path length / 12, path suffix number, value
+ * length / 16.  At most MAX_REQUESTS requests per input keep runs quick.
  */
 #include "xen/xenstore.h"
 
@@ -24,8 +25,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define GUEST	1
-#define MAX_TXS 2
+#define GUEST	     1
+#define MAX_TXS	     2
+#define MAX_REQUESTS 128
 
 /* Small bounds, so that a structure without one overruns BOUND in a few requests. */
 static const struct xs_quota quota = {
@@ -100,11 +102,12 @@ static size_t build_payload(char *buf, uint32_t op, const uint8_t *in)
 		buf[1] = '\0';
 		return op == XS_TRANSACTION_END ? 2 : 1;
 	}
-	if (op == XS_SET_PERMS)
-		return n +
-		       (size_t)snprintf(buf + n, XENSTORE_PAYLOAD_MAX - n, "n1%cr%u", 0,
-					in[4] & 3) +
-		       1;
+	if (op == XS_SET_PERMS) {
+		/* The guest stays owner (it may not give nodes away); others may read. */
+		int l = snprintf(buf + n, XENSTORE_PAYLOAD_MAX - n, "n1%cr%u", 0, in[4] & 3);
+
+		return n + (size_t)l + 1;
+	}
 	if (op == XS_WATCH || op == XS_UNWATCH || op == XS_DIRECTORY_PART) {
 		vlen = vlen > 900 ? 900 : vlen;
 		memset(buf + n, '0' + (in[4] & 7), vlen + 1);
@@ -131,9 +134,9 @@ static void one_request(struct fuzz_state *st, const uint8_t *in)
 	hdr.len = (uint32_t)len;
 	memcpy(msg, &hdr, sizeof(hdr));
 	xs_conn_feed(st->c, msg, sizeof(hdr) + len);
-	if (hdr.type == XS_TRANSACTION_END && hdr.tx_id) {
+	/* Ended, whatever the answer: forget it. */
+	if (hdr.type == XS_TRANSACTION_END && hdr.tx_id)
 		st->txs[slot - 1] = st->txs[--st->nr_txs];
-	}
 	if ((in[1] & 4) || hdr.type == XS_TRANSACTION_START)
 		drain(st);
 	if (xs_domain_bytes(st->s, GUEST) > BOUND) {
@@ -147,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const perms[] = {"n1"};
 	struct fuzz_state st = {0};
+	unsigned n = 0;
 
 	st.s = xs_store_new(&quota);
 	if (!st.s)
@@ -154,12 +158,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xs_mkdir(st.s, "/local/domain/1");
 	xs_set_perms(st.s, "/local/domain/1", perms, 1);
 	st.c = xs_conn_new(st.s, GUEST, NULL, NULL);
-	for (; st.c && size >= 5 && !xs_conn_broken(st.c); data += 5, size -= 5) {
+	for (; st.c && size >= 5 && n < MAX_REQUESTS && !xs_conn_broken(st.c);
+	     data += 5, size -= 5) {
 		uint8_t in[5];
 		unsigned i;
 
 		memcpy(in, data, sizeof(in));
-		for (i = 0; i <= (unsigned)(data[1] >> 4) && !xs_conn_broken(st.c); i++, in[3]++)
+		for (i = 0; i < 1u << ((data[1] >> 4) & 3) && n < MAX_REQUESTS; i++, in[3]++, n++)
 			one_request(&st, in);
 	}
 	xs_conn_free(st.c);
