@@ -32,7 +32,7 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD)
 
 # libFuzzer targets (clang): guest-facing parsers and rings, the WebSocket codec, the REST API.
-FUZZ_TARGETS := xenstore blkback netback xs_ring console evtchn hypercall websocket api
+FUZZ_TARGETS := xenstore xenstore_quota blkback netback xs_ring console evtchn hypercall websocket api
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=disabled \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug

@@ -3,15 +3,22 @@
  * The XenStore tree: nodes, permissions, quotas, transactions and watches.
  * The wire protocol and connections live in xs_proto.c.
  *
- * Transactions work on a private copy of the whole tree.  Every path a
- * transaction reads or changes is logged with the generation its node had
- * when the transaction started (generations come from one store-wide
- * counter, so a node that was deleted and re-created never matches).  A
- * commit succeeds only if all logged nodes are unchanged in the live tree;
- * then the logged changes are replayed onto it, parents first.
+ * A transaction is an overlay on the live tree: a record per path it read
+ * or changed, keyed by path, holding the live generation the node had when
+ * the transaction first touched it (generations come from one store-wide
+ * counter, so a node deleted and re-created never matches) and, for a
+ * changed node, the transaction's own copy (NULL if removed).  Reads of
+ * untouched nodes fall through to the live tree, so a transaction costs
+ * what it touches, not the size of the tree.  A commit succeeds only if
+ * every recorded node is unchanged in the live tree and the domain's node
+ * quotas still hold there; then the copies are replayed, parents first.
+ *
+ * Every byte the store holds for a guest is bounded by its quotas (see
+ * struct xs_quota); past one the request gets XS_EQUOTA, sent as "ENOSPC".
  */
 #include "xen/xs_internal.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,19 +34,27 @@
 #define DEFAULT_MAX_TRANSACTIONS 10
 #define DEFAULT_MAX_VALUE_LEN	 2048
 #define DEFAULT_MAX_OUTPUT_MSGS	 1024
+#define DEFAULT_MAX_TX_RECORDS	 1024 /* xenstored's transaction-nodes quota */
+/* Byte bounds: far above what a real guest uses, far below what hurts the VMM. */
+#define DEFAULT_MAX_NODE_BYTES	 (2u << 20)
+#define DEFAULT_MAX_TX_BYTES	 (256u << 10)
+#define DEFAULT_MAX_WATCH_BYTES	 (128u << 10)
+#define DEFAULT_MAX_OUTPUT_BYTES (1u << 20)
 
 #define TX_BUCKETS 256
 
-/* Transaction log flags. */
-#define REC_WRITE 1u /* replay this node at commit */
-#define REC_FIRE  2u /* and fire watches for it */
+/* Transaction record flags. */
+#define REC_FIRE 1u /* fire watches for this path at commit */
 
 struct xs_tx_rec {
 	struct xs_tx_rec *next_hash, *next;
 	uint64_t start_gen;
-	unsigned seq; /* order of first touch */
-	bool existed;
-	uint8_t flags;
+	unsigned seq;	      /* order of first touch */
+	bool existed;	      /* in the live tree at first touch */
+	bool copied;	      /* node is the transaction's version of the path */
+	uint8_t flags;	      /* REC_* */
+	struct xs_node *node; /* if copied: a private copy, or NULL if removed */
+	size_t cost;	      /* this record's share of tx->bytes */
 	char path[];
 };
 
@@ -234,7 +249,7 @@ static struct xs_perm *perms_dup(const struct xs_perm *perms, unsigned nr)
 	return copy;
 }
 
-/* ---- Nodes and trees ---- */
+/* ---- Nodes and the live tree ---- */
 
 static struct xs_node *node_alloc(const char *name, size_t len)
 {
@@ -310,45 +325,17 @@ static void node_detach(struct xs_node *child)
 	child->parent = NULL;
 }
 
-static struct xs_node *node_copy(const struct xs_node *src, struct xs_node *parent)
+/* What a node costs its owner: itself, its name, value, perms and its slot in the parent. */
+static size_t node_cost(const struct xs_node *n)
 {
-	struct xs_node *n = node_alloc(src->name, strlen(src->name));
-	unsigned i;
-
-	if (!n)
-		return NULL;
-	n->parent = parent;
-	n->generation = src->generation;
-	n->perms = perms_dup(src->perms, src->nr_perms);
-	n->nr_perms = src->nr_perms;
-	if (src->len) {
-		n->value = malloc(src->len);
-		if (n->value)
-			memcpy(n->value, src->value, src->len);
-		n->len = src->len;
-	}
-	if (src->nr_children) {
-		n->children = calloc(src->nr_children, sizeof(struct xs_node *));
-		n->cap_children = src->nr_children;
-	}
-	if (!n->perms || (src->len && !n->value) || (src->nr_children && !n->children))
-		goto fail;
-	for (i = 0; i < src->nr_children; i++) {
-		n->children[i] = node_copy(src->children[i], n);
-		if (!n->children[i])
-			goto fail;
-		n->nr_children++;
-	}
-	return n;
-fail:
-	node_free(n);
-	return NULL;
+	return sizeof(*n) + strlen(n->name) + 1 + n->len + n->nr_perms * sizeof(struct xs_perm) +
+	       sizeof(struct xs_node *);
 }
 
 /* Walk as far as path exists; *rest is left at the first missing component ("" if none). */
-static struct xs_node *tree_walk(const struct xs_tree *t, const char *path, const char **rest)
+static struct xs_node *tree_walk(struct xs_node *root, const char *path, const char **rest)
 {
-	struct xs_node *n = t->root;
+	struct xs_node *n = root;
 	const char *p = path + 1;
 
 	while (*p) {
@@ -367,92 +354,68 @@ static struct xs_node *tree_walk(const struct xs_tree *t, const char *path, cons
 	return n;
 }
 
-static struct xs_node *tree_lookup(const struct xs_tree *t, const char *path)
+static struct xs_node *tree_lookup(struct xs_node *root, const char *path)
 {
 	const char *rest;
-	struct xs_node *n = tree_walk(t, path, &rest);
+	struct xs_node *n = tree_walk(root, path, &rest);
 
 	return *rest ? NULL : n;
 }
 
-static struct xs_owner_count *owner_slot(struct xs_tree *t, uint16_t domid, bool create)
+/* ---- Per-domain accounting of the live tree ---- */
+
+static struct xs_acct *acct_slot(struct xs_store *s, uint16_t domid, bool create)
 {
 	unsigned i;
 
-	for (i = 0; i < t->nr_counts; i++)
-		if (t->counts[i].domid == domid)
-			return &t->counts[i];
+	for (i = 0; i < s->nr_accts; i++)
+		if (s->accts[i].domid == domid)
+			return &s->accts[i];
 	if (!create)
 		return NULL;
-	if (t->nr_counts == t->cap_counts) {
-		unsigned cap = t->cap_counts ? t->cap_counts * 2 : 8;
-		struct xs_owner_count *c = reallocarray(t->counts, cap, sizeof(*c));
+	if (s->nr_accts == s->cap_accts) {
+		unsigned cap = s->cap_accts ? s->cap_accts * 2 : 8;
+		struct xs_acct *a = reallocarray(s->accts, cap, sizeof(*a));
 
-		if (!c)
+		if (!a)
 			return NULL;
-		t->counts = c;
-		t->cap_counts = cap;
+		s->accts = a;
+		s->cap_accts = cap;
 	}
-	t->counts[t->nr_counts] = (struct xs_owner_count){.domid = domid};
-	return &t->counts[t->nr_counts++];
+	s->accts[s->nr_accts] = (struct xs_acct){.domid = domid};
+	return &s->accts[s->nr_accts++];
 }
 
-static unsigned owned_nodes(struct xs_tree *t, uint16_t domid)
+/* Charge (sign 1) or refund (sign -1) live node n to its owner. */
+static void acct_live(struct xs_store *s, const struct xs_node *n, int sign)
 {
-	const struct xs_owner_count *c = owner_slot(t, domid, false);
+	struct xs_acct *a = acct_slot(s, n->perms[0].domid, sign > 0);
+	size_t cost = node_cost(n);
 
-	return c ? c->nodes : 0;
-}
-
-static void count_owner(struct xs_tree *t, uint16_t domid, int delta)
-{
-	struct xs_owner_count *c = owner_slot(t, domid, delta > 0);
-
-	if (!c) {
-		if (delta > 0)
+	if (!a) {
+		if (sign > 0)
 			pr_warn_once("xenstore: out of memory counting nodes; quota inexact");
 		return;
 	}
-	if (delta < 0 && c->nodes < (unsigned)-delta)
-		c->nodes = 0;
-	else
-		c->nodes += (unsigned)delta;
+	if (sign > 0) {
+		a->nodes++;
+		a->bytes += cost;
+		return;
+	}
+	a->nodes -= a->nodes ? 1 : 0;
+	a->bytes -= MIN(a->bytes, cost);
 }
 
-static void count_subtree(struct xs_tree *t, const struct xs_node *n, int delta)
+static void acct_live_subtree(struct xs_store *s, const struct xs_node *n, int sign)
 {
 	unsigned i;
 
-	count_owner(t, n->perms[0].domid, delta);
+	acct_live(s, n, sign);
 	for (i = 0; i < n->nr_children; i++)
-		count_subtree(t, n->children[i], delta);
+		acct_live_subtree(s, n->children[i], sign);
 }
 
-static int tree_copy(const struct xs_tree *src, struct xs_tree *dst)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->root = node_copy(src->root, NULL);
-	if (src->nr_counts)
-		dst->counts = calloc(src->nr_counts, sizeof(*dst->counts));
-	if (!dst->root || (src->nr_counts && !dst->counts)) {
-		node_free(dst->root);
-		free(dst->counts);
-		return -ENOMEM;
-	}
-	if (src->nr_counts)
-		memcpy(dst->counts, src->counts, src->nr_counts * sizeof(*dst->counts));
-	dst->nr_counts = dst->cap_counts = src->nr_counts;
-	return 0;
-}
-
-static void tree_free(struct xs_tree *t)
-{
-	node_free(t->root);
-	free(t->counts);
-	memset(t, 0, sizeof(*t));
-}
-
-/* ---- Transaction log ---- */
+/* ---- Transaction overlay ---- */
 
 static unsigned hash_path(const char *path)
 {
@@ -473,75 +436,181 @@ static struct xs_tx_rec *tx_find(const struct xs_tx *tx, const char *path)
 	return NULL;
 }
 
+/* A node copy's cost: the node and the name-only stubs listing its children. */
+static size_t copy_cost(const struct xs_node *n)
+{
+	size_t cost = node_cost(n);
+	unsigned i;
+
+	for (i = 0; i < n->nr_children; i++)
+		cost += node_cost(n->children[i]);
+	return cost;
+}
+
+/* Is there room in the transaction for `bytes` more? */
+static int tx_room(const struct xs_ctx *ctx, size_t bytes)
+{
+	const struct xs_tx *tx = ctx->tx;
+
+	if (ctx->domid == XS_DOM0 || tx->bytes + bytes <= ctx->s->quota.max_tx_bytes)
+		return 0;
+	return -XS_EQUOTA;
+}
+
+static void tx_cost(struct xs_tx *tx, struct xs_tx_rec *r, long delta)
+{
+	r->cost = (size_t)((long)r->cost + delta);
+	tx->bytes = (size_t)((long)tx->bytes + delta);
+}
+
 /*
- * Log that the transaction touches path, whose node is n (NULL: absent).
- * Must run before the node is changed, so the logged generation is the one
- * the transaction started from.
+ * The record of path, made on first touch with the generation the live node
+ * has then: that is what the commit checks.  Reads of missing paths are
+ * recorded too (the node must still be missing at commit), so the record
+ * count and size are what a guest's transaction is bounded by.
  */
-static int tx_note(const struct xs_ctx *ctx, const char *path, const struct xs_node *n,
-		   unsigned flags)
+static int tx_rec(const struct xs_ctx *ctx, const char *path, struct xs_tx_rec **out)
 {
 	struct xs_tx *tx = ctx->tx;
-	struct xs_tx_rec *r;
-	size_t len;
+	size_t len = strlen(path), cost = sizeof(struct xs_tx_rec) + len + 1;
+	struct xs_tx_rec *r = tx_find(tx, path);
+	const struct xs_node *live;
 	unsigned b;
 
-	if (!tx)
+	if (r) {
+		*out = r;
 		return 0;
-	r = tx_find(tx, path);
-	if (!r) {
-		len = strlen(path);
-		r = calloc(1, sizeof(*r) + len + 1);
-		if (!r)
-			return -ENOMEM;
-		memcpy(r->path, path, len + 1);
-		r->existed = n != NULL;
-		r->start_gen = n ? n->generation : 0;
-		r->seq = tx->nr_recs;
-		b = hash_path(path) % tx->nr_buckets;
-		r->next_hash = tx->buckets[b];
-		tx->buckets[b] = r;
-		r->next = tx->recs;
-		tx->recs = r;
-		tx->nr_recs++;
 	}
-	r->flags |= (uint8_t)flags;
+	if (ctx->domid != XS_DOM0 && tx->nr_recs >= ctx->s->quota.max_tx_records)
+		return -XS_EQUOTA;
+	if (tx_room(ctx, cost))
+		return -XS_EQUOTA;
+	r = calloc(1, sizeof(*r) + len + 1);
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->path, path, len + 1);
+	live = tree_lookup(ctx->s->root, path);
+	r->existed = live != NULL;
+	r->start_gen = live ? live->generation : 0;
+	r->seq = tx->nr_recs++;
+	b = hash_path(path) % tx->nr_buckets;
+	r->next_hash = tx->buckets[b];
+	tx->buckets[b] = r;
+	r->next = tx->recs;
+	tx->recs = r;
+	tx_cost(tx, r, (long)cost);
+	*out = r;
 	return 0;
 }
 
-/* Log n and everything below it as written; path (in a XS_PATH_BUF buffer) names n. */
-static int tx_note_subtree(const struct xs_ctx *ctx, char *path, const struct xs_node *n)
+/* Log that the transaction (if any) depends on path; flags as REC_FIRE. */
+static int tx_note(const struct xs_ctx *ctx, const char *path, unsigned flags)
 {
-	size_t len = strlen(path);
-	unsigned i;
-	int err = tx_note(ctx, path, n, REC_WRITE);
+	struct xs_tx_rec *r;
+	int err;
 
-	for (i = 0; !err && i < n->nr_children; i++) {
-		const char *name = n->children[i]->name;
-
-		if (len + 1 + strlen(name) >= XS_PATH_BUF)
-			return -EINVAL; /* cannot happen: paths were validated */
-		snprintf(path + len, XS_PATH_BUF - len, "%s%s", len > 1 ? "/" : "", name);
-		err = tx_note_subtree(ctx, path, n->children[i]);
-		path[len] = '\0';
-	}
+	if (!ctx->tx)
+		return 0;
+	err = tx_rec(ctx, path, &r);
+	if (!err)
+		r->flags |= (uint8_t)flags;
 	return err;
 }
 
-struct xs_tx *xs_tx_new(struct xs_store *s, uint32_t id)
+/* The node at path as ctx sees it, or NULL. */
+static struct xs_node *view_get(const struct xs_ctx *ctx, const char *path)
+{
+	const struct xs_tx_rec *r = ctx->tx ? tx_find(ctx->tx, path) : NULL;
+
+	if (r && r->copied)
+		return r->node;
+	return tree_lookup(ctx->s->root, path);
+}
+
+/* A private copy of n for a transaction; its children are name-only stubs. */
+static struct xs_node *node_copy(const struct xs_node *src)
+{
+	struct xs_node *n = node_alloc(src->name, strlen(src->name));
+	unsigned i;
+
+	if (!n)
+		return NULL;
+	n->generation = src->generation;
+	n->perms = perms_dup(src->perms, src->nr_perms);
+	n->nr_perms = src->nr_perms;
+	if (src->len) {
+		n->value = malloc(src->len);
+		if (n->value)
+			memcpy(n->value, src->value, src->len);
+		n->len = src->len;
+	}
+	if (!n->perms || (src->len && !n->value))
+		goto fail;
+	for (i = 0; i < src->nr_children; i++) {
+		const char *name = src->children[i]->name;
+		struct xs_node *stub = node_alloc(name, strlen(name));
+
+		if (!stub || node_attach(n, stub)) {
+			node_free(stub);
+			goto fail;
+		}
+	}
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+/*
+ * The node at path, ready to change: the live node, or the transaction's
+ * own copy (made now if needed).  *rec is the transaction's record, if any.
+ */
+static int view_mut(const struct xs_ctx *ctx, const char *path, struct xs_node **out,
+		    struct xs_tx_rec **rec)
+{
+	struct xs_tx_rec *r;
+	const struct xs_node *live;
+	int err;
+
+	*rec = NULL;
+	if (!ctx->tx) {
+		*out = tree_lookup(ctx->s->root, path);
+		return 0;
+	}
+	err = tx_rec(ctx, path, &r);
+	if (err)
+		return err;
+	*rec = r;
+	if (!r->copied) {
+		live = tree_lookup(ctx->s->root, path);
+		if (live && tx_room(ctx, copy_cost(live)))
+			return -XS_EQUOTA;
+		r->node = live ? node_copy(live) : NULL;
+		if (live && !r->node)
+			return -ENOMEM;
+		r->copied = true;
+		if (r->node)
+			tx_cost(ctx->tx, r, (long)copy_cost(r->node));
+	}
+	*out = r->node;
+	return 0;
+}
+
+struct xs_tx *xs_tx_new(uint32_t id, uint16_t domid)
 {
 	struct xs_tx *tx = calloc(1, sizeof(*tx));
 
 	if (!tx)
 		return NULL;
 	tx->id = id;
+	tx->domid = domid;
 	tx->nr_buckets = TX_BUCKETS;
 	tx->buckets = calloc(tx->nr_buckets, sizeof(struct xs_tx_rec *));
-	if (!tx->buckets || tree_copy(&s->tree, &tx->tree)) {
-		free(tx->buckets);
+	if (!tx->buckets) {
 		free(tx);
 		return NULL;
 	}
+	tx->bytes = sizeof(*tx) + tx->nr_buckets * sizeof(struct xs_tx_rec *);
 	return tx;
 }
 
@@ -553,10 +622,10 @@ void xs_tx_free(struct xs_tx *tx)
 		return;
 	for (r = tx->recs; r; r = next) {
 		next = r->next;
+		node_free(r->node);
 		free(r);
 	}
 	free(tx->buckets);
-	tree_free(&tx->tree);
 	free(tx);
 }
 
@@ -643,14 +712,78 @@ void xs_fire_initial(const struct xs_ctx *ctx, struct xs_conn *c, const struct x
 
 /* ---- Tree operations ---- */
 
-static struct xs_tree *ctx_tree(const struct xs_ctx *ctx)
-{
-	return ctx->tx ? &ctx->tx->tree : &ctx->s->tree;
-}
-
 static void touch(const struct xs_ctx *ctx, struct xs_node *n)
 {
 	n->generation = ++ctx->s->generation;
+}
+
+/*
+ * Charge (sign 1) or refund (-1) node n to its owner in ctx's view: the
+ * live count, or what the transaction's domain gains if it commits.
+ */
+static void acct_node(const struct xs_ctx *ctx, const struct xs_node *n, int sign)
+{
+	struct xs_tx *tx = ctx->tx;
+
+	if (!tx) {
+		acct_live(ctx->s, n, sign);
+		return;
+	}
+	if (n->perms[0].domid != tx->domid)
+		return;
+	tx->nodes_delta += sign;
+	tx->bytes_delta += sign * (long)node_cost(n);
+}
+
+/* Would `nodes` more nodes and `bytes` more bytes fit in domid's quota, as ctx sees it? */
+static int quota_room(const struct xs_ctx *ctx, uint16_t domid, unsigned nodes, size_t bytes)
+{
+	const struct xs_acct *a = acct_slot(ctx->s, domid, false);
+	long have_nodes = a ? (long)a->nodes : 0, have_bytes = a ? (long)a->bytes : 0;
+
+	if (ctx->domid == XS_DOM0 || domid == XS_DOM0)
+		return 0;
+	if (ctx->tx && ctx->tx->domid == domid) {
+		have_nodes += ctx->tx->nodes_delta;
+		have_bytes += ctx->tx->bytes_delta;
+	}
+	if (nodes && have_nodes + (long)nodes > (long)ctx->s->quota.max_nodes)
+		return -XS_EQUOTA;
+	if (bytes && have_bytes + (long)bytes > (long)ctx->s->quota.max_node_bytes)
+		return -XS_EQUOTA;
+	return 0;
+}
+
+/* A change to a transaction failed half-done: it may only be aborted now. */
+static int tx_poison(const struct xs_ctx *ctx, int err)
+{
+	if (ctx->tx && err && !ctx->tx->failed)
+		ctx->tx->failed = err;
+	return err;
+}
+
+/* The nearest node at or above path in ctx's view; *len: its path's length (0: the root). */
+static struct xs_node *view_ancestor(const struct xs_ctx *ctx, const char *path, size_t *len)
+{
+	char buf[XS_PATH_BUF];
+	const char *rest;
+	struct xs_node *n;
+	size_t l = strlen(path);
+
+	if (!ctx->tx) {
+		n = tree_walk(ctx->s->root, path, &rest);
+		*len = *rest ? (size_t)(rest - path) - 1 : l;
+		return n;
+	}
+	for (;;) {
+		path_prefix(buf, path, l);
+		n = view_get(ctx, buf);
+		if (n || l == 0) {
+			*len = l;
+			return n;
+		}
+		l = parent_len(buf);
+	}
 }
 
 /*
@@ -659,16 +792,16 @@ static void touch(const struct xs_ctx *ctx, struct xs_node *n)
  */
 static int missing_node_error(const struct xs_ctx *ctx, const char *path, unsigned want)
 {
-	const char *rest;
-	const struct xs_node *anc = tree_walk(ctx_tree(ctx), path, &rest);
+	size_t len;
+	const struct xs_node *anc = view_ancestor(ctx, path, &len);
 
-	return (perm_for(anc, ctx->domid) & want) ? -ENOENT : -EACCES;
+	return anc && (perm_for(anc, ctx->domid) & want) ? -ENOENT : -EACCES;
 }
 
 int xs_op_get(const struct xs_ctx *ctx, const char *path, const struct xs_node **out)
 {
-	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
-	int err = tx_note(ctx, path, n, 0);
+	struct xs_node *n = view_get(ctx, path);
+	int err = tx_note(ctx, path, 0);
 
 	if (err)
 		return err;
@@ -689,60 +822,115 @@ static unsigned count_components(const char *rest)
 	return n;
 }
 
-/* A new child of parent, inheriting its perms; a guest owns what it creates. */
-static struct xs_node *node_new_child(const struct xs_ctx *ctx, struct xs_node *parent,
-				      const char *name, size_t len)
+/* A new node named name[0..len) inheriting parent's perms; a guest owns what it creates. */
+static struct xs_node *node_new(const struct xs_ctx *ctx, const struct xs_node *parent,
+				const char *name, size_t len)
 {
 	struct xs_node *n = node_alloc(name, len);
 
 	if (!n)
 		return NULL;
 	n->perms = perms_dup(parent->perms, parent->nr_perms);
-	if (!n->perms || node_attach(parent, n)) {
+	if (!n->perms) {
 		node_free(n);
 		return NULL;
 	}
 	n->nr_perms = parent->nr_perms;
 	if (ctx->domid != XS_DOM0)
 		n->perms[0].domid = ctx->domid;
-	count_owner(ctx_tree(ctx), n->perms[0].domid, 1);
-	touch(ctx, parent);
 	touch(ctx, n);
 	return n;
+}
+
+/* In a transaction: list name[0..len) in the parent copy pn (a stub), and make child's record. */
+static int tx_add_child(const struct xs_ctx *ctx, struct xs_node *pn, struct xs_tx_rec *pr,
+			const char *child_path, struct xs_node *child, unsigned flags)
+{
+	struct xs_node *stub = node_alloc(child->name, strlen(child->name));
+	struct xs_tx_rec *r;
+	int err = tx_room(ctx, copy_cost(child) + (stub ? node_cost(stub) : 0));
+
+	if (!err)
+		err = stub ? tx_rec(ctx, child_path, &r) : -ENOMEM;
+	if (!err)
+		err = node_attach(pn, stub);
+	if (err) {
+		node_free(stub);
+		return err;
+	}
+	tx_cost(ctx->tx, pr, (long)node_cost(stub));
+	node_free(r->node); /* a removed node has none; kept for clarity */
+	r->node = child;
+	r->copied = true;
+	r->flags |= (uint8_t)flags;
+	tx_cost(ctx->tx, r, (long)copy_cost(child));
+	return 0;
+}
+
+/*
+ * Add a child under parent_path, which exists in ctx's view (live: it is
+ * the node `parent`, found by the caller's walk); *out is the new node.
+ */
+static int view_add_child(const struct xs_ctx *ctx, struct xs_node *parent, const char *parent_path,
+			  const char *child_path, const char *name, size_t len, unsigned flags,
+			  struct xs_node **out)
+{
+	struct xs_tx_rec *pr = NULL;
+	struct xs_node *pn = parent, *n;
+	int err = ctx->tx ? view_mut(ctx, parent_path, &pn, &pr) : 0;
+
+	if (err)
+		return err;
+	n = pn ? node_new(ctx, pn, name, len) : NULL;
+	if (!n)
+		return -ENOMEM;
+	err = ctx->tx ? tx_add_child(ctx, pn, pr, child_path, n, flags) : node_attach(pn, n);
+	if (err) {
+		node_free(n);
+		return err;
+	}
+	acct_node(ctx, n, 1);
+	touch(ctx, pn);
+	*out = n;
+	return 0;
+}
+
+/* The bytes new nodes for the components in rest cost, inheriting nr_perms perms. */
+static size_t new_nodes_cost(const char *rest, unsigned missing, unsigned nr_perms)
+{
+	return missing * (sizeof(struct xs_node) + sizeof(struct xs_node *) +
+			  nr_perms * sizeof(struct xs_perm) + 1) +
+	       strlen(rest);
 }
 
 /* Create path and any missing parents; flags are logged for path itself. */
 static int create_path(const struct xs_ctx *ctx, const char *path, unsigned flags,
 		       struct xs_node **out)
 {
-	struct xs_tree *t = ctx_tree(ctx);
-	char buf[XS_PATH_BUF];
-	const char *rest;
-	struct xs_node *n = tree_walk(t, path, &rest);
+	char parent[XS_PATH_BUF], child[XS_PATH_BUF];
+	size_t have;
+	struct xs_node *n = view_ancestor(ctx, path, &have);
+	const char *rest = path + have + 1;
 	unsigned missing = count_components(rest);
 	int err;
 
-	if (!(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
-		err = tx_note(ctx, path, NULL, 0);
+	if (!n || !(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
+		err = tx_note(ctx, path, 0);
 		return err ? err : -EACCES;
 	}
-	if (ctx->domid != XS_DOM0 && owned_nodes(t, ctx->domid) + missing > ctx->s->quota.max_nodes)
-		return -XS_EQUOTA;
+	err = quota_room(ctx, ctx->domid, missing, new_nodes_cost(rest, missing, n->nr_perms));
+	if (err)
+		return err;
 	while (*rest) {
 		const char *slash = strchr(rest, '/');
 		size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
 		size_t end = (size_t)(rest - path) + len;
 
-		path_prefix(buf, path, (size_t)(rest - path) - 1);
-		err = tx_note(ctx, buf, n, 0);
-		path_prefix(buf, path, end);
-		if (!err)
-			err = tx_note(ctx, buf, NULL, path[end] ? REC_WRITE : flags);
+		path_prefix(parent, path, (size_t)(rest - path) - 1);
+		path_prefix(child, path, end);
+		err = view_add_child(ctx, n, parent, child, rest, len, path[end] ? 0 : flags, &n);
 		if (err)
-			return err;
-		n = node_new_child(ctx, n, rest, len);
-		if (!n)
-			return -ENOMEM;
+			return tx_poison(ctx, err);
 		rest += len;
 		if (*rest == '/')
 			rest++;
@@ -763,32 +951,62 @@ static int dup_value(const void *value, size_t len, uint8_t **out)
 	return 0;
 }
 
-int xs_op_write(const struct xs_ctx *ctx, const char *path, const void *value, size_t len)
+/* Replace n's value (n as view_mut gave it, r its record if in a transaction). */
+static void set_value(const struct xs_ctx *ctx, struct xs_node *n, struct xs_tx_rec *r,
+		      uint8_t *value, size_t len)
 {
-	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
-	uint8_t *copy;
+	acct_node(ctx, n, -1);
+	if (ctx->tx && r)
+		tx_cost(ctx->tx, r, (long)len - (long)n->len);
+	free(n->value);
+	n->value = value;
+	n->len = (unsigned)len;
+	acct_node(ctx, n, 1);
+	touch(ctx, n);
+}
+
+/* Quota checks before a write of len bytes to path, whose node is n (NULL: absent). */
+static int write_room(const struct xs_ctx *ctx, const struct xs_node *n, size_t len)
+{
+	size_t grow = n ? (len > n->len ? len - n->len : 0) : len;
 	int err;
 
 	if (ctx->domid != XS_DOM0 && len > ctx->s->quota.max_value_len)
 		return -E2BIG;
 	if (len > UINT_MAX)
 		return -E2BIG;
+	err = quota_room(ctx, n ? n->perms[0].domid : ctx->domid, 0, grow);
+	if (!err && ctx->tx)
+		err = tx_room(ctx, len + (n ? copy_cost(n) : 0));
+	return err;
+}
+
+int xs_op_write(const struct xs_ctx *ctx, const char *path, const void *value, size_t len)
+{
+	struct xs_node *n = view_get(ctx, path);
+	struct xs_tx_rec *r = NULL;
+	uint8_t *copy;
+	int err;
+
 	if (n && !(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
-		err = tx_note(ctx, path, n, 0);
+		err = tx_note(ctx, path, 0);
 		return err ? err : -EACCES;
 	}
-	err = dup_value(value, len, &copy);
+	err = write_room(ctx, n, len);
 	if (!err)
-		err = n ? tx_note(ctx, path, n, REC_WRITE | REC_FIRE)
-			: create_path(ctx, path, REC_WRITE | REC_FIRE, &n);
+		err = dup_value(value, len, &copy);
+	if (err)
+		return err;
+	err = n ? view_mut(ctx, path, &n, &r) : create_path(ctx, path, REC_FIRE, &n);
+	if (!err && ctx->tx && !r)
+		err = tx_rec(ctx, path, &r);
 	if (err) {
 		free(copy);
-		return err;
+		return tx_poison(ctx, err);
 	}
-	free(n->value);
-	n->value = copy;
-	n->len = (unsigned)len;
-	touch(ctx, n);
+	if (r)
+		r->flags |= REC_FIRE;
+	set_value(ctx, n, r, copy, len);
 	if (!ctx->tx)
 		fire_change(ctx, path, n, false);
 	return 0;
@@ -796,49 +1014,109 @@ int xs_op_write(const struct xs_ctx *ctx, const char *path, const void *value, s
 
 int xs_op_mkdir(const struct xs_ctx *ctx, const char *path)
 {
-	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	struct xs_node *n = view_get(ctx, path);
 	int err;
 
 	if (n) {
-		err = tx_note(ctx, path, n, 0);
+		err = tx_note(ctx, path, 0);
 		if (err)
 			return err;
 		return (perm_for(n, ctx->domid) & XS_PERM_WRITE) ? 0 : -EACCES;
 	}
-	err = create_path(ctx, path, REC_WRITE | REC_FIRE, &n);
+	err = create_path(ctx, path, REC_FIRE, &n);
 	if (!err && !ctx->tx)
 		fire_change(ctx, path, n, false);
 	return err;
 }
 
+/* Live tree: unlink n and everything below it. */
 static void remove_subtree(const struct xs_ctx *ctx, struct xs_node *n)
 {
 	struct xs_node *parent = n->parent;
 
 	node_detach(n);
 	touch(ctx, parent);
-	count_subtree(ctx_tree(ctx), n, -1);
+	acct_live_subtree(ctx->s, n, -1);
 	node_free(n);
+}
+
+/* Transaction: mark the node at path (a XS_PATH_BUF buffer) and all below it removed. */
+static int tx_remove_subtree(const struct xs_ctx *ctx, char *path)
+{
+	const struct xs_node *n = view_get(ctx, path);
+	size_t len = strlen(path);
+	struct xs_tx_rec *r;
+	unsigned i;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	/* n's own child list is not changed below, so it can be walked meanwhile. */
+	for (i = 0; !err && i < n->nr_children; i++) {
+		const char *name = n->children[i]->name;
+
+		if (len + 1 + strlen(name) >= XS_PATH_BUF)
+			return -EINVAL; /* cannot happen: paths were validated */
+		snprintf(path + len, XS_PATH_BUF - len, "%s%s", len > 1 ? "/" : "", name);
+		err = tx_remove_subtree(ctx, path);
+		path[len] = '\0';
+	}
+	if (!err)
+		err = tx_rec(ctx, path, &r);
+	if (err)
+		return err;
+	acct_node(ctx, n, -1);
+	if (r->copied && r->node) {
+		tx_cost(ctx->tx, r, -(long)copy_cost(r->node));
+		node_free(r->node);
+	}
+	r->node = NULL;
+	r->copied = true;
+	return 0;
+}
+
+/* Transaction: drop name from the parent copy's list of children. */
+static int tx_unlist_child(const struct xs_ctx *ctx, const char *path)
+{
+	char parent[XS_PATH_BUF];
+	const char *name = path + parent_len(path) + 1;
+	struct xs_tx_rec *pr;
+	struct xs_node *pn, *stub;
+	int err;
+
+	path_prefix(parent, path, parent_len(path));
+	err = view_mut(ctx, parent, &pn, &pr);
+	if (err)
+		return err;
+	stub = pn ? node_child(pn, name, strlen(name)) : NULL;
+	if (stub) {
+		tx_cost(ctx->tx, pr, -(long)node_cost(stub));
+		node_detach(stub);
+		node_free(stub);
+	}
+	if (pn)
+		touch(ctx, pn);
+	return 0;
 }
 
 static int rm_missing(const struct xs_ctx *ctx, const char *path)
 {
 	char parent[XS_PATH_BUF];
-	int err = tx_note(ctx, path, NULL, 0);
+	int err = tx_note(ctx, path, 0);
 
 	if (err)
 		return err;
 	err = missing_node_error(ctx, path, XS_PERM_WRITE);
 	/* Removing something already gone is fine, if its parent exists (as xenstored). */
 	path_prefix(parent, path, parent_len(path));
-	if (err == -ENOENT && tree_lookup(ctx_tree(ctx), parent))
+	if (err == -ENOENT && view_get(ctx, parent))
 		return 0;
 	return err;
 }
 
 int xs_op_rm(const struct xs_ctx *ctx, const char *path)
 {
-	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
+	struct xs_node *n = view_get(ctx, path);
 	char buf[XS_PATH_BUF];
 	int err;
 
@@ -847,83 +1125,121 @@ int xs_op_rm(const struct xs_ctx *ctx, const char *path)
 	if (!n)
 		return rm_missing(ctx, path);
 	if (!(perm_for(n, ctx->domid) & XS_PERM_WRITE)) {
-		err = tx_note(ctx, path, n, 0);
+		err = tx_note(ctx, path, 0);
 		return err ? err : -EACCES;
 	}
-	path_prefix(buf, path, parent_len(path));
-	err = tx_note(ctx, buf, n->parent, 0);
-	if (!err) {
-		snprintf(buf, sizeof(buf), "%s", path);
-		err = tx_note_subtree(ctx, buf, n);
-	}
-	if (!err)
-		err = tx_note(ctx, path, n, REC_FIRE);
-	if (err)
-		return err;
-	if (!ctx->tx)
+	if (!ctx->tx) {
 		fire_change(ctx, path, n, true);
-	remove_subtree(ctx, n);
-	return 0;
+		remove_subtree(ctx, n);
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", path);
+	err = tx_remove_subtree(ctx, buf);
+	if (!err)
+		err = tx_unlist_child(ctx, path);
+	if (!err)
+		err = tx_note(ctx, path, REC_FIRE);
+	return tx_poison(ctx, err);
 }
 
-static void set_owner_counted(struct xs_tree *t, struct xs_node *n, struct xs_perm *perms,
-			      unsigned nr)
+/* Give n (as view_mut gave it, r its record) new perms, moving its cost between owners. */
+static void set_perms_counted(const struct xs_ctx *ctx, struct xs_node *n, struct xs_tx_rec *r,
+			      struct xs_perm *perms, unsigned nr)
 {
-	count_owner(t, n->perms[0].domid, -1);
-	count_owner(t, perms[0].domid, 1);
+	acct_node(ctx, n, -1);
+	if (ctx->tx && r)
+		tx_cost(ctx->tx, r, ((long)nr - (long)n->nr_perms) * (long)sizeof(*perms));
 	free(n->perms);
 	n->perms = perms;
 	n->nr_perms = nr;
+	acct_node(ctx, n, 1);
+	touch(ctx, n);
 }
 
-int xs_op_set_perms(const struct xs_ctx *ctx, const char *path, const struct xs_perm *perms,
-		    unsigned nr)
+static int set_perms_check(const struct xs_ctx *ctx, const struct xs_node *n,
+			   const struct xs_perm *perms, unsigned nr)
 {
-	struct xs_node *n = tree_lookup(ctx_tree(ctx), path);
-	struct xs_perm *copy;
+	size_t grow = nr > n->nr_perms ? (nr - n->nr_perms) * sizeof(*perms) : 0;
 	int err;
 
-	if (nr == 0)
-		return -EINVAL;
-	err = tx_note(ctx, path, n, 0);
-	if (err)
-		return err;
-	if (!n)
-		return missing_node_error(ctx, path, XS_PERM_WRITE);
 	if (!(perm_for(n, ctx->domid) & XS_PERM_WRITE) || !is_owner(n, ctx->domid))
 		return -EACCES;
 	/* Only domain 0 may give a node away. */
 	if (ctx->domid != XS_DOM0 && perms[0].domid != n->perms[0].domid)
 		return -EPERM;
+	err = quota_room(ctx, n->perms[0].domid, 0, grow);
+	if (!err && ctx->tx)
+		err = tx_room(ctx, grow + copy_cost(n));
+	return err;
+}
+
+int xs_op_set_perms(const struct xs_ctx *ctx, const char *path, const struct xs_perm *perms,
+		    unsigned nr)
+{
+	struct xs_node *n = view_get(ctx, path);
+	struct xs_tx_rec *r;
+	struct xs_perm *copy;
+	int err;
+
+	if (nr == 0)
+		return -EINVAL;
+	err = tx_note(ctx, path, 0);
+	if (err)
+		return err;
+	if (!n)
+		return missing_node_error(ctx, path, XS_PERM_WRITE);
+	err = set_perms_check(ctx, n, perms, nr);
+	if (err)
+		return err;
 	copy = perms_dup(perms, nr);
 	if (!copy)
 		return -ENOMEM;
-	err = tx_note(ctx, path, n, REC_WRITE | REC_FIRE);
+	err = view_mut(ctx, path, &n, &r);
 	if (err) {
 		free(copy);
-		return err;
+		return tx_poison(ctx, err);
 	}
+	if (r)
+		r->flags |= REC_FIRE;
 	/* As xenstored: whoever could see the node before hears of the change. */
 	if (!ctx->tx)
 		fire_change(ctx, path, n, false);
-	set_owner_counted(ctx_tree(ctx), n, copy, nr);
-	touch(ctx, n);
+	set_perms_counted(ctx, n, r, copy, nr);
 	return 0;
 }
 
 /* ---- Commit ---- */
 
-static bool tx_conflicts(const struct xs_store *s, const struct xs_tx *tx)
+static bool tx_conflicts(struct xs_store *s, const struct xs_tx *tx)
 {
 	const struct xs_tx_rec *r;
 
 	for (r = tx->recs; r; r = r->next) {
-		const struct xs_node *cur = tree_lookup(&s->tree, r->path);
+		const struct xs_node *cur = tree_lookup(s->root, r->path);
 
 		if (r->existed ? (!cur || cur->generation != r->start_gen) : cur != NULL)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The quotas hold for the live tree as it would be after the commit.  Each
+ * transaction was checked against the tree it saw; others may have
+ * committed since.
+ */
+static int tx_quota_check(struct xs_store *s, const struct xs_tx *tx)
+{
+	const struct xs_acct *a = acct_slot(s, tx->domid, false);
+	long nodes = a ? (long)a->nodes : 0, bytes = a ? (long)a->bytes : 0;
+
+	if (tx->domid == XS_DOM0)
+		return 0;
+	if (tx->nodes_delta > 0 && nodes + tx->nodes_delta > (long)s->quota.max_nodes)
+		return -XS_EQUOTA;
+	if (tx->bytes_delta > 0 && bytes + tx->bytes_delta > (long)s->quota.max_node_bytes)
+		return -XS_EQUOTA;
+	return 0;
 }
 
 /* Parents before children; otherwise in the order the transaction made them. */
@@ -942,8 +1258,8 @@ static int cmp_replay_order(const void *a, const void *b)
 static int apply_upsert(const struct xs_ctx *ctx, const char *path, const struct xs_node *tn,
 			struct xs_node **out)
 {
-	struct xs_tree *live = &ctx->s->tree;
-	struct xs_node *mn = tree_lookup(live, path);
+	struct xs_store *s = ctx->s;
+	struct xs_node *mn = tree_lookup(s->root, path);
 	struct xs_perm *perms = perms_dup(tn->perms, tn->nr_perms);
 	uint8_t *value;
 	char parent[XS_PATH_BUF];
@@ -956,7 +1272,7 @@ static int apply_upsert(const struct xs_ctx *ctx, const char *path, const struct
 		struct xs_node *p;
 
 		path_prefix(parent, path, parent_len(path));
-		p = tree_lookup(live, parent);
+		p = tree_lookup(s->root, parent);
 		mn = p ? node_alloc(tn->name, strlen(tn->name)) : NULL;
 		if (!mn || node_attach(p, mn)) {
 			node_free(mn);
@@ -965,27 +1281,27 @@ static int apply_upsert(const struct xs_ctx *ctx, const char *path, const struct
 			return -ENOMEM;
 		}
 		touch(ctx, p);
-		mn->perms = perms;
-		mn->nr_perms = tn->nr_perms;
-		count_owner(live, perms[0].domid, 1);
 	} else {
-		set_owner_counted(live, mn, perms, tn->nr_perms);
+		acct_live(s, mn, -1);
 	}
+	free(mn->perms);
+	mn->perms = perms;
+	mn->nr_perms = tn->nr_perms;
 	free(mn->value);
 	mn->value = value;
 	mn->len = tn->len;
+	acct_live(s, mn, 1);
 	touch(ctx, mn);
 	*out = mn;
 	return 0;
 }
 
-static void apply_rec(const struct xs_ctx *ctx, struct xs_tx *tx, const struct xs_tx_rec *r)
+static void apply_rec(const struct xs_ctx *ctx, const struct xs_tx_rec *r)
 {
-	const struct xs_node *tn = tree_lookup(&tx->tree, r->path);
 	struct xs_node *mn;
 
-	if (tn) {
-		if (apply_upsert(ctx, r->path, tn, &mn)) {
+	if (r->node) {
+		if (apply_upsert(ctx, r->path, r->node, &mn)) {
 			pr_warn("xenstore: out of memory committing %s", r->path);
 			return;
 		}
@@ -993,7 +1309,7 @@ static void apply_rec(const struct xs_ctx *ctx, struct xs_tx *tx, const struct x
 			fire_change(ctx, r->path, mn, false);
 		return;
 	}
-	mn = tree_lookup(&ctx->s->tree, r->path);
+	mn = tree_lookup(ctx->s->root, r->path);
 	if (!mn)
 		return;
 	if (r->flags & REC_FIRE)
@@ -1007,19 +1323,25 @@ int xs_tx_commit(const struct xs_ctx *ctx, struct xs_tx *tx)
 	struct xs_tx_rec **writes;
 	struct xs_tx_rec *r;
 	unsigned nr = 0, i;
+	int err;
 
+	if (tx->failed)
+		return tx->failed;
 	if (tx_conflicts(ctx->s, tx))
 		return -EAGAIN;
+	err = tx_quota_check(ctx->s, tx);
+	if (err)
+		return err;
 	writes = calloc(tx->nr_recs ? tx->nr_recs : 1, sizeof(struct xs_tx_rec *));
 	if (!writes)
 		return -ENOMEM;
 	for (r = tx->recs; r; r = r->next)
-		if (r->flags & REC_WRITE)
+		if (r->copied)
 			writes[nr++] = r;
 	/* Parents first, so created nodes have somewhere to go. */
 	qsort(writes, nr, sizeof(struct xs_tx_rec *), cmp_replay_order);
 	for (i = 0; i < nr; i++)
-		apply_rec(ctx, tx, writes[i]);
+		apply_rec(ctx, writes[i]);
 	free(writes);
 	return 0;
 }
@@ -1149,6 +1471,11 @@ static unsigned or_default(unsigned v, unsigned def)
 	return v ? v : def;
 }
 
+static size_t or_default_size(size_t v, size_t def)
+{
+	return v ? v : def;
+}
+
 static struct xs_ctx dom0_ctx(struct xs_store *s, struct xs_pending *p)
 {
 	return (struct xs_ctx){.s = s, .domid = XS_DOM0, .pending = p};
@@ -1168,17 +1495,22 @@ struct xs_store *xs_store_new(const struct xs_quota *quota)
 	s->quota.max_transactions = or_default(q.max_transactions, DEFAULT_MAX_TRANSACTIONS);
 	s->quota.max_value_len = or_default(q.max_value_len, DEFAULT_MAX_VALUE_LEN);
 	s->quota.max_output_msgs = or_default(q.max_output_msgs, DEFAULT_MAX_OUTPUT_MSGS);
+	s->quota.max_tx_records = or_default(q.max_tx_records, DEFAULT_MAX_TX_RECORDS);
+	s->quota.max_node_bytes = or_default_size(q.max_node_bytes, DEFAULT_MAX_NODE_BYTES);
+	s->quota.max_tx_bytes = or_default_size(q.max_tx_bytes, DEFAULT_MAX_TX_BYTES);
+	s->quota.max_watch_bytes = or_default_size(q.max_watch_bytes, DEFAULT_MAX_WATCH_BYTES);
+	s->quota.max_output_bytes = or_default_size(q.max_output_bytes, DEFAULT_MAX_OUTPUT_BYTES);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->inflight_done, NULL);
 	s->next_handle = 1;
 
-	s->tree.root = node_alloc("", 0);
-	if (s->tree.root)
-		s->tree.root->perms = calloc(1, sizeof(struct xs_perm));
-	if (!s->tree.root || !s->tree.root->perms)
+	s->root = node_alloc("", 0);
+	if (s->root)
+		s->root->perms = calloc(1, sizeof(struct xs_perm));
+	if (!s->root || !s->root->perms)
 		goto fail;
-	s->tree.root->nr_perms = 1; /* "n0" */
-	count_owner(&s->tree, XS_DOM0, 1);
+	s->root->nr_perms = 1; /* "n0" */
+	acct_live(s, s->root, 1);
 	ctx = dom0_ctx(s, &p);
 	if (xs_op_mkdir(&ctx, "/local/domain"))
 		goto fail;
@@ -1201,7 +1533,8 @@ void xs_store_free(struct xs_store *s)
 		free(iw->path);
 		free(iw);
 	}
-	tree_free(&s->tree);
+	node_free(s->root);
+	free(s->accts);
 	pthread_cond_destroy(&s->inflight_done);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -1424,6 +1757,48 @@ void xs_watch_remove(struct xs_store *s, int handle)
 		free(iw->path);
 		free(iw);
 	}
+}
+
+size_t xs_watch_cost(const struct xs_conn_watch *w)
+{
+	return sizeof(*w) + strlen(w->path) + 1 + strlen(w->token) + 1;
+}
+
+void xs_domain_usage(const struct xs_store *s, uint16_t domid, unsigned *watches,
+		     size_t *watch_bytes, unsigned *txs)
+{
+	const struct xs_conn *c;
+
+	*watches = *txs = 0;
+	*watch_bytes = 0;
+	for (c = s->conns; c; c = c->next) {
+		if (c->domid != domid)
+			continue;
+		*watches += c->nr_watches;
+		*watch_bytes += c->watch_bytes;
+		*txs += c->nr_txs;
+	}
+}
+
+size_t xs_domain_bytes(struct xs_store *s, uint16_t domid)
+{
+	const struct xs_acct *a;
+	const struct xs_conn *c;
+	const struct xs_tx *tx;
+	size_t bytes;
+
+	xs_lock(s);
+	a = acct_slot(s, domid, false);
+	bytes = a ? a->bytes : 0;
+	for (c = s->conns; c; c = c->next) {
+		if (c->domid != domid)
+			continue;
+		bytes += sizeof(*c) + c->watch_bytes + c->out_bytes;
+		for (tx = c->txs; tx; tx = tx->next)
+			bytes += tx->bytes;
+	}
+	xs_unlock(s);
+	return bytes;
 }
 
 void xs_domain_reset(struct xs_store *s, uint16_t domid)

@@ -20,13 +20,22 @@
 
 #define XS_DOM0 0
 
-/* Per-domain limits (domain 0 is unlimited). */
+/*
+ * Per-domain limits (domain 0 is unlimited); 0 picks the default.  They
+ * bound everything a guest can make the store allocate: past one, the
+ * request fails with ENOSPC (output: the connection is cut off).
+ */
 struct xs_quota {
 	unsigned max_nodes;	   /* nodes owned by the domain */
-	unsigned max_watches;	   /* per connection */
-	unsigned max_transactions; /* open at once, per connection */
+	unsigned max_watches;	   /* watches of all the domain's connections */
+	unsigned max_transactions; /* open at once, all the domain's connections */
 	unsigned max_value_len;	   /* bytes in one node's value */
 	unsigned max_output_msgs;  /* queued replies/events before the conn is marked broken */
+	size_t max_node_bytes;	   /* bytes of the nodes the domain owns */
+	unsigned max_tx_records;   /* nodes one transaction may read or change */
+	size_t max_tx_bytes;	   /* bytes of one transaction's records and node copies */
+	size_t max_watch_bytes;	   /* bytes of watch paths and tokens, all connections */
+	size_t max_output_bytes;   /* bytes of queued output per connection */
 };
 
 struct xs_store;
@@ -72,6 +81,13 @@ void xs_watch_remove(struct xs_store *s, int handle);
  * node (its connections' watches and transactions) — used on guest reset.
  */
 void xs_domain_reset(struct xs_store *s, uint16_t domid);
+
+/*
+ * Bytes the store holds on behalf of a domain: the nodes it owns, its
+ * connections with their watches, transactions and queued output.  An
+ * estimate from the sizes of what was allocated (no allocator overhead).
+ */
+size_t xs_domain_bytes(struct xs_store *s, uint16_t domid);
 
 /*
  * A client connection (a guest's ring, or a socket client).  Bytes the

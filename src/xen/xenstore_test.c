@@ -6,6 +6,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,24 +609,24 @@ static void test_quotas(void **state)
 		if (r->hdr.type == XS_ERROR)
 			break;
 	}
-	assert_error(r, "EQUOTA");
+	assert_error(r, "ENOSPC");
 	assert_int_equal(i, 48);
 	/* Removing frees quota. */
 	assert_ok(call(g, XS_RM, 0, "n0", NULL), XS_RM);
 	assert_ok(call_write(g, 0, "again", "v"), XS_WRITE);
-	assert_error(call_write(g, 0, "again2", "v"), "EQUOTA");
+	assert_error(call_write(g, 0, "again2", "v"), "ENOSPC");
 
 	for (i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "t%u", i);
 		assert_ok(call(g, XS_WATCH, 0, "n1", name), XS_WATCH);
 		assert_event(g, "n1", name);
 	}
-	assert_error(call(g, XS_WATCH, 0, "n1", "t4"), "EQUOTA");
+	assert_error(call(g, XS_WATCH, 0, "n1", "t4"), "ENOSPC");
 	assert_ok(call(d0, XS_WATCH, 0, "/a", "1"), XS_WATCH);
 
 	tx_start(g);
 	tx_start(g);
-	assert_error(call(g, XS_TRANSACTION_START, 0, "", NULL), "EQUOTA");
+	assert_error(call(g, XS_TRANSACTION_START, 0, "", NULL), "ENOSPC");
 	xs_conn_free(d0);
 	xs_conn_free(g);
 	xs_store_free(s);
@@ -979,6 +980,338 @@ static void test_ring_corrupt_and_reconnect(void **state)
 	xs_store_free(s);
 }
 
+/* ---- Memory bounds (a guest must not make the VMM allocate without bound) ---- */
+
+/* Every byte bound small, so a hostile guest hits each one quickly. */
+static struct xs_store *bounded_store(void)
+{
+	static const char *const perms[] = {"n5"};
+	struct xs_quota q = {.max_nodes = 50,
+			     .max_watches = 4,
+			     .max_transactions = 2,
+			     .max_value_len = 100,
+			     .max_output_msgs = 64,
+			     .max_node_bytes = 16 << 10,
+			     .max_tx_records = 200,
+			     .max_tx_bytes = 64 << 10,
+			     .max_watch_bytes = 8 << 10,
+			     .max_output_bytes = 16 << 10};
+	struct xs_store *s = xs_store_new(&q);
+
+	assert_non_null(s);
+	assert_int_equal(xs_mkdir(s, "/local/domain/5"), 0);
+	assert_int_equal(xs_set_perms(s, "/local/domain/5", perms, 1), 0);
+	return s;
+}
+
+/*
+ * Far above the sum of bounded_store's byte bounds (2 * 64K of transactions,
+ * 16K of nodes, 8K of watches, 16K of output, one connection) and far below
+ * what the attacks below allocate without bounds (tens of megabytes).
+ */
+#define MEM_CEILING (512u << 10)
+
+/* Bytes malloc has handed out now, or 0 where the allocator cannot tell (ASan's). */
+static size_t heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/* Both the store's own count for the guest and the real heap stay under the ceiling. */
+static void assert_bounded(struct xs_store *s, size_t heap_before)
+{
+	size_t heap = heap_in_use();
+
+	if (heap_before && heap > heap_before && heap - heap_before > MEM_CEILING)
+		fail_msg("heap grew by %zu bytes", heap - heap_before);
+	if (xs_domain_bytes(s, GUEST) > MEM_CEILING)
+		fail_msg("the store holds %zu bytes for the guest", xs_domain_bytes(s, GUEST));
+}
+
+/* "/local/domain/5/" followed by len characters and a number: a long distinct path. */
+static void long_path_n(char *buf, size_t size, char fill, size_t len, unsigned i)
+{
+	size_t n = (size_t)snprintf(buf, size, "/local/domain/5/");
+
+	memset(buf + n, fill, len);
+	snprintf(buf + n + len, size - n - len, "-%u", i);
+}
+
+static void long_path(char *buf, size_t size, char fill, unsigned i)
+{
+	long_path_n(buf, size, fill, 3000, i);
+}
+
+/* 5000 reads of distinct missing paths per transaction: each is logged, so the log is bounded. */
+static void test_tx_read_log_bounded(void **state)
+{
+	struct xs_store *s = bounded_store();
+	struct xs_conn *g = xs_conn_new(s, GUEST, NULL, NULL);
+	size_t heap = heap_in_use();
+	char path[3100];
+	unsigned t, i, refused = 0;
+
+	(void)state;
+	for (t = 0; t < 2; t++) {
+		uint32_t tx = tx_start(g);
+
+		for (i = 0; i < 5000; i++) {
+			struct reply *r;
+
+			long_path(path, sizeof(path), 'm', i);
+			r = call(g, XS_READ, tx, path, NULL);
+			assert_int_equal(r->hdr.type, XS_ERROR);
+			if (strcmp(r->body, "ENOSPC") == 0)
+				refused++;
+			else
+				assert_string_equal(r->body, "ENOENT");
+		}
+	}
+	assert_bounded(s, heap);
+	assert_true(refused > 0);
+	xs_conn_free(g);
+	xs_store_free(s);
+}
+
+/* Each other per-domain structure, filled by a hostile guest, stays bounded. */
+static void test_each_quota_bounded(void **state)
+{
+	struct xs_store *s = bounded_store();
+	struct xs_conn *g = xs_conn_new(s, GUEST, NULL, NULL);
+	size_t heap = heap_in_use();
+	char path[3100], token[900];
+	struct reply *r = NULL;
+	uint32_t tx;
+	unsigned i;
+
+	(void)state;
+	/* Nodes with long names: the byte quota stops them before the count does. */
+	for (i = 0; i < 50; i++) {
+		long_path(path, sizeof(path), 'n', i);
+		r = call_write(g, 0, path, "v");
+		if (r->hdr.type == XS_ERROR)
+			break;
+	}
+	assert_error(r, "ENOSPC");
+	assert_true(i < 10);
+	assert_bounded(s, heap);
+
+	/* Nodes made in a transaction: bounded inside it, too. */
+	tx = tx_start(g);
+	for (i = 0; i < 1000; i++) {
+		long_path(path, sizeof(path), 't', i);
+		r = call_write(g, tx, path, "v");
+		if (r->hdr.type == XS_ERROR)
+			break;
+	}
+	assert_error(r, "ENOSPC");
+	assert_bounded(s, heap);
+	assert_ok(call(g, XS_TRANSACTION_END, tx, "F", NULL), XS_TRANSACTION_END);
+
+	/* Watches on long paths with long tokens: the byte quota stops them. */
+	memset(token, 'k', sizeof(token) - 1);
+	token[sizeof(token) - 1] = '\0';
+	for (i = 0; i < 4; i++) {
+		long_path(path, sizeof(path), 'w', i);
+		token[0] = (char)('a' + i);
+		r = call(g, XS_WATCH, 0, path, token);
+		if (r->hdr.type == XS_ERROR)
+			break;
+		assert_true(take_reply(g, &(struct reply){0})); /* the registration event */
+	}
+	assert_error(r, "ENOSPC");
+	assert_true(i < 4);
+	assert_bounded(s, heap);
+
+	/* Replies never read: the connection is cut off before they pile up. */
+	for (i = 0; i < 1000 && !xs_conn_broken(g); i++) {
+		struct xsd_sockmsg hdr = {.type = XS_READ, .len = 16};
+		char msg[sizeof(hdr) + 16];
+
+		memcpy(msg, &hdr, sizeof(hdr));
+		memcpy(msg + sizeof(hdr), "/local/domain/5", 16);
+		xs_conn_feed(g, msg, sizeof(msg));
+	}
+	assert_true(xs_conn_broken(g));
+	assert_bounded(s, heap);
+	xs_conn_free(g);
+	assert_int_equal(xs_domain_bytes(s, GUEST) < 16 << 10, true);
+	xs_store_free(s);
+}
+
+/* The guest side of a ring: one request, then its reply, whatever the ring's position. */
+static void ring_call(struct xs_ring *r, struct xenstore_domain_interface *page, uint32_t type,
+		      uint32_t tx, const void *payload, size_t len, struct reply *rep)
+{
+	struct xsd_sockmsg hdr = {.type = type, .req_id = 1, .tx_id = tx, .len = len};
+
+	memset(rep, 0, sizeof(*rep));
+	ring_put(page, &hdr, sizeof(hdr));
+	ring_put(page, payload, len);
+	xs_ring_kick(r);
+	assert_int_equal(ring_get(page, &rep->hdr, sizeof(rep->hdr)), sizeof(rep->hdr));
+	assert_true(rep->hdr.len < sizeof(rep->body));
+	assert_int_equal(ring_get(page, rep->body, rep->hdr.len), rep->hdr.len);
+	rep->body[rep->hdr.len] = '\0';
+}
+
+/* The same read-log attack as a guest makes it: through the shared ring. */
+static void test_tx_read_log_bounded_ring(void **state)
+{
+	struct xs_store *s = bounded_store();
+	struct xenstore_domain_interface *page = calloc(1, sizeof(*page));
+	struct xs_ring *r = xs_ring_new(s, GUEST, page, guest_notify, NULL);
+	size_t heap = heap_in_use();
+	struct reply rep;
+	char path[3100];
+	unsigned i, refused = 0;
+	uint32_t tx;
+
+	(void)state;
+	assert_non_null(r);
+	ring_call(r, page, XS_TRANSACTION_START, 0, "", 1, &rep);
+	assert_int_equal(rep.hdr.type, XS_TRANSACTION_START);
+	tx = (uint32_t)strtoul(rep.body, NULL, 10);
+	for (i = 0; i < 3000; i++) {
+		/* The ring holds 1 KiB: requests that fit it whole. */
+		long_path_n(path, sizeof(path), 'r', 900, i);
+		ring_call(r, page, XS_READ, tx, path, strlen(path) + 1, &rep);
+		assert_int_equal(rep.hdr.type, XS_ERROR);
+		refused += strcmp(rep.body, "ENOSPC") == 0;
+	}
+	assert_bounded(s, heap);
+	assert_true(refused > 0);
+	assert_int_equal(page->error, XENSTORE_ERROR_NONE);
+	xs_ring_free(r);
+	free(page);
+	xs_store_free(s);
+}
+
+/* ---- Transactions against quotas and tree size ---- */
+
+/* Concurrent transactions each fit the node quota; together they must not. */
+static void test_tx_quota_at_commit(void **state)
+{
+	struct xs_store *s = guest_store();
+	struct xs_conn *g = xs_conn_new(s, GUEST, NULL, NULL);
+	uint32_t tx[2];
+	char name[32];
+	unsigned t, i;
+
+	(void)state;
+	/* Home dir and two subdirs (the guest's) are 3 nodes of 50: each transaction adds 30. */
+	assert_int_equal(xs_mkdir(s, "/local/domain/5/t0"), 0);
+	assert_int_equal(xs_mkdir(s, "/local/domain/5/t1"), 0);
+	for (t = 0; t < 2; t++) {
+		tx[t] = tx_start(g);
+		for (i = 0; i < 30; i++) {
+			snprintf(name, sizeof(name), "t%u/n%u", t, i);
+			assert_ok(call_write(g, tx[t], name, "v"), XS_WRITE);
+		}
+	}
+	assert_ok(call(g, XS_TRANSACTION_END, tx[0], "T", NULL), XS_TRANSACTION_END);
+	assert_error(call(g, XS_TRANSACTION_END, tx[1], "T", NULL), "ENOSPC");
+	/* Nothing of the refused one was applied; the first one all was. */
+	assert_error(call(g, XS_READ, 0, "t1/n0", NULL), "ENOENT");
+	assert_value(call(g, XS_READ, 0, "t0/n29", NULL), "v");
+	xs_conn_free(g);
+	xs_store_free(s);
+}
+
+/* Starting a transaction, and reading in it, costs what it touches, not the tree's size. */
+static void test_tx_cost_independent_of_tree(void **state)
+{
+	struct xs_store *s = guest_store();
+	struct xs_conn *g = xs_conn_new(s, GUEST, NULL, NULL);
+	size_t heap, bytes;
+	char path[64];
+	uint32_t tx;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		snprintf(path, sizeof(path), "/big/%u/some-longer-node-name", i);
+		assert_int_equal(xs_write(s, path, "a value of some size"), 0);
+	}
+	heap = heap_in_use();
+	bytes = xs_domain_bytes(s, GUEST);
+	tx = tx_start(g);
+	assert_ok(call_write(g, tx, "x", "1"), XS_WRITE);
+	assert_value(call(g, XS_READ, tx, "x", NULL), "1");
+	/* A copy of the tree would be hundreds of kilobytes. */
+	if (heap && heap_in_use() > heap)
+		assert_true(heap_in_use() - heap < (16u << 10));
+	assert_true(xs_domain_bytes(s, GUEST) - bytes < (8u << 10));
+	assert_ok(call(g, XS_TRANSACTION_END, tx, "T", NULL), XS_TRANSACTION_END);
+	xs_conn_free(g);
+	xs_store_free(s);
+}
+
+/* The overlay keeps a transaction's view whole: removal, re-creation, listing, perms. */
+static void test_tx_overlay_semantics(void **state)
+{
+	struct xs_store *s = guest_store();
+	struct xs_conn *g = xs_conn_new(s, GUEST, NULL, NULL);
+	struct xs_conn *w = xs_conn_new(s, GUEST, NULL, NULL);
+	struct reply *r;
+	uint32_t tx;
+	char *v;
+
+	(void)state;
+	assert_int_equal(xs_write(s, "/local/domain/5/d/a", "1"), 0);
+	assert_int_equal(xs_write(s, "/local/domain/5/d/b/c", "2"), 0);
+	assert_ok(call(w, XS_WATCH, 0, "d", "tok"), XS_WATCH);
+	assert_event(w, "d", "tok");
+
+	tx = tx_start(g);
+	/* Remove a subtree, then make part of it again. */
+	assert_ok(call(g, XS_RM, tx, "d/b", NULL), XS_RM);
+	assert_error(call(g, XS_READ, tx, "d/b/c", NULL), "ENOENT");
+	assert_ok(call_write(g, tx, "d/b/new", "3"), XS_WRITE);
+	assert_error(call(g, XS_READ, tx, "d/b/c", NULL), "ENOENT");
+	r = call(g, XS_DIRECTORY, tx, "d/b", NULL);
+	assert_int_equal(r->hdr.len, 4);
+	assert_memory_equal(r->body, "new\0", 4);
+	r = call(g, XS_DIRECTORY, tx, "d", NULL);
+	assert_int_equal(r->hdr.len, 4);
+	assert_memory_equal(r->body, "a\0b\0", 4);
+	/* Perms changed in the transaction are seen in it only. */
+	assert_ok(call_raw(g, XS_SET_PERMS, tx, "d/a\0n5\0r6", 10), XS_SET_PERMS);
+	r = call(g, XS_GET_PERMS, tx, "d/a", NULL);
+	assert_int_equal(r->hdr.len, 6);
+	assert_memory_equal(r->body, "n5\0r6\0", 6);
+	r = call(g, XS_GET_PERMS, 0, "d/a", NULL);
+	assert_int_equal(r->hdr.len, 3);
+	/* Outside, nothing changed yet, and no event. */
+	assert_value(call(g, XS_READ, 0, "d/b/c", NULL), "2");
+	assert_false(xs_conn_has_output(w));
+	assert_ok(call(g, XS_TRANSACTION_END, tx, "T", NULL), XS_TRANSACTION_END);
+
+	assert_null(xs_read(s, "/local/domain/5/d/b/c"));
+	v = xs_read(s, "/local/domain/5/d/b/new");
+	assert_string_equal(v, "3");
+	free(v);
+	/* Replayed parents first, then in the order the transaction made them. */
+	assert_event(w, "d/b", "tok");
+	assert_event(w, "d/a", "tok");
+	assert_event(w, "d/b/new", "tok");
+	assert_false(xs_conn_has_output(w));
+
+	/* A new sibling made outside changes the parent: a transaction that listed it fails. */
+	tx = tx_start(g);
+	r = call(g, XS_DIRECTORY, tx, "d", NULL);
+	assert_int_equal(r->hdr.type, XS_DIRECTORY);
+	assert_ok(call_write(g, tx, "d/a", "x"), XS_WRITE);
+	assert_int_equal(xs_write(s, "/local/domain/5/d/z", ""), 0);
+	assert_error(call(g, XS_TRANSACTION_END, tx, "T", NULL), "EAGAIN");
+	v = xs_read(s, "/local/domain/5/d/a");
+	assert_string_equal(v, "1");
+	free(v);
+	xs_conn_free(w);
+	xs_conn_free(g);
+	xs_store_free(s);
+}
+
 /* ---- Socket ---- */
 
 static void sock_send(int fd, uint32_t type, const void *payload, size_t len)
@@ -1085,6 +1418,12 @@ int main(void)
 	    cmocka_unit_test(test_ring_roundtrip),
 	    cmocka_unit_test(test_ring_corrupt_and_reconnect),
 	    cmocka_unit_test(test_socket_roundtrip),
+	    cmocka_unit_test(test_tx_read_log_bounded),
+	    cmocka_unit_test(test_each_quota_bounded),
+	    cmocka_unit_test(test_tx_read_log_bounded_ring),
+	    cmocka_unit_test(test_tx_quota_at_commit),
+	    cmocka_unit_test(test_tx_cost_independent_of_tree),
+	    cmocka_unit_test(test_tx_overlay_semantics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

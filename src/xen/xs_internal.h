@@ -18,8 +18,10 @@
 #include <xen/io/xs_wire.h>
 
 /*
- * Quota errors have no Linux errno; oxenstored reports them as "EQUOTA".
- * Kept far above the kernel's errno range so it cannot collide.
+ * A quota was exceeded.  Internal code only: on the wire it is "ENOSPC",
+ * what Xen's C xenstored answers, because clients translate error names
+ * through xsd_errors[] and turn any name not in it (oxenstored's "EQUOTA")
+ * into EINVAL.  Kept far above the kernel's errno range.
  */
 #define XS_EQUOTA 40000
 
@@ -48,29 +50,33 @@ struct xs_node {
 	uint64_t generation; /* store-wide counter value of the last change */
 };
 
-/* How many nodes each domain owns, for the node quota. */
-struct xs_owner_count {
+/* What each domain's nodes cost in the live tree, for the node quotas. */
+struct xs_acct {
 	uint16_t domid;
 	unsigned nodes;
-};
-
-struct xs_tree {
-	struct xs_node *root;
-	struct xs_owner_count *counts;
-	unsigned nr_counts, cap_counts;
+	size_t bytes;
 };
 
 struct xs_tx_rec;
 
-/* A transaction: a private copy of the tree plus a log of what it touched. */
+/*
+ * A transaction: an overlay of the nodes it touched, keyed by path.  Reads
+ * of untouched nodes fall through to the live tree.  Every record keeps the
+ * live generation the node had when the transaction first touched it.
+ */
 struct xs_tx {
 	struct xs_tx *next;
 	uint32_t id;
-	struct xs_tree tree;
+	uint16_t domid;
 	struct xs_tx_rec **buckets; /* hash of touched paths */
 	unsigned nr_buckets;
 	struct xs_tx_rec *recs; /* all records, newest first */
 	unsigned nr_recs;
+	size_t bytes; /* what the records and node copies cost */
+	/* Change to the transaction domain's node count and bytes if it commits. */
+	long nodes_delta;
+	long bytes_delta;
+	int failed; /* a change failed half-done with this -errno: commit refuses */
 };
 
 struct xs_conn_watch {
@@ -100,15 +106,17 @@ struct xs_conn {
 	char in_buf[XENSTORE_PAYLOAD_MAX + 1];
 	bool broken;
 
-	/* Output, bounded by quota.max_output_msgs. */
+	/* Output, bounded by quota.max_output_msgs and max_output_bytes. */
 	struct xs_outmsg *out_head, *out_tail;
 	unsigned nr_out;
+	size_t out_bytes;
 	/* While a request runs, its own watch events wait here so the reply goes first. */
 	bool executing;
 	struct xs_outmsg *defer_head, *defer_tail;
 
 	struct xs_conn_watch *watches;
 	unsigned nr_watches;
+	size_t watch_bytes;
 	struct xs_tx *txs;
 	unsigned nr_txs;
 	uint32_t next_tx_id;
@@ -143,7 +151,9 @@ struct xs_store {
 	pthread_mutex_t lock;
 	pthread_cond_t inflight_done;
 	struct xs_quota quota;
-	struct xs_tree tree;
+	struct xs_node *root;
+	struct xs_acct *accts; /* per owning domain */
+	unsigned nr_accts, cap_accts;
 	uint64_t generation;
 	struct xs_conn *conns;
 	uint64_t next_conn_id;
@@ -156,7 +166,7 @@ struct xs_store {
 struct xs_ctx {
 	struct xs_store *s;
 	uint16_t domid;
-	struct xs_tx *tx; /* NULL: the live tree */
+	struct xs_tx *tx; /* NULL: the live tree, else this transaction's view of it */
 	struct xs_pending *pending;
 };
 
@@ -166,7 +176,7 @@ int xs_canonical_path(uint16_t domid, const char *in, char *out, size_t out_len)
 int xs_canonical_watch_path(uint16_t domid, const char *in, char *out, size_t out_len,
 			    unsigned *strip_len);
 
-/* Tree operations on ctx's tree (live or transaction), store lock held.  0 or -errno. */
+/* Tree operations in ctx's view (live or transaction), store lock held.  0 or -errno. */
 int xs_op_get(const struct xs_ctx *ctx, const char *path, const struct xs_node **out);
 int xs_op_write(const struct xs_ctx *ctx, const char *path, const void *value, size_t len);
 int xs_op_mkdir(const struct xs_ctx *ctx, const char *path);
@@ -178,10 +188,16 @@ int xs_parse_perm(const char *str, struct xs_perm *out);
 char xs_perm_char(uint8_t mode);
 
 /* Transactions (store lock held). */
-struct xs_tx *xs_tx_new(struct xs_store *s, uint32_t id);
-/* Commit into the live tree; -EAGAIN on conflict.  Does not free tx. */
+struct xs_tx *xs_tx_new(uint32_t id, uint16_t domid);
+/* Commit into the live tree; -EAGAIN on conflict, -XS_EQUOTA over quota.  Does not free tx. */
 int xs_tx_commit(const struct xs_ctx *ctx, struct xs_tx *tx);
 void xs_tx_free(struct xs_tx *tx);
+
+/* Bytes a watch costs its connection's domain. */
+size_t xs_watch_cost(const struct xs_conn_watch *w);
+/* Watches and transactions a domain has open, over all its connections. */
+void xs_domain_usage(const struct xs_store *s, uint16_t domid, unsigned *watches,
+		     size_t *watch_bytes, unsigned *txs);
 
 /* Watches (store lock held). */
 void xs_fire_special(const struct xs_ctx *ctx, const char *name);

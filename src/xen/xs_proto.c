@@ -39,6 +39,11 @@ static struct xs_outmsg *msg_build(uint32_t type, uint32_t req_id, uint32_t tx_i
 	return m;
 }
 
+static size_t msg_cost(const struct xs_outmsg *m)
+{
+	return sizeof(*m) + m->len;
+}
+
 static void msg_list_free(struct xs_outmsg *m)
 {
 	struct xs_outmsg *next;
@@ -69,13 +74,15 @@ static void conn_push(struct xs_conn *c, struct xs_outmsg *m, bool defer)
 		free(m);
 		return;
 	}
-	if (c->nr_out >= c->s->quota.max_output_msgs) {
+	if (c->nr_out >= c->s->quota.max_output_msgs ||
+	    c->out_bytes + msg_cost(m) > c->s->quota.max_output_bytes) {
 		pr_warn("xenstore: domain %u does not read its replies; disconnecting", c->domid);
 		c->broken = true;
 		free(m);
 		return;
 	}
 	c->nr_out++;
+	c->out_bytes += msg_cost(m);
 	if (defer)
 		list_append(&c->defer_head, &c->defer_tail, m);
 	else
@@ -97,8 +104,14 @@ static const char *error_name(int err)
 {
 	unsigned i;
 
+	/*
+	 * Quotas: "ENOSPC", as Xen's C xenstored.  libxenstore and Linux's
+	 * xenbus look error names up in xsd_errors[] and make any other name
+	 * (oxenstored's "EQUOTA") EINVAL, so only a name in that table reaches
+	 * the client as what it is.
+	 */
 	if (err == XS_EQUOTA)
-		return "EQUOTA";
+		return "ENOSPC";
 	for (i = 0; i < ARRAY_SIZE(xsd_errors); i++)
 		if (xsd_errors[i].errnum == err)
 			return xsd_errors[i].errstring;
@@ -159,6 +172,7 @@ void xs_conn_drop_watches_and_txs(struct xs_conn *c)
 	}
 	c->watches = NULL;
 	c->nr_watches = 0;
+	c->watch_bytes = 0;
 	for (tx = c->txs; tx; tx = txnext) {
 		txnext = tx->next;
 		xs_tx_free(tx);
@@ -173,6 +187,7 @@ static void drop_output(struct xs_conn *c)
 	msg_list_free(c->defer_head);
 	c->out_head = c->out_tail = c->defer_head = c->defer_tail = NULL;
 	c->nr_out = 0;
+	c->out_bytes = 0;
 }
 
 void xs_conn_reset(struct xs_conn *c)
@@ -524,6 +539,21 @@ static struct xs_conn_watch *find_watch(struct xs_conn *c, const char *path, con
 	return NULL;
 }
 
+/* Watches are bounded per domain, in count and in bytes of path and token. */
+static int watch_quota(const struct xs_conn *c, const struct xs_conn_watch *w)
+{
+	unsigned watches, txs;
+	size_t bytes;
+
+	if (c->domid == XS_DOM0)
+		return 0;
+	xs_domain_usage(c->s, c->domid, &watches, &bytes, &txs);
+	if (watches >= c->s->quota.max_watches ||
+	    bytes + xs_watch_cost(w) > c->s->quota.max_watch_bytes)
+		return -XS_EQUOTA;
+	return 0;
+}
+
 static int do_watch(struct xs_conn *c, const struct xs_ctx *ctx)
 {
 	char abs[XS_PATH_BUF];
@@ -539,8 +569,6 @@ static int do_watch(struct xs_conn *c, const struct xs_ctx *ctx)
 		return err;
 	if (find_watch(c, abs, args[1], NULL))
 		return -EEXIST;
-	if (c->domid != XS_DOM0 && c->nr_watches >= c->s->quota.max_watches)
-		return -XS_EQUOTA;
 	w = calloc(1, sizeof(*w));
 	if (w) {
 		w->path = strdup(abs);
@@ -551,10 +579,16 @@ static int do_watch(struct xs_conn *c, const struct xs_ctx *ctx)
 			watch_free(w);
 		return -ENOMEM;
 	}
+	err = watch_quota(c, w);
+	if (err) {
+		watch_free(w);
+		return err;
+	}
 	w->strip_len = strip;
 	w->next = c->watches;
 	c->watches = w;
 	c->nr_watches++;
+	c->watch_bytes += xs_watch_cost(w);
 	conn_ack(c);
 	/* Fire once up front, after the ack, as xenstored does. */
 	xs_fire_initial(ctx, c, w);
@@ -578,6 +612,7 @@ static int do_unwatch(struct xs_conn *c, const struct xs_ctx *ctx)
 	if (!w)
 		return -ENOENT;
 	*link = w->next;
+	c->watch_bytes -= xs_watch_cost(w);
 	watch_free(w);
 	c->nr_watches--;
 	conn_ack(c);
@@ -612,9 +647,15 @@ static int do_transaction_start(struct xs_conn *c, const struct xs_ctx *ctx)
 	/* Transactions do not nest. */
 	if (ctx->tx)
 		return -EBUSY;
-	if (c->domid != XS_DOM0 && c->nr_txs >= c->s->quota.max_transactions)
-		return -XS_EQUOTA;
-	tx = xs_tx_new(c->s, next_tx_id(c));
+	if (c->domid != XS_DOM0) {
+		unsigned watches, txs;
+		size_t bytes;
+
+		xs_domain_usage(c->s, c->domid, &watches, &bytes, &txs);
+		if (txs >= c->s->quota.max_transactions)
+			return -XS_EQUOTA;
+	}
+	tx = xs_tx_new(next_tx_id(c), c->domid);
 	if (!tx)
 		return -ENOMEM;
 	tx->next = c->txs;
@@ -859,6 +900,7 @@ size_t xs_conn_take_output(struct xs_conn *c, void *buf, size_t max)
 			if (!c->out_head)
 				c->out_tail = NULL;
 			c->nr_out--;
+			c->out_bytes -= msg_cost(m);
 			free(m);
 		}
 	}
