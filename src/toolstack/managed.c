@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/managed.h"
+#include "core/sandbox.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/unix_socket.h"
@@ -284,10 +285,14 @@ static void *serve(void *arg)
 	struct managed *m = arg;
 	struct pollfd fds[4 + MAX_CLIENTS];
 	struct client *owner[4 + MAX_CLIENTS];
+	bool narrowed = false;
 
 	for (;;) {
 		unsigned n = 4;
 
+		/* Started before the VMM is confined: narrows itself once it is. */
+		if (!narrowed)
+			narrowed = sandbox_confine_thread(SANDBOX_CONTROL);
 		fds[0] = (struct pollfd){.fd = m->wake_fd, .events = POLLIN};
 		fds[1] = (struct pollfd){.fd = m->out_rd, .events = POLLIN};
 		fds[2] = (struct pollfd){.fd = m->console_listen, .events = POLLIN};
