@@ -260,12 +260,16 @@ bool sandbox_confine_thread(enum sandbox_thread kind)
 
 int sandbox_report_parse(const char *text, char *thread, size_t thread_len)
 {
-	unsigned nr;
-	char kind[16];
+	char *end;
+	unsigned long nr = strtoul(text, &end, 10);
+	size_t len;
 
-	if (sscanf(text, "%5u %15[a-z]", &nr, kind) != 2)
+	if (end == text || *end != ' ' || nr > 4095)
 		return -1;
-	snprintf(thread, thread_len, "%s", kind);
+	len = strspn(end + 1, "abcdefghijklmnopqrstuvwxyz");
+	if (len == 0 || len >= thread_len)
+		return -1;
+	snprintf(thread, thread_len, "%.*s", (int)len, end + 1);
 	return (int)nr;
 }
 

@@ -41,8 +41,8 @@ const struct seccomp_rule seccomp_rules[] = {
     {"poll", MAIN | IO | CONTROL | XEN, false},
     {"ppoll", MAIN | IO | CONTROL | XEN, false},
     {"close", MAIN | CONTROL | XEN, false},
-    /* KVM: KVM_RUN and vCPU state; event channels and IRQs from backends. */
-    {"ioctl", MAIN | VCPU | IO | XEN, false},
+    /* KVM: KVM_RUN and vCPU state; event channels and IRQs (backends, console input). */
+    {"ioctl", SANDBOX_ALL, false},
     /* Kicking a vCPU out of KVM_RUN (SIGUSR1), and returning from the kick. */
     {"tgkill", SANDBOX_ALL, true},
     {"rt_sigreturn", SANDBOX_ALL, false},

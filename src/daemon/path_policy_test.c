@@ -34,9 +34,13 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	char p[PATH_MAX], target[PATH_MAX];
 
-	snprintf(f->root, sizeof(f->root), "/tmp/xkvm-policy.XXXXXX");
-	if (!mkdtemp(f->root))
+	if (!f)
 		return -1;
+	snprintf(f->root, sizeof(f->root), "/tmp/xkvm-policy.XXXXXX");
+	if (!mkdtemp(f->root)) {
+		free(f);
+		return -1;
+	}
 	path(f->images, f, "images");
 	path(f->other, f, "imagesX"); /* a sibling whose name starts the same */
 	mkdir(f->images, 0700);
@@ -49,8 +53,10 @@ static int setup(void **state)
 	touch(p);
 	path(target, f, "secret");
 	path(p, f, "images/link");
-	if (symlink(target, p))
+	if (symlink(target, p)) {
+		free(f);
 		return -1;
+	}
 	path_policy_init(&f->p);
 	path_policy_add_dir(&f->p, f->images);
 	path_policy_add_bridge(&f->p, "br-test");
