@@ -13,8 +13,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* What a confined child does once it is confined, before it _exits. */
+/* What a confined child does once it is confined, before it ends. */
 typedef void (*child_fn)(int fd);
+
+/*
+ * The end of a confined child: the system call itself.  Not marked
+ * noreturn: ASan precedes calls to noreturn functions with stack checks
+ * (sigaltstack), which are no VMM's business and not on the lists.
+ */
+static void child_exit(int code)
+{
+	syscall(SYS_exit_group, code);
+	_exit(code); /* not reached */
+}
 
 /*
  * Run fn in a child confined as kind; fd is the write end of a pipe the
@@ -40,7 +51,7 @@ static int run_confined(enum sandbox_thread kind, child_fn fn, char *out, size_t
 			_exit(100);
 		sandbox_confine_thread(kind);
 		fn(p[1]);
-		_exit(0);
+		child_exit(0);
 	}
 	close(p[1]);
 	while (len > 1 && (n = read(p[0], out + got, len - 1 - (size_t)got)) > 0)
@@ -68,7 +79,7 @@ static void signal_init(int fd)
 static void allowed_calls(int fd)
 {
 	if (write(fd, "ok", 2) != 2 || getpid() <= 0)
-		_exit(101);
+		child_exit(101);
 }
 
 static void test_rules_resolve(void **state)
@@ -143,8 +154,8 @@ static void test_the_process_is_unprivileged(void **state)
 		if (geteuid() == 0 && sandbox_resolve_user("65534:65534", &c.uid, &c.gid) == 0)
 			c.change_ids = true;
 		if (sandbox_enter(&c) || write(p[1], "x", 1) != 1 || read(q[0], buf, 1) < 0)
-			_exit(100);
-		_exit(0);
+			child_exit(100);
+		child_exit(0);
 	}
 	close(p[1]);
 	close(q[0]);
