@@ -68,9 +68,10 @@ const struct seccomp_rule seccomp_rules[] = {
     {"rseq", XEN | SETUP, false},
     /* The exit file (written then renamed) and the sockets' removal at the end. */
     {"openat", MAIN, false},
-    {"newfstatat", MAIN, false},
-    {"rename", MAIN, false},
-    {"unlink", MAIN, false},
+    {"renameat", MAIN, false},
+    {"renameat2", MAIN, false},
+    {"unlinkat", MAIN, false},
+    {"unlink", MAIN, false}, /* the XenStore socket's path (refused: not our directory) */
     /* A thread narrowing itself to its own list (libseccomp's seccomp_load). */
     {"seccomp", SETUP, false},
     {"prctl", SETUP, false},

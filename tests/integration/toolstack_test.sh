@@ -215,8 +215,11 @@ check halted-start-time-null [ "$(field ts-c .startTime)" = null ]
 "$XKVM" start ts-a >/dev/null 2>&1
 check start-again wait_for 120 is_state ts-a Running
 # A confined VMM cannot build its VM again: xkvmd starts a new one on reboot.
+# (The guest takes a reboot request once its PV drivers are up.)
+wait_for 120 sh -c "[ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-a | jq -r .pvDriversDetected)\" = true ]"
 pid_a=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid")
-"$XKVM" reboot ts-a >/dev/null 2>&1
+"$XKVM" reboot ts-a >"$WORK/reboot.out" 2>&1
+check reboot-exit-0 [ $? = 0 ]
 check reboot-new-vmm wait_for 120 sh -c "[ \"\$(cut -d' ' -f1 '$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid' 2>/dev/null)\" != '$pid_a' ] && [ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-a | jq -r .power_state)\" = Running ]"
 check reboot-recorded grep -q "the guest's reboot: restarting" "$WORK/xkvmd.log"
 "$XKVM" destroy ts-a >/dev/null 2>&1
