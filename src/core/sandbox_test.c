@@ -4,11 +4,13 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -179,6 +181,50 @@ static void test_the_process_is_unprivileged(void **state)
 	close(p[0]);
 }
 
+/*
+ * A managed VMM's directory lies in xkvmd's run directory (root, 0700):
+ * once confined, the VMM writes its exit file through a descriptor of its
+ * directory, as it cannot reach it by path; and nothing outside it.
+ */
+static void test_own_dir_by_descriptor(void **state)
+{
+	char top[] = "/tmp/xkvm-sandbox.XXXXXX", own[64], path[96], cmd[96];
+	int status, dir_fd;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* only root changes ids */
+	assert_non_null(mkdtemp(top));
+	snprintf(own, sizeof(own), "%s/vm", top);
+	assert_int_equal(mkdir(own, 0700), 0);
+	dir_fd = open(own, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dir_fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sandbox_config c = {.own_dir = own, .report_fd = -1, .change_ids = true};
+		int by_path, by_fd;
+
+		if (sandbox_resolve_user("65534:65534", &c.uid, &c.gid) || sandbox_enter(&c))
+			child_exit(100);
+		sandbox_confine_thread(SANDBOX_MAIN);
+		snprintf(path, sizeof(path), "%s/by-path", own);
+		by_path = write_file_atomic(path, "x\n", 0600);
+		by_fd = write_file_atomic_at(dir_fd, "exit", "0 poweroff\n", 0600);
+		child_exit(by_path == -EACCES && by_fd == 0 ? 0 : 101);
+	}
+	close(dir_fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(path, sizeof(path), "%s/exit", own);
+	assert_int_equal(read_small_file(path, cmd, sizeof(cmd)), 11);
+	assert_string_equal(cmd, "0 poweroff\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_resolve_user(void **state)
 {
 	uid_t uid = 0;
@@ -219,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_forbidden_call_kills_and_reports),
 	    cmocka_unit_test(test_no_signal_to_another_process),
 	    cmocka_unit_test(test_the_process_is_unprivileged),
+	    cmocka_unit_test(test_own_dir_by_descriptor),
 	    cmocka_unit_test(test_resolve_user),
 	    cmocka_unit_test(test_report_parse),
 	};
