@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/vcpu.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 #include "lib/log.h"
 #include "xen/hypercall.h"
@@ -270,6 +271,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	sigset_t unblock;
 
+	sandbox_confine_thread(SANDBOX_VCPU);
 	sigemptyset(&unblock);
 	sigaddset(&unblock, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);

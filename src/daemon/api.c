@@ -412,6 +412,15 @@ static char *check_config(struct api *api, const struct create_req *c, struct do
 				 c->path, what, rel);
 		free(text);
 		text = NULL;
+	} else if (api->paths && (rel = path_policy_check(api->paths, cfg, &what))) {
+		http_reply_error(reply, 403,
+				 "%s: %s '%s' is not allowed: xkvmd takes files beneath "
+				 "%s and its --allow-dir directories only, bridges %s and its "
+				 "--allow-bridge ones only",
+				 c->path, what, rel, PATH_POLICY_DEFAULT_DIR,
+				 PATH_POLICY_DEFAULT_BRIDGE);
+		free(text);
+		text = NULL;
 	} else if (msgs && *msgs) {
 		pr_info("%s", msgs);
 	}

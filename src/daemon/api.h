@@ -4,6 +4,7 @@
 #define XKVM_DAEMON_API_H
 
 #include "daemon/http.h"
+#include "daemon/path_policy.h"
 #include "daemon/supervisor.h"
 #include "toolstack/config.h"
 
@@ -11,6 +12,7 @@ struct api {
 	struct supervisor *sup;
 	const char *kvm_mode; /* "native" or "nested", for /host */
 	struct host_limits limits;
+	const struct path_policy *paths; /* what configs may use; NULL: anything (tests) */
 };
 
 /* The http_handler_fn for /rest/...; ctx is a struct api. */

@@ -6,6 +6,8 @@
  */
 #include "daemon/api.h"
 #include "daemon/nested.h"
+#include "daemon/path_policy.h"
+#include "core/sandbox.h"
 #include "daemon/http.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
@@ -36,6 +38,10 @@ struct options {
 	bool foreground, stop;
 	const char *listen, *state_dir, *run_dir, *web_dir;
 	bool verbose;
+	struct path_policy paths;		      /* --allow-dir, --allow-bridge */
+	const char *vmm_user;			      /* --vmm-user */
+	const char *pass_on[4 * PATH_POLICY_MAX + 3]; /* those options, for a nested xkvmd */
+	int nr_pass_on;
 };
 
 /* Everything one daemon process holds. */
@@ -56,7 +62,8 @@ struct daemon {
 
 static const char usage[] =
     "Usage: xkvmd [--foreground] [--listen HOST:PORT] [--state-dir DIR] [--run-dir DIR]\n"
-    "             [--web-dir DIR] [--verbose]\n"
+    "             [--web-dir DIR] [--allow-dir DIR]... [--allow-bridge NAME]...\n"
+    "             [--vmm-user USER] [--verbose]\n"
     "       xkvmd --stop [--state-dir DIR] [--run-dir DIR]\n"
     "\n"
     "The xkvm daemon: keeps this host's VMs, runs a VMM process for each running\n"
@@ -67,7 +74,23 @@ static const char usage[] =
     "Where this machine's /dev/kvm cannot run stock guests, xkvmd runs inside\n"
     "the KVM test host, started in the background, and listens on the forwarded\n"
     "port 127.0.0.1:PORT (--listen, default 8007); the CLI finds it there.\n"
-    "Stopping that test host (--stop) is powering the host off: its VMs stop.\n";
+    "Stopping that test host (--stop) is powering the host off: its VMs stop.\n"
+    "\n"
+    "A VM's kernel, ramdisk and disks must be files beneath " PATH_POLICY_DEFAULT_DIR "\n"
+    "or an --allow-dir, its bridges " PATH_POLICY_DEFAULT_BRIDGE " or an --allow-bridge;\n"
+    "the API refuses others (403).  Each VMM drops to --vmm-user (default: the\n"
+    "system user '" SANDBOX_DEFAULT_USER "', else '" SANDBOX_FALLBACK_USER
+    "') once its VM is built.\n";
+
+/* An option that also goes to the xkvmd inside the test host. */
+static int pass_on(struct options *o, const char *name, const char *value)
+{
+	if (o->nr_pass_on + 2 >= (int)ARRAY_SIZE(o->pass_on))
+		return -ENOSPC;
+	o->pass_on[o->nr_pass_on++] = name;
+	o->pass_on[o->nr_pass_on++] = value;
+	return 0;
+}
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -79,11 +102,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"web-dir", required_argument, NULL, 'w'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"stop", no_argument, NULL, 'S'},
+	    {"allow-dir", required_argument, NULL, 'D'},
+	    {"allow-bridge", required_argument, NULL, 'B'},
+	    {"vmm-user", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
+	path_policy_init(&o->paths);
 	while ((c = getopt_long(argc, argv, "fl:s:r:w:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -106,6 +133,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->stop = true;
+			break;
+		case 'D':
+			if (optarg[0] != '/' || path_policy_add_dir(&o->paths, optarg) ||
+			    pass_on(o, "--allow-dir", optarg)) {
+				fprintf(stderr,
+					"xkvmd: --allow-dir %s: an absolute path, at most %d\n",
+					optarg, PATH_POLICY_MAX - 1);
+				return -1;
+			}
+			break;
+		case 'B':
+			if (path_policy_add_bridge(&o->paths, optarg) ||
+			    pass_on(o, "--allow-bridge", optarg)) {
+				fprintf(stderr, "xkvmd: --allow-bridge: at most %d\n",
+					PATH_POLICY_MAX - 1);
+				return -1;
+			}
+			break;
+		case 'U':
+			o->vmm_user = optarg;
+			pass_on(o, "--vmm-user", optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -455,6 +503,7 @@ static int start(struct daemon *d)
 	if (r)
 		return r;
 	r = sup_init(&d->sup, d->store, d->state_dir, d->run_dir, d->vmm_path);
+	d->sup.vmm_user = d->opt.vmm_user;
 	d->sup_ready = true;
 	if (!r)
 		r = sup_recover(&d->sup, fresh_boot);
@@ -462,6 +511,7 @@ static int start(struct daemon *d)
 		return r;
 	d->api.sup = &d->sup;
 	d->api.kvm_mode = kvm_mode();
+	d->api.paths = &d->opt.paths;
 	d->api.limits.memory_mib =
 	    ((uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE)) >> 20;
 	d->api.limits.max_vcpus = 255;
@@ -605,7 +655,8 @@ static int run_nested(struct daemon *d)
 				.state_dir = d->state_dir,
 				.port = NESTED_DEFAULT_PORT,
 				.memory_mib = NESTED_DEFAULT_MEMORY_MIB,
-				.cpus = 1};
+				.cpus = 1,
+				.pass_on = d->opt.pass_on};
 
 	if (d->opt.listen) {
 		if (http_parse_listen(d->opt.listen, host, sizeof(host), port, sizeof(port)) ||

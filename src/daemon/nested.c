@@ -67,7 +67,7 @@ static bool api_answers(uint16_t port)
 static void exec_testhost(const struct nested_opts *o, const char *xkvm, const char *xkvmd)
 {
 	char port[16], memory[24], cpus[16], listen[32], log[PATH_MAX];
-	const char *argv[24];
+	const char *argv[96];
 	int n = 0, fd;
 
 	snprintf(port, sizeof(port), "%u", (unsigned)o->port);
@@ -110,6 +110,8 @@ static void exec_testhost(const struct nested_opts *o, const char *xkvm, const c
 		argv[n++] = "--web-dir";
 		argv[n++] = o->web_dir;
 	}
+	for (int i = 0; o->pass_on && o->pass_on[i] && n < (int)ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = o->pass_on[i];
 	argv[n] = NULL;
 	execv(xkvm, (char *const *)argv);
 	fprintf(stderr, "xkvmd: cannot run %s: %s\n", xkvm, strerror(errno));

@@ -20,7 +20,8 @@ struct nested_opts {
 	uint16_t port;	       /* forwarded, and where xkvmd listens inside */
 	uint64_t memory_mib;   /* the test host's RAM */
 	unsigned cpus;
-	const char *web_dir; /* NULL: xkvmd's default */
+	const char *web_dir;	    /* NULL: xkvmd's default */
+	const char *const *pass_on; /* more xkvmd options, NULL-terminated; NULL: none */
 };
 
 #define NESTED_DEFAULT_PORT	  8007

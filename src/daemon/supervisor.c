@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/supervisor.h"
+#include "core/sandbox.h"
 #include "lib/proc.h"
 #include "daemon/vmm_control.h"
 #include "lib/log.h"
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +381,8 @@ static int prepare_run_dir(struct supervisor *sup, const char *uuid, struct spaw
 	unlink(path);
 	sup_vm_path(sup, uuid, "pid", path, sizeof(path));
 	unlink(path);
+	sup_vm_path(sup, uuid, SANDBOX_REPORT_FILE, path, sizeof(path));
+	unlink(path);
 	rename(a->log, old);
 	return 0;
 }
@@ -408,7 +412,8 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 		 size_t errlen)
 {
 	struct spawn_args a;
-	char *argv[7];
+	char *argv[9];
+	int argc = 0;
 	int nullfd, logfd, r;
 	pid_t pid;
 
@@ -431,13 +436,17 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 		snprintf(err, errlen, "cannot open %s: %s", a.log, strerror(errno));
 		goto out;
 	}
-	argv[0] = sup->vmm_path;
-	argv[1] = (char *)"create";
-	argv[2] = (char *)"-F";
-	argv[3] = (char *)"--managed";
-	argv[4] = a.dir;
-	argv[5] = a.cfg;
-	argv[6] = NULL;
+	argv[argc++] = sup->vmm_path;
+	argv[argc++] = (char *)"create";
+	argv[argc++] = (char *)"-F";
+	argv[argc++] = (char *)"--managed";
+	argv[argc++] = a.dir;
+	if (sup->vmm_user) {
+		argv[argc++] = (char *)"--user";
+		argv[argc++] = (char *)sup->vmm_user;
+	}
+	argv[argc++] = a.cfg;
+	argv[argc] = NULL;
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
@@ -503,12 +512,40 @@ static void kill_vmm(struct vm_rt *vm)
 		kill(vm->pid, SIGKILL);
 }
 
+/*
+ * A confined VMM killed by its seccomp filter left the call's number in
+ * its report file (core/sandbox.h): a crash, logged with the call named.
+ */
+static bool seccomp_killed(struct supervisor *sup, struct vm_rt *vm)
+{
+	char path[PATH_MAX], buf[64], thread[16];
+	char *name = NULL;
+	int nr = -1;
+
+	if (!sup_vm_path(sup, vm->uuid, SANDBOX_REPORT_FILE, path, sizeof(path)) &&
+	    read_small_file(path, buf, sizeof(buf)) > 0)
+		nr = sandbox_report_parse(buf, thread, sizeof(thread));
+	if (nr < 0)
+		return false;
+	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	pr_err("VM %s: the VMM was killed by its seccomp filter: system call %s (%d) from its "
+	       "%s thread",
+	       vm->uuid, name ? name : "?", nr, thread);
+	free(name);
+	return true;
+}
+
 /* What the VMM left: its exit file, else its status (children), else a crash. */
 static void exit_cause(struct supervisor *sup, struct vm_rt *vm, int wstatus, bool have_status,
 		       int *code, const char **reason)
 {
 	char path[PATH_MAX], buf[64];
 
+	if (seccomp_killed(sup, vm)) {
+		*code = 128 + SIGSYS;
+		*reason = "crash";
+		return;
+	}
 	if (!sup_vm_path(sup, vm->uuid, "exit", path, sizeof(path)) &&
 	    read_small_file(path, buf, sizeof(buf)) > 0 && !vmm_exit_parse(buf, code, reason))
 		return;
@@ -540,7 +577,22 @@ static bool restart_on_crash(struct vm_rt *vm, const char *reason)
 	return true;
 }
 
-/* With the lock held: the VMM is gone; record it and apply on_crash. */
+/*
+ * A confined VMM ends at every stop of its guest (toolstack/confined.h):
+ * a reboot or power-off whose action is "restart" starts it again.
+ */
+static bool restart_on_stop(struct vm_rt *vm, const char *reason)
+{
+	if (vm->stop_requested || !vm->has_cfg)
+		return false;
+	if (strcmp(reason, "reboot") == 0)
+		return vm->cfg.on_reboot == ACTION_RESTART;
+	if (strcmp(reason, "poweroff") == 0)
+		return vm->cfg.on_poweroff == ACTION_RESTART;
+	return false;
+}
+
+/* With the lock held: the VMM is gone; record it and apply the on_* actions. */
 static void vmm_ended(struct supervisor *sup, struct vm_rt *vm, int wstatus, bool have_status)
 {
 	bool starting = vm->state == RUN_STARTING;
@@ -568,6 +620,10 @@ static void vmm_ended(struct supervisor *sup, struct vm_rt *vm, int wstatus, boo
 			 tail[0] ? ": " : "", tail);
 	} else if (restart_on_crash(vm, reason)) {
 		pr_warn("VM %s: the VMM crashed; restarting (on_crash = \"restart\")", vm->uuid);
+		if (spawn_stored(sup, vm, err, sizeof(err)))
+			pr_err("VM %s: restart failed: %s", vm->uuid, err);
+	} else if (restart_on_stop(vm, reason)) {
+		pr_info("VM %s: the guest's %s: restarting", vm->uuid, reason);
 		if (spawn_stored(sup, vm, err, sizeof(err)))
 			pr_err("VM %s: restart failed: %s", vm->uuid, err);
 	}

@@ -73,6 +73,7 @@ struct supervisor {
 	pthread_cond_t cond; /* broadcast on every state change */
 	struct store *store;
 	char *state_dir, *run_dir, *vmm_path;
+	const char *vmm_user; /* the VMMs' --user; NULL: their default */
 	struct vm_rt *vms;
 	int wake_fd;
 	bool stopping;

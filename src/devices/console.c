@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "devices/console.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -52,6 +53,7 @@ static void *input_thread(void *arg)
 	struct console *c = arg;
 	uint8_t buf[256];
 
+	sandbox_confine_thread(SANDBOX_CONTROL);
 	for (;;) {
 		struct pollfd fds[2] = {{.fd = c->in_fd, .events = POLLIN},
 					{.fd = c->wake_fd, .events = POLLIN}};

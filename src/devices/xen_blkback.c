@@ -8,6 +8,7 @@
  * free for the request just consumed.
  */
 #include "devices/xen_blkback.h"
+#include "core/sandbox.h"
 #include "xen/domain.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -352,6 +353,7 @@ static void *worker_main(void *arg)
 	/* Requests queued before the port was bound raised no event: look once at the start. */
 	bool more = true;
 
+	sandbox_confine_thread(SANDBOX_IO);
 	for (;;) {
 		/* Once broken, only the stop request matters. */
 		int n = poll(pfd, b->q.broken ? 1 : 2, more ? 0 : -1);

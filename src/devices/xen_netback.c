@@ -9,6 +9,7 @@
 #include "xen/domain.h"
 #include "xen/xenbus.h"
 #include "devices/xen_netback.h"
+#include "core/sandbox.h"
 #include "devices/tap.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -522,6 +523,7 @@ static void *netback_thread(void *arg)
 	bool tx_more = true, rx_posted = true; /* look at whatever is already queued */
 	bool notify;
 
+	sandbox_confine_thread(SANDBOX_IO);
 	for (;;) {
 		struct pollfd fds[4];
 		nfds_t nfds = 0;

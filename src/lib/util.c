@@ -92,14 +92,14 @@ int path_join(char *out, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int write_file_atomic(const char *path, const char *text, mode_t mode)
+int write_file_atomic_at(int dir_fd, const char *path, const char *text, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	int fd, r = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, text, strlen(text));
@@ -107,11 +107,16 @@ int write_file_atomic(const char *path, const char *text, mode_t mode)
 		r = -errno;
 	if (close(fd) && !r)
 		r = -errno;
-	if (!r && rename(tmp, path))
+	if (!r && renameat(dir_fd, tmp, dir_fd, path))
 		r = -errno;
 	if (r)
-		unlink(tmp);
+		unlinkat(dir_fd, tmp, 0);
 	return r;
+}
+
+int write_file_atomic(const char *path, const char *text, mode_t mode)
+{
+	return write_file_atomic_at(AT_FDCWD, path, text, mode);
 }
 
 ssize_t read_small_file(const char *path, char *buf, size_t cap)

@@ -35,6 +35,8 @@ int write_all(int fd, const void *buf, size_t len);
 
 /* Write a whole file atomically: a temporary beside it, fsync, rename.  0 or -errno. */
 int write_file_atomic(const char *path, const char *text, mode_t mode);
+/* The same, path relative to the directory dir_fd (or AT_FDCWD). */
+int write_file_atomic_at(int dir_fd, const char *path, const char *text, mode_t mode);
 
 /*
  * Read a small file (a pid file, /proc/PID/stat) into buf, NUL-terminated;

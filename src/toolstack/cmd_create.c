@@ -10,6 +10,7 @@
 #include "toolstack/cli.h"
 #include "toolstack/client.h"
 #include "toolstack/config.h"
+#include "toolstack/confined.h"
 #include "toolstack/domain.h"
 #include "toolstack/managed.h"
 #include "toolstack/testhost.h"
@@ -38,6 +39,10 @@ static const char create_help[] =
     "                    -F always on: the guest's serial line is this terminal\n"
     "                    and Ctrl-] stops the domain\n"
     "  -n, --dry-run     check the configuration here and print it; run nothing\n"
+    "  --user USER       with -F as root: the user the VMM becomes once the VM is\n"
+    "                    built (a name, UID or UID:GID; default: the system user\n"
+    "                    'xkvm', else 'nobody')\n"
+    "  --no-sandbox      with -F: do not confine the VMM (for debugging)\n"
     "  -h, --help        this text\n"
     "\n"
     "Configuration keys understood now:\n"
@@ -58,12 +63,17 @@ static const char create_help[] =
     "  4  the guest rebooted and on_reboot is destroy\n"
     "  5  stopped from the host (signal, or Ctrl-] on the console)\n"
     "\n"
+    "With -F the VMM is confined once the VM is built: it drops to --user and\n"
+    "every capability, and a seccomp allow-list and Landlock leave it only what\n"
+    "running the VM needs; each boot is then one VMM process.\n"
+    "\n"
     "Where /dev/kvm cannot run stock guests (no VMX/SVM), the domain runs inside\n"
     "the KVM test host; `xkvm --accel=native|nested` chooses explicitly.\n";
 
 struct create_opts {
 	bool foreground, dry_run, console;
 	const char *managed_dir; /* --managed: run for xkvmd (toolstack/managed.h) */
+	struct confine_opts confine;
 	const char *config;
 	int nr_overrides;
 	char **overrides;
@@ -74,6 +84,7 @@ static int parse_opts(int argc, char **argv, struct create_opts *o)
 	static const struct option longopts[] = {
 	    {"foreground", no_argument, NULL, 'F'}, {"console", no_argument, NULL, 'c'},
 	    {"dry-run", no_argument, NULL, 'n'},    {"managed", required_argument, NULL, 'M'},
+	    {"user", required_argument, NULL, 'U'}, {"no-sandbox", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -92,6 +103,12 @@ static int parse_opts(int argc, char **argv, struct create_opts *o)
 			break;
 		case 'M':
 			o->managed_dir = optarg;
+			break;
+		case 'U':
+			o->confine.user = optarg;
+			break;
+		case 'S':
+			o->confine.off = true;
 			break;
 		case 'h':
 			fputs(create_help, stdout);
@@ -176,20 +193,29 @@ static int run_nested(const struct cli *cli, const struct domain_config *cfg)
 }
 
 /* For xkvmd: the console and the controls are sockets in dir, not this terminal. */
-static int run_managed(const struct domain_config *config, const char *dir)
+static int run_managed(const struct domain_config *config, const char *dir,
+		       const struct confine_opts *confine)
 {
 	struct domain_control control;
 	struct domain_io io = {.console_no_escape = true, .control = &control};
+	struct sandbox_config sb;
 	/*
 	 * A crash ends the VMM: xkvmd applies on_crash, and stops restarting a
 	 * guest that crashes again and again, which a loop in here could not.
+	 * A confined VMM ends at every stop: xkvmd applies the other actions too.
 	 */
-	struct domain_config crash_exits = *config;
-	const struct domain_config *cfg = &crash_exits;
+	struct domain_config once = *config;
+	const struct domain_config *cfg = &once;
 	struct managed *m;
 	int code;
 
-	crash_exits.on_crash = ACTION_DESTROY;
+	once.on_crash = ACTION_DESTROY;
+	if (!confine->off) {
+		if (confined_prepare(confine, dir, &sb))
+			return EXIT_VMM_ERROR;
+		confined_one_boot(&once, config);
+		io.sandbox = &sb;
+	}
 	domain_control_init(&control);
 	m = managed_start(dir, cfg, &control, &io.console_in, &io.console_out);
 	if (!m) {
@@ -200,6 +226,20 @@ static int run_managed(const struct domain_config *config, const char *dir)
 	managed_finish(m, code);
 	domain_control_destroy(&control);
 	return code;
+}
+
+/* In the foreground, on this terminal. */
+static int run_here(const struct domain_config *cfg, const struct confine_opts *confine)
+{
+	struct domain_io io = {.console_in = STDIN_FILENO, .console_out = STDOUT_FILENO};
+	struct sandbox_config sb;
+
+	if (confine->off)
+		return domain_run(cfg, &io);
+	if (confined_prepare(confine, NULL, &sb))
+		return EXIT_VMM_ERROR;
+	io.sandbox = &sb;
+	return confined_run(cfg, &io);
 }
 
 /* The config file's text and the overrides, as POST /rest/v0/vms takes them. */
@@ -287,12 +327,11 @@ int cmd_create(const struct cli *cli)
 		       "test host itself where this machine needs it");
 		code = EXIT_USAGE;
 	} else if (o.managed_dir) {
-		code = run_managed(&cfg, o.managed_dir);
+		code = run_managed(&cfg, o.managed_dir, &o.confine);
 	} else if (accel == ACCEL_NESTED) {
 		code = run_nested(cli, &cfg);
 	} else {
-		code = domain_run(&cfg, &(struct domain_io){.console_in = STDIN_FILENO,
-							    .console_out = STDOUT_FILENO});
+		code = run_here(&cfg, &o.confine);
 	}
 	domain_config_free(&cfg);
 	return code;

@@ -341,10 +341,15 @@ static enum vm_stop_reason run_once(const struct domain_config *cfg, const struc
 	r = build(&d, io);
 	if (!r)
 		r = xen_domain_start(d.xen);
+	/* Everything is open; the threads started from here on narrow themselves. */
+	if (!r && io->sandbox)
+		r = sandbox_enter(io->sandbox);
 	if (!r)
 		r = board_start(&d.board);
 	for (unsigned i = 0; !r && i < d.vm.nr_vcpus; i++)
 		r = vcpu_start(d.vm.vcpus[i]);
+	if (!r)
+		sandbox_confine_thread(SANDBOX_MAIN);
 	if (r) {
 		vm_request_stop(&d.vm, VM_STOP_ERROR, "cannot start the VM");
 	} else {
@@ -400,7 +405,7 @@ int domain_run(const struct domain_config *cfg, const struct domain_io *io)
 		} else {
 			code = reason == VM_STOP_HOST ? EXIT_HOST_STOP : EXIT_VMM_ERROR;
 		}
-		if (action != ACTION_RESTART)
+		if (action != ACTION_RESTART || io->sandbox)
 			break;
 		pr_info("domain '%s': restarting (%s)", cfg->name, vm_stop_reason_name(reason));
 	}

@@ -7,6 +7,7 @@
 #ifndef XKVM_TOOLSTACK_DOMAIN_H
 #define XKVM_TOOLSTACK_DOMAIN_H
 
+#include "core/sandbox.h"
 #include "toolstack/config.h"
 
 #include <pthread.h>
@@ -60,6 +61,12 @@ struct domain_io {
 	int console_out;
 	bool console_no_escape;		/* Ctrl-] is data (managed VMMs), not "stop the domain" */
 	struct domain_control *control; /* NULL: none */
+	/*
+	 * Confine the VMM once the VM is built (core/sandbox.h); NULL: not.
+	 * A confined VMM cannot build the VM again: it ends at the first stop
+	 * and whoever started it applies a "restart".
+	 */
+	const struct sandbox_config *sandbox;
 };
 
 /* Returns one of enum domain_exit. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/managed.h"
+#include "core/sandbox.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/unix_socket.h"
@@ -33,6 +34,8 @@ struct client {
 
 struct managed {
 	char dir[PATH_MAX];
+	/* Files in dir go through this: once confined, the VMM may not reach dir by its path. */
+	int dir_fd;
 	const struct domain_config *cfg;
 	struct domain_control *control;
 	int console_listen, control_listen;
@@ -284,10 +287,14 @@ static void *serve(void *arg)
 	struct managed *m = arg;
 	struct pollfd fds[4 + MAX_CLIENTS];
 	struct client *owner[4 + MAX_CLIENTS];
+	bool narrowed = false;
 
 	for (;;) {
 		unsigned n = 4;
 
+		/* Started before the VMM is confined: narrows itself once it is. */
+		if (!narrowed)
+			narrowed = sandbox_confine_thread(SANDBOX_CONTROL);
 		fds[0] = (struct pollfd){.fd = m->wake_fd, .events = POLLIN};
 		fds[1] = (struct pollfd){.fd = m->out_rd, .events = POLLIN};
 		fds[2] = (struct pollfd){.fd = m->console_listen, .events = POLLIN};
@@ -356,8 +363,8 @@ static void close_fd(int *fd)
 
 static void release(struct managed *m)
 {
-	int *fds[] = {&m->console_listen, &m->control_listen, &m->out_rd, &m->out_wr,
-		      &m->in_rd,	  &m->in_wr,	      &m->wake_fd};
+	int *fds[] = {&m->console_listen, &m->control_listen, &m->out_rd,  &m->out_wr,
+		      &m->in_rd,	  &m->in_wr,	      &m->wake_fd, &m->dir_fd};
 
 	for (unsigned i = 0; i < MAX_CLIENTS; i++)
 		if (m->clients[i].fd >= 0)
@@ -368,23 +375,20 @@ static void release(struct managed *m)
 }
 
 /* DIR/name, written atomically (the daemon may read it at any time). */
-static int write_dir_file(const char *dir, const char *name, const char *text)
+static int write_dir_file(const struct managed *m, const char *name, const char *text)
 {
-	char path[PATH_MAX];
-	int r = path_join(path, sizeof(path), dir, name);
-
-	return r ? r : write_file_atomic(path, text, 0600);
+	return write_file_atomic_at(m->dir_fd, name, text, 0600);
 }
 
 /* With the start time, the pid names this process uniquely (pids are reused). */
-static int record_pid(const char *dir)
+static int record_pid(const struct managed *m)
 {
 	uint64_t start = 0;
 	char text[64];
 
 	proc_stat_read(getpid(), &start, NULL);
 	snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(), (unsigned long long)start);
-	return write_dir_file(dir, "pid", text);
+	return write_dir_file(m, "pid", text);
 }
 
 struct managed *managed_start(const char *dir, const struct domain_config *cfg,
@@ -395,7 +399,7 @@ struct managed *managed_start(const char *dir, const struct domain_config *cfg,
 
 	if (!m)
 		return NULL;
-	m->console_listen = m->control_listen = m->out_rd = m->out_wr = -1;
+	m->console_listen = m->control_listen = m->out_rd = m->out_wr = m->dir_fd = -1;
 	m->in_rd = m->in_wr = -1;
 	for (unsigned i = 0; i < MAX_CLIENTS; i++)
 		m->clients[i].fd = -1;
@@ -404,6 +408,11 @@ struct managed *managed_start(const char *dir, const struct domain_config *cfg,
 	m->control = control;
 	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
+		pr_err("%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	m->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->dir_fd < 0) {
 		pr_err("%s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -416,7 +425,7 @@ struct managed *managed_start(const char *dir, const struct domain_config *cfg,
 	m->control_listen = listen_unix(dir, "control.sock");
 	if (m->console_listen < 0 || m->control_listen < 0)
 		goto fail;
-	r = record_pid(dir);
+	r = record_pid(m);
 	if (r) {
 		pr_err("%s/pid: %s", dir, strerror(-r));
 		goto fail;
@@ -436,7 +445,7 @@ fail:
 
 void managed_finish(struct managed *m, int exit_code)
 {
-	char text[64], path[PATH_MAX];
+	char text[64];
 
 	if (!m)
 		return;
@@ -445,11 +454,10 @@ void managed_finish(struct managed *m, int exit_code)
 	pthread_join(m->thread, NULL);
 	for (const char *const *name = (const char *const[]){"console.sock", "control.sock", NULL};
 	     *name; name++)
-		if (path_join(path, sizeof(path), m->dir, *name) == 0)
-			unlink(path);
+		unlinkat(m->dir_fd, *name, 0);
 	/* Last: the daemon takes the exit file as the end of this VMM. */
 	snprintf(text, sizeof(text), "%d %s\n", exit_code, managed_exit_reason(exit_code));
-	if (write_dir_file(m->dir, "exit", text))
+	if (write_dir_file(m, "exit", text))
 		pr_err("%s/exit: cannot record the exit code", m->dir);
 	release(m);
 }

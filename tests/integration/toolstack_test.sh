@@ -45,8 +45,10 @@ wait_for() { # <seconds> <command...>: until the command succeeds
 	return 1
 }
 is_state() { [ "$(field "$1" .power_state)" = "$2" ]; }
+# The guests' files: the assets and this test's directory, and nothing else.
 start_daemon() {
-	"$XKVMD" --foreground --listen "127.0.0.1:$PORT" >>"$WORK/xkvmd.log" 2>&1 &
+	"$XKVMD" --foreground --listen "127.0.0.1:$PORT" --allow-dir "$ASSETS" --allow-dir "$WORK" \
+		>>"$WORK/xkvmd.log" 2>&1 &
 	DAEMON=$!
 	wait_for 60 test -S "$SOCK" && wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --unix-socket '$SOCK' http://xkvmd/rest/v0/host)\" = 200 ]"
 }
@@ -133,6 +135,38 @@ check relative-kernel-refused grep -q "kernel 'vmlinux' is a relative path" "$WO
 check nothing-half-created [ "$(api '/rest/v0/vms' | jq length)" = 2 ]
 TOKEN=$(cat "$XKVM_STATE_DIR/token")
 check api-wrong-token-401 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
+# Each VMM is confined: every thread under seccomp, no capability, not root.
+pid_a=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid")
+st=/proc/$pid_a/status
+check vmm-seccomp-filter grep -q '^Seccomp:[[:space:]]*2$' "$st"
+check vmm-no-new-privs grep -q '^NoNewPrivs:[[:space:]]*1$' "$st"
+check vmm-cap-eff-none grep -q '^CapEff:[[:space:]]*0000000000000000$' "$st"
+check vmm-cap-prm-none grep -q '^CapPrm:[[:space:]]*0000000000000000$' "$st"
+check vmm-cap-bnd-none grep -q '^CapBnd:[[:space:]]*0000000000000000$' "$st"
+check vmm-not-root awk '/^Uid:|^Gid:/ { if ($2 == 0 || $3 == 0 || $4 == 0 || $5 == 0) bad = 1 } END { exit bad }' "$st"
+check vmm-every-thread-filtered sh -c "! grep -L '^Seccomp:[[:space:]]*2$' /proc/$pid_a/task/*/status | grep -q ."
+check vmm-threads-several [ "$(ls /proc/"$pid_a"/task | wc -l)" -ge 4 ]
+
+# The API opens no file outside the directories xkvmd allows: 403, nothing made.
+create_json() { # <config file>: the body `xkvm create` sends
+	jq -n --rawfile c "$1" --arg p "$1" '{config: $c, path: $p, start: true}'
+}
+sed 's/^name = .*/name = "ts-evil"/' "$WORK/ts-a.cfg" >"$WORK/ts-evil.cfg"
+echo "disk = [ '/etc/shadow,raw,xvda,r' ]" >>"$WORK/ts-evil.cfg"
+check api-disk-outside-403 [ "$(api_status /rest/v0/vms -X POST -H 'Content-Type: application/json' -d "$(create_json "$WORK/ts-evil.cfg")")" = 403 ]
+check api-403-names-path sh -c "curl -s --unix-socket '$SOCK' -X POST -H 'Content-Type: application/json' --data-binary @- http://xkvmd/rest/v0/vms <<EOF | jq -r .error | grep -q /etc/shadow
+$(create_json "$WORK/ts-evil.cfg")
+EOF"
+# A path that starts in an allowed directory and climbs out of it.
+sed -e 's/^name = .*/name = "ts-evil"/' -e "s|^kernel = .*|kernel = \"$ASSETS/$(echo "$ASSETS" | sed 's|/[^/]*|../|g')etc/passwd\"|" \
+	"$WORK/ts-a.cfg" >"$WORK/ts-evil2.cfg"
+"$XKVM" create "$WORK/ts-evil2.cfg" >"$WORK/evil2.out" 2>&1
+check cli-kernel-outside-refused sh -c "[ $? != 0 ] && grep -q 'not allowed' '$WORK/evil2.out'"
+sed 's/^name = .*/name = "ts-evil"/' "$WORK/ts-a.cfg" >"$WORK/ts-evil3.cfg"
+echo "vif = [ 'bridge=br-not-allowed' ]" >>"$WORK/ts-evil3.cfg"
+check api-bridge-outside-403 [ "$(api_status /rest/v0/vms -X POST -H 'Content-Type: application/json' -d "$(create_json "$WORK/ts-evil3.cfg")")" = 403 ]
+check api-refused-made-nothing [ "$(api_status /rest/v0/vms/ts-evil)" = 404 ]
+
 check api-no-token-401 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
 check api-token-200 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/rest/v0/vms")" = 200 ]
 
@@ -180,8 +214,30 @@ check destroy-halts wait_for 60 is_state ts-c Halted
 check halted-start-time-null [ "$(field ts-c .startTime)" = null ]
 "$XKVM" start ts-a >/dev/null 2>&1
 check start-again wait_for 120 is_state ts-a Running
+# A confined VMM cannot build its VM again: xkvmd starts a new one on reboot.
+# (The guest takes a reboot request once its PV drivers are up.)
+wait_for 120 sh -c "[ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-a | jq -r .pvDriversDetected)\" = true ]"
+pid_a=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid")
+"$XKVM" reboot ts-a >"$WORK/reboot.out" 2>&1
+check reboot-exit-0 [ $? = 0 ]
+check reboot-new-vmm wait_for 120 sh -c "[ \"\$(cut -d' ' -f1 '$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid' 2>/dev/null)\" != '$pid_a' ] && [ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-a | jq -r .power_state)\" = Running ]"
+check reboot-recorded grep -q "the guest's reboot: restarting" "$WORK/xkvmd.log"
 "$XKVM" destroy ts-a >/dev/null 2>&1
 wait_for 60 is_state ts-a Halted
+
+# 11. A system call outside a thread's allow-list kills the VMM (here one the
+# test hook makes a vCPU thread call); xkvmd records a crash naming the call.
+kill -TERM "$DAEMON"
+wait "$DAEMON" 2>/dev/null
+export XKVM_TEST_SECCOMP_VIOLATION=vcpu
+start_daemon
+unset XKVM_TEST_SECCOMP_VIOLATION
+sed 's/^name = .*/name = "ts-x"/' "$WORK/ts-a.cfg" >"$WORK/ts-x.cfg"
+"$XKVM" create "$WORK/ts-x.cfg" >/dev/null 2>&1
+check seccomp-kill-halts wait_for 120 is_state ts-x Halted
+check seccomp-kill-is-crash [ "$(field ts-x .last_exit.reason)" = crash ]
+check seccomp-kill-code-sigsys [ "$(field ts-x .last_exit.code)" = 159 ]
+check seccomp-kill-names-call grep -q 'seccomp filter: system call sysinfo (99) from its vcpu thread' "$WORK/xkvmd.log"
 
 kill -TERM "$DAEMON"
 wait "$DAEMON" 2>/dev/null

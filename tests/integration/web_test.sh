@@ -22,7 +22,7 @@ stop_daemon() {
 trap stop_daemon EXIT
 
 timeout -k 10 300 "$XKVMD" --listen "127.0.0.1:$PORT" --web-dir "$ROOT/web/dist" \
-	>"$WORK/xkvmd.out" 2>&1
+	--allow-dir "$ASSETS" >"$WORK/xkvmd.out" 2>&1
 check web-xkvmd-starts [ $? = 0 ]
 check web-xkvmd-prints-url grep -q "http://127.0.0.1:$PORT/?token=" "$WORK/xkvmd.out"
 check web-endpoint-file [ "$(cat "$XKVM_STATE_DIR/endpoint" 2>/dev/null)" = "http://127.0.0.1:$PORT" ]

@@ -129,6 +129,13 @@ check xenstore-shutdown-by-guest grep -qE 'guest (shut down|powered off)' "$WORK
 pid=$!
 watchdog=$(bound "$pid")
 wait_for "$WORK/term.out" 'waiting for a shutdown request' 1 300
+# The boot runs in a confined child: seccomp, no capability, not root; this
+# process, which holds nothing of the VM, passes the SIGTERM on.
+vmm=$(cut -d' ' -f1 "/proc/$pid/task/$pid/children")
+st=/proc/$vmm/status
+check foreground-vmm-seccomp grep -q '^Seccomp:[[:space:]]*2$' "$st"
+check foreground-vmm-no-caps sh -c "grep -q '^CapEff:[[:space:]]*0\{16\}$' '$st' && grep -q '^CapBnd:[[:space:]]*0\{16\}$' '$st'"
+check foreground-vmm-not-root awk '/^Uid:|^Gid:/ { if ($2 == 0 || $3 == 0 || $4 == 0 || $5 == 0) bad = 1 } END { exit bad }' "$st"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
