@@ -111,9 +111,14 @@ static int load_filter(unsigned mask, bool all_threads)
 			pr_err("seccomp policy: unknown system call '%s'", seccomp_rules[i].name);
 			r = -EINVAL;
 		} else if (seccomp_rules[i].own_pid) {
-			/* VMMs may share a uid: never signal another one. */
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+			/* VMMs may share a uid: never signal another one.  (Spelt out: clang
+			 * warns about the field SCMP_A0 leaves out.) */
+			struct scmp_arg_cmp own = {.arg = 0,
+						   .op = SCMP_CMP_EQ,
+						   .datum_a = (scmp_datum_t)getpid(),
+						   .datum_b = 0};
+
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, own);
 		} else {
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		}
