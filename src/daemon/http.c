@@ -142,6 +142,42 @@ int http_parse_listen(const char *listen, char *host, size_t hostlen, char *port
 	return 0;
 }
 
+static bool addr_is_loopback(const struct sockaddr *sa)
+{
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(&a4, sa, sizeof(a4));
+		return (ntohl(a4.sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family != AF_INET6)
+		return false;
+	memcpy(&a6, sa, sizeof(a6));
+	return IN6_IS_ADDR_LOOPBACK(&a6.sin6_addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&a6.sin6_addr) && a6.sin6_addr.s6_addr[12] == 127);
+}
+
+int http_listen_is_loopback(const char *listen)
+{
+	struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+				 .ai_socktype = SOCK_STREAM};
+	char host[256], port[8];
+	struct addrinfo *ai;
+	int r;
+
+	if (http_parse_listen(listen, host, sizeof(host), port, sizeof(port)) ||
+	    getaddrinfo(host, port, &hints, &ai))
+		return -EINVAL;
+	/* Every address the name stands for: "localhost" could be anything in /etc/hosts. */
+	r = 1;
+	for (struct addrinfo *a = ai; a; a = a->ai_next)
+		if (!addr_is_loopback(a->ai_addr))
+			r = 0;
+	freeaddrinfo(ai);
+	return r;
+}
+
 bool http_path_safe(const char *path)
 {
 	const char *p = path;

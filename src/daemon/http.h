@@ -83,6 +83,8 @@ void http_reply_error(struct http_reply *reply, unsigned status, const char *fmt
 
 /* Split "HOST:PORT" ("[::1]:80" too).  Returns 0 or -EINVAL. */
 int http_parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen);
+/* Does "HOST:PORT" name only loopback addresses?  1 yes, 0 no, -errno unparsable. */
+int http_listen_is_loopback(const char *listen);
 /* Is path safe to look up under the web root (no "..", no NUL, absolute)? */
 bool http_path_safe(const char *path);
 /* The Content-Type for a file name. */

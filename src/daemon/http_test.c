@@ -337,6 +337,14 @@ static void test_helpers(void **state)
 	assert_int_equal(http_parse_listen("host:99999", host, sizeof(host), port, sizeof(port)),
 			 -EINVAL);
 	assert_int_equal(http_parse_listen(":80", host, sizeof(host), port, sizeof(port)), -EINVAL);
+	assert_int_equal(http_listen_is_loopback("127.0.0.1:80"), 1);
+	assert_int_equal(http_listen_is_loopback("127.1.2.3:80"), 1);
+	assert_int_equal(http_listen_is_loopback("[::1]:80"), 1);
+	assert_int_equal(http_listen_is_loopback("0.0.0.0:80"), 0);
+	assert_int_equal(http_listen_is_loopback("[::]:80"), 0);
+	assert_int_equal(http_listen_is_loopback("10.0.2.15:80"), 0);
+	assert_int_equal(http_listen_is_loopback("[::ffff:127.0.0.1]:80"), 1);
+	assert_int_equal(http_listen_is_loopback("nonsense"), -EINVAL);
 	assert_true(http_path_safe("/a/b.js"));
 	assert_false(http_path_safe("/a/../b"));
 	assert_false(http_path_safe("/.."));

@@ -34,6 +34,7 @@
 
 struct options {
 	bool foreground, stop;
+	bool allow_remote; /* --listen may be a non-loopback address */
 	const char *listen, *state_dir, *run_dir, *web_dir;
 	bool verbose;
 };
@@ -55,25 +56,60 @@ struct daemon {
 };
 
 static const char usage[] =
-    "Usage: xkvmd [--foreground] [--listen HOST:PORT] [--state-dir DIR] [--run-dir DIR]\n"
-    "             [--web-dir DIR] [--verbose]\n"
+    "Usage: xkvmd [--foreground] [--listen HOST:PORT [--allow-remote]] [--state-dir DIR]\n"
+    "             [--run-dir DIR] [--web-dir DIR] [--verbose]\n"
     "       xkvmd --stop [--state-dir DIR] [--run-dir DIR]\n"
+    "       xkvmd --version\n"
     "\n"
     "The xkvm daemon: keeps this host's VMs, runs a VMM process for each running\n"
     "VM and serves the API (and the web UI) on <run>/xkvmd.sock and, with\n"
     "--listen, on TCP with the token from <state>/token.  Stopping it leaves\n"
     "the VMs running; a new xkvmd finds them again.\n"
     "\n"
+    "--listen takes a loopback address (127.0.0.1:8007, [::1]:8007): the API is\n"
+    "plain HTTP, so the token would cross the network in clear.  --allow-remote\n"
+    "accepts any address anyway (put TLS in front of it).\n"
+    "\n"
     "Where this machine's /dev/kvm cannot run stock guests, xkvmd runs inside\n"
     "the KVM test host, started in the background, and listens on the forwarded\n"
     "port 127.0.0.1:PORT (--listen, default 8007); the CLI finds it there.\n"
     "Stopping that test host (--stop) is powering the host off: its VMs stop.\n";
+
+/* A plain-HTTP listener off loopback sends the token in clear: only when asked for. */
+static int check_listen(const struct options *o)
+{
+	int r;
+
+	if (!o->listen)
+		return 0;
+	r = http_listen_is_loopback(o->listen);
+	if (r < 0) {
+		fprintf(stderr, "xkvmd: --listen %s: expected HOST:PORT\n", o->listen);
+		return -1;
+	}
+	if (r == 0 && !o->allow_remote) {
+		fprintf(stderr,
+			"xkvmd: --listen %s is not a loopback address: the API is plain HTTP and "
+			"the token would cross the network in clear; add --allow-remote to "
+			"listen there anyway\n",
+			o->listen);
+		return -1;
+	}
+	if (r == 0)
+		fprintf(stderr,
+			"xkvmd: warning: listening on %s: the API token crosses the network in "
+			"clear (plain HTTP); use it only on a trusted network or behind TLS\n",
+			o->listen);
+	return 0;
+}
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"listen", required_argument, NULL, 'l'},
+	    {"allow-remote", no_argument, NULL, 'R'},
+	    {"version", no_argument, NULL, 'V'},
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"run-dir", required_argument, NULL, 'r'},
 	    {"web-dir", required_argument, NULL, 'w'},
@@ -107,6 +143,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'S':
 			o->stop = true;
 			break;
+		case 'R':
+			o->allow_remote = true;
+			break;
+		case 'V':
+			printf("xkvmd %s\n", XKVM_VERSION);
+			exit(0);
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -119,7 +161,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fputs(usage, stderr);
 		return -1;
 	}
-	return 0;
+	return check_listen(o);
 }
 
 /* ---- directories ---- */
