@@ -285,43 +285,54 @@ static bool token_valid(const char *t)
 	return strlen(t) == TOKEN_HEX && strspn(t, "0123456789abcdef") == TOKEN_HEX;
 }
 
-/* <state>/token: 32 random bytes in hex, 0600, made on the first start. */
+static int read_token(struct daemon *d, const char *path)
+{
+	char buf[TOKEN_HEX + 2];
+	ssize_t n = read_small_file(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!token_valid(buf)) {
+		pr_err("%s: not a token (64 hex digits); remove it to make a new one", path);
+		return -EINVAL;
+	}
+	memcpy(d->token, buf, sizeof(d->token));
+	return 0;
+}
+
+/*
+ * <state>/token: 32 random bytes in hex, 0600, made on the first start.
+ * Written whole and synced under a temporary name, then linked in place (a
+ * crash leaves no half token; link fails if another start made one first).
+ */
 static int load_token(struct daemon *d)
 {
 	unsigned char raw[TOKEN_BYTES];
-	char path[PATH_MAX], buf[TOKEN_HEX + 2];
-	int fd, r;
-	ssize_t n;
+	char path[PATH_MAX], tmp[PATH_MAX], buf[TOKEN_HEX + 2];
+	int r;
 
-	if (copy_path(path, d->state_dir, "/token"))
+	if (copy_path(path, d->state_dir, "/token") || copy_path(tmp, d->state_dir, "/token.new"))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		if (!token_valid(buf)) {
-			pr_err("%s: not a token (64 hex digits); remove it to make a new one",
-			       path);
-			return -EINVAL;
-		}
-		memcpy(d->token, buf, sizeof(d->token));
-		return 0;
-	}
+	r = read_token(d, path);
+	if (r != -ENOENT)
+		return r;
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return -EIO;
 	for (int i = 0; i < TOKEN_BYTES; i++)
-		snprintf(d->token + (size_t)i * 2, 3, "%02x", raw[i]);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		pr_err("%s: %s", path, strerror(errno));
-		return -errno;
+		snprintf(buf + (size_t)i * 2, 3, "%02x", raw[i]);
+	strcat(buf, "\n");
+	r = write_file_atomic(tmp, buf, 0600);
+	if (!r && link(tmp, path) && errno != EEXIST)
+		r = -errno;
+	unlink(tmp);
+	if (!r)
+		r = fsync_parent_dir(path);
+	if (r) {
+		pr_err("%s: %s", path, strerror(-r));
+		return r;
 	}
-	snprintf(buf, sizeof(buf), "%s\n", d->token);
-	r = write_all(fd, buf, strlen(buf));
-	close(fd);
-	return r;
+	return read_token(d, path);
 }
 
 /*

@@ -92,6 +92,28 @@ int path_join(char *out, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int fsync_parent_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, r = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Some file systems (9p, some FUSE) cannot sync a directory: nothing more to do there. */
+	if (fsync(fd) && errno != EINVAL && errno != EROFS && errno != ENOTSUP)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 int write_file_atomic(const char *path, const char *text, mode_t mode)
 {
 	char tmp[PATH_MAX];
@@ -111,6 +133,9 @@ int write_file_atomic(const char *path, const char *text, mode_t mode)
 		r = -errno;
 	if (r)
 		unlink(tmp);
+	/* The rename is an entry of the directory: stable only once the directory is. */
+	if (!r)
+		r = fsync_parent_dir(path);
 	return r;
 }
 
