@@ -321,7 +321,8 @@ static int load_token(struct daemon *d)
 		return -EIO;
 	for (int i = 0; i < TOKEN_BYTES; i++)
 		snprintf(buf + (size_t)i * 2, 3, "%02x", raw[i]);
-	strcat(buf, "\n");
+	buf[TOKEN_HEX] = '\n';
+	buf[TOKEN_HEX + 1] = '\0';
 	r = write_file_atomic(tmp, buf, 0600);
 	if (!r && link(tmp, path) && errno != EEXIST)
 		r = -errno;

@@ -412,6 +412,18 @@ static __attribute__((noreturn)) void exec_vmm(const char *vmm, char *const argv
 }
 
 /*
+ * Tests kill xkvmd at a named point of a start ($XKVMD_CRASH_AT), where a
+ * random kill -9 would rarely land: tests/integration/crash_test.sh.
+ */
+static void crash_point(const char *name)
+{
+	const char *at = getenv("XKVMD_CRASH_AT");
+
+	if (at && strcmp(at, name) == 0)
+		raise(SIGKILL);
+}
+
+/*
  * With the lock held: the database says the VM is starting (Running, no pid
  * yet) before anything is forked, so a daemon killed at any later point finds
  * it on restart (sup_recover) and either adopts its VMM or marks it halted.
@@ -441,6 +453,7 @@ static int record_pid(struct supervisor *sup, struct vm_rt *vm, pid_t pid, const
 		snprintf(err, errlen, "cannot record the VMM's pid: %s", strerror(-r));
 		return r;
 	}
+	crash_point("pid-recorded");
 	if (write(gate[1], "1", 1) != 1) {
 		r = -errno;
 		snprintf(err, errlen, "cannot start the VMM: %s", strerror(errno));
@@ -456,6 +469,30 @@ static void unrecord(struct supervisor *sup, struct vm_rt *vm, pid_t pid)
 		waitpid(pid, NULL, 0);
 	}
 	store_vm_set_halted(sup->store, vm->uuid, 1, "error", time(NULL));
+}
+
+/* With the lock held: a new VMM runs for vm; the loop waits for its control socket. */
+static void begin_run(struct supervisor *sup, struct vm_rt *vm, pid_t pid)
+{
+	/* Our child cannot be reaped behind our back, so this pidfd is its. */
+	vm->pidfd = sys_pidfd_open(pid);
+	vm->pid = pid;
+	vm->is_child = true;
+	vm->gen++;
+	vm->start_ms = monotonic_ms();
+	vm->stop_requested = false;
+	vm->start_timed_out = false;
+	vm->start_error[0] = '\0';
+	vm->pv_drivers = false;
+	vm->vcpus = 0;
+	vm->memory_mib = 0;
+	vm->ring_head = vm->ring_count = 0;
+	vm->prev_sample_ms = 0;
+	vm->cpu_seconds = 0;
+	vm->state = RUN_STARTING;
+	pthread_cond_broadcast(&sup->cond);
+	wake(sup);
+	pr_info("VM %s: VMM started, pid %d", vm->uuid, (int)pid);
 }
 
 /* With the lock held: fork and exec the VMM; the loop then waits for its control socket. */
@@ -496,6 +533,7 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 	r = record_starting(sup, vm, err, errlen);
 	if (r)
 		goto out;
+	crash_point("recorded-starting");
 	if (pipe2(gate, O_CLOEXEC)) {
 		r = -errno;
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -505,34 +543,20 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 	pid = fork();
 	if (pid == 0)
 		exec_vmm(sup->vmm_path, argv, nullfd, logfd, gate);
+	r = pid < 0 ? -errno : 0;
 	close(gate[0]);
-	r = pid < 0 ? -errno : record_pid(sup, vm, pid, gate, err, errlen);
-	close(gate[1]);
-	if (pid < 0)
+	if (r) {
 		snprintf(err, errlen, "fork: %s", strerror(-r));
+	} else {
+		crash_point("forked");
+		r = record_pid(sup, vm, pid, gate, err, errlen);
+	}
+	close(gate[1]);
 	if (r) {
 		unrecord(sup, vm, pid);
 		goto out;
 	}
-	/* Our child cannot be reaped behind our back, so this pidfd is its. */
-	vm->pidfd = sys_pidfd_open(pid);
-	vm->pid = pid;
-	vm->is_child = true;
-	vm->gen++;
-	vm->start_ms = monotonic_ms();
-	vm->stop_requested = false;
-	vm->start_timed_out = false;
-	vm->start_error[0] = '\0';
-	vm->pv_drivers = false;
-	vm->vcpus = 0;
-	vm->memory_mib = 0;
-	vm->ring_head = vm->ring_count = 0;
-	vm->prev_sample_ms = 0;
-	vm->cpu_seconds = 0;
-	vm->state = RUN_STARTING;
-	pthread_cond_broadcast(&sup->cond);
-	wake(sup);
-	pr_info("VM %s: VMM started, pid %d", vm->uuid, (int)pid);
+	begin_run(sup, vm, pid);
 out:
 	if (logfd >= 0)
 		close(logfd);
