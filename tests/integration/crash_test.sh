@@ -87,12 +87,12 @@ settled() { # a few tries: a VMM killed or exiting around the kill is noticed wi
 		sleep 1
 	done
 }
-vm_json() { # <name>
-	jq -n --arg cfg "name = \"$1\"
+vm_json() { # <name> <start: true|false>
+	jq -n --argjson start "$2" --arg cfg "name = \"$1\"
 type = \"pvh\"
 memory = 32
 kernel = \"$WORK/idle.elf\"
-cmdline = \"\"" '{config: $cfg, path: "crash-test", start: true}'
+cmdline = \"\"" '{config: $cfg, path: "crash-test", start: $start}'
 }
 pick() { # <state>: the uuid of a random VM in that state, or nothing
 	awk -v s="$1" '$2 == s { print $1 }' "$WORK/db" >"$WORK/pick"
@@ -102,11 +102,14 @@ pick() { # <state>: the uuid of a random VM in that state, or nothing
 
 start_daemon || { fail crash-xkvmd-starts "see $WORK/xkvmd.log"; echo "DONE crash_test"; exit 0; }
 : >"$WORK/created"
+: >"$WORK/known"
 bad_state=0 lost=0 failed_restart=0 at_points=0 random_kills=0 creates=0 starts=0 stops=0
 t=0
 while [ "$t" -lt "$TRIALS" ]; do
 	t=$((t + 1))
 	db_states >"$WORK/db"
+	# Every VM the database held before a trial must hold it after (nothing deletes).
+	cut -d' ' -f1 "$WORK/db" >>"$WORK/known"
 	# The operation: create (up to 12 VMs), start a halted VM, or stop a running one.
 	op=$(rand 3)
 	uuid=
@@ -135,7 +138,10 @@ while [ "$t" -lt "$TRIALS" ]; do
 	case $op in
 	0)
 		creates=$((creates + 1))
-		api POST /rest/v0/vms "$(vm_json "c$t")" >"$WORK/op.out" 2>&1 &
+		# Half without starting: answered at once, so some 201s land before the kill.
+		start=true
+		[ "$(rand 2)" = 0 ] && start=false
+		api POST /rest/v0/vms "$(vm_json "c$t" "$start")" >"$WORK/op.out" 2>&1 &
 		;;
 	1)
 		starts=$((starts + 1))
@@ -171,8 +177,16 @@ while [ "$t" -lt "$TRIALS" ]; do
 			echo "trial $t: VM $name was created (201) and is gone"
 		fi
 	done <"$WORK/created"
+	uuids=$(curl -s --max-time 30 --unix-socket "$SOCK" 'http://xkvmd/rest/v0/vms?fields=uuid' |
+		jq -r '.[].uuid')
+	for u in $(sort -u "$WORK/known"); do
+		if ! printf '%s\n' "$uuids" | grep -qx "$u"; then
+			lost=$((lost + 1))
+			echo "trial $t: VM $u was in the database and is gone"
+		fi
+	done
 done
-echo "# $TRIALS trials: $creates creates, $starts starts, $stops stops; $at_points kills at a named point, $random_kills after a random delay; $(wc -l <"$WORK/created") VMs created"
+echo "# $TRIALS trials: $creates creates, $starts starts, $stops stops; $at_points kills armed at a named point of a start, $random_kills after a random delay; $(wc -l <"$WORK/created") VMs created"
 check crash-daemon-restarts [ "$failed_restart" = 0 ]
 check crash-state-matches-vmms [ "$bad_state" = 0 ]
 check crash-nothing-lost [ "$lost" = 0 ]
