@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/http.h"
+#include "daemon/conn_budget.h"
 #include "lib/log.h"
 #include "lib/unix_socket.h"
 #include "lib/websocket.h"
@@ -21,13 +22,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CONNECTION_TIMEOUT_S 60
-#define PER_IP_LIMIT	     32
+/* Idle time allowed before the request line and headers are in (and between requests). */
+#define HEADER_TIMEOUT_S 10
+/* An authenticated connection may idle longer between requests (keep-alive). */
+#define AUTHED_TIMEOUT_S 60
+/* TCP connections that have not shown the token yet (see conn_budget.h). */
+#define UNAUTHED_BUDGET 8
+
+/*
+ * What the web UI may load and talk to: itself only, never in a frame.
+ * Styles may be inline (xterm.js and Preact set them); scripts may not.
+ */
+#define CONTENT_SECURITY_POLICY                                                                    \
+	"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                \
+	"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "           \
+	"form-action 'none'; frame-ancestors 'none'"
 
 struct listener {
 	struct http_server *srv;
 	struct MHD_Daemon *mhd;
 	bool tcp;
+	struct conn_budget budget; /* TCP only */
 };
 
 struct http_server {
@@ -46,7 +61,7 @@ struct req_ctx {
 	char *body;
 	size_t len;
 	bool too_large;
-	bool set_cookie;
+	bool websocket_protocol; /* the client offered xkvm-console */
 	/*
 	 * A queued upgrade that has not run yet.  In thread-per-connection mode
 	 * MHD calls the upgrade handler, then (after it returns) on_completed;
@@ -127,6 +142,42 @@ int http_parse_listen(const char *listen, char *host, size_t hostlen, char *port
 	return 0;
 }
 
+static bool addr_is_loopback(const struct sockaddr *sa)
+{
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(&a4, sa, sizeof(a4));
+		return (ntohl(a4.sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family != AF_INET6)
+		return false;
+	memcpy(&a6, sa, sizeof(a6));
+	return IN6_IS_ADDR_LOOPBACK(&a6.sin6_addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&a6.sin6_addr) && a6.sin6_addr.s6_addr[12] == 127);
+}
+
+int http_listen_is_loopback(const char *listen)
+{
+	struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+				 .ai_socktype = SOCK_STREAM};
+	char host[256], port[8];
+	struct addrinfo *ai;
+	int r;
+
+	if (http_parse_listen(listen, host, sizeof(host), port, sizeof(port)) ||
+	    getaddrinfo(host, port, &hints, &ai))
+		return -EINVAL;
+	/* Every address the name stands for: "localhost" could be anything in /etc/hosts. */
+	r = 1;
+	for (struct addrinfo *a = ai; a; a = a->ai_next)
+		if (!addr_is_loopback(a->ai_addr))
+			r = 0;
+	freeaddrinfo(ai);
+	return r;
+}
+
 bool http_path_safe(const char *path)
 {
 	const char *p = path;
@@ -181,17 +232,12 @@ const char *http_content_type(const char *name)
 
 /* ---- responses ---- */
 
-static void add_common_headers(struct MHD_Response *resp, const struct http_server *srv,
-			       const struct req_ctx *rc)
+static void add_common_headers(struct MHD_Response *resp)
 {
-	char cookie[256];
-
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (rc && rc->set_cookie && srv->token) {
-		snprintf(cookie, sizeof(cookie),
-			 "authenticationToken=%s; Path=/; HttpOnly; SameSite=Strict", srv->token);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-	}
+	MHD_add_response_header(resp, "Content-Security-Policy", CONTENT_SECURITY_POLICY);
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 }
 
 /* The JSON text and a newline, for humans reading curl output. */
@@ -212,8 +258,7 @@ static char *json_body(json_t *json, size_t *len)
 	return body;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, const struct http_server *srv,
-				 const struct req_ctx *rc, unsigned status, json_t *json)
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *json)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -229,17 +274,16 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, const struct http_
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	add_common_headers(resp, srv, rc);
+	add_common_headers(resp);
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, const struct http_server *srv,
-				  const struct req_ctx *rc, unsigned status, const char *msg)
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
 {
 	json_t *j = json_pack("{s:s}", "error", msg);
-	enum MHD_Result ret = send_json(conn, srv, rc, status, j);
+	enum MHD_Result ret = send_json(conn, status, j);
 
 	json_decref(j);
 	return ret;
@@ -254,29 +298,62 @@ static bool token_equal(const char *given, const char *token)
 	return given && strlen(given) == len && CRYPTO_memcmp(given, token, len) == 0;
 }
 
+static bool bearer_ok(const char *auth, const char *token)
+{
+	return auth && strncasecmp(auth, "Bearer ", 7) == 0 && token_equal(auth + 7, token);
+}
+
+/*
+ * A browser cannot set headers on a WebSocket, but it sends the
+ * subprotocols it offers: the console's page offers "xkvm-console" and
+ * "xkvm-token.<token>".  Only on a WebSocket handshake.
+ */
+static bool ws_protocol_ok(struct MHD_Connection *conn, struct req_ctx *rc, const char *token)
+{
+	const char *v =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+	const char *upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Upgrade");
+	const size_t pl = strlen(WS_TOKEN_PREFIX);
+	char given[256];
+	bool ok = false;
+
+	if (!v || !upgrade || strcasecmp(upgrade, "websocket") != 0)
+		return false;
+	for (const char *p = v; *p;) {
+		size_t l;
+
+		p += strspn(p, " \t,");
+		l = strcspn(p, " \t,");
+		if (l == strlen(WS_PROTOCOL) && strncmp(p, WS_PROTOCOL, l) == 0)
+			rc->websocket_protocol = true;
+		if (l > pl && l - pl < sizeof(given) && strncmp(p, WS_TOKEN_PREFIX, pl) == 0) {
+			memcpy(given, p + pl, l - pl);
+			given[l - pl] = '\0';
+			ok |= token_equal(given, token);
+		}
+		p += l;
+	}
+	return ok && rc->websocket_protocol;
+}
+
+/*
+ * The token binds a request to this service: a header (or the WebSocket
+ * subprotocol) that only a page holding the token can send.  No cookie:
+ * browsers send cookies to every port of 127.0.0.1.
+ */
 static bool authorized(struct http_server *srv, struct MHD_Connection *conn, struct req_ctx *rc)
 {
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	const char *cookie =
-	    MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "authenticationToken");
-	const char *query = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
 
 	if (!srv->token)
 		return false;
-	if (query && token_equal(query, srv->token)) {
-		/* The browser's way in: keep the token as a cookie from now on. */
-		rc->set_cookie = true;
-		return true;
-	}
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && token_equal(auth + 7, srv->token))
-		return true;
-	return cookie && token_equal(cookie, srv->token);
+	return bearer_ok(auth, srv->token) || ws_protocol_ok(conn, rc, srv->token);
 }
 
 /*
  * A browser page of another site may send requests to loopback; its Origin
- * then differs from the Host it talks to.  (The SameSite cookie already
- * keeps the token from such requests; this refuses them outright.)
+ * then differs from the Host it talks to.  (It has no token to send; this
+ * refuses such requests outright, also for the token-free static files.)
  */
 static bool same_origin(struct MHD_Connection *conn)
 {
@@ -315,8 +392,7 @@ static int open_under_root(const struct http_server *srv, const char *rel, struc
 	return fd;
 }
 
-static enum MHD_Result serve_file(struct MHD_Connection *conn, struct http_server *srv,
-				  struct req_ctx *rc, int fd, const struct stat *st,
+static enum MHD_Result serve_file(struct MHD_Connection *conn, int fd, const struct stat *st,
 				  const char *name)
 {
 	struct MHD_Response *resp = MHD_create_response_from_fd((size_t)st->st_size, fd);
@@ -330,37 +406,37 @@ static enum MHD_Result serve_file(struct MHD_Connection *conn, struct http_serve
 	/* index.html names the hashed assets: always revalidate it. */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				strcmp(name, "index.html") == 0 ? "no-cache" : "max-age=3600");
-	add_common_headers(resp, srv, rc);
+	add_common_headers(resp);
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
 static enum MHD_Result serve_static(struct MHD_Connection *conn, struct http_server *srv,
-				    struct req_ctx *rc, const char *method, const char *path)
+				    const char *method, const char *path)
 {
 	const char *rel, *last;
 	struct stat st = {0};
 	int fd;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return send_error(conn, srv, rc, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	if (!srv->web_root[0])
-		return send_error(conn, srv, rc, MHD_HTTP_NOT_FOUND, "the web UI is not installed");
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "the web UI is not installed");
 	if (!http_path_safe(path))
-		return send_error(conn, srv, rc, MHD_HTTP_BAD_REQUEST, "bad path");
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "bad path");
 	rel = path + strspn(path, "/");
 	last = strrchr(path, '/') + 1;
 	fd = *rel ? open_under_root(srv, rel, &st) : -ENOENT;
 	if (fd >= 0)
-		return serve_file(conn, srv, rc, fd, &st, last);
+		return serve_file(conn, fd, &st, last);
 	/* Client-side routes: paths without a dot in their last part get the app. */
 	if (fd == -EACCES || strchr(last, '.'))
-		return send_error(conn, srv, rc, MHD_HTTP_NOT_FOUND, "not found");
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
 	fd = open_under_root(srv, "index.html", &st);
 	if (fd < 0)
-		return send_error(conn, srv, rc, MHD_HTTP_NOT_FOUND, "not found");
-	return serve_file(conn, srv, rc, fd, &st, "index.html");
+		return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	return serve_file(conn, fd, &st, "index.html");
 }
 
 /* ---- WebSocket upgrade ---- */
@@ -416,15 +492,14 @@ static enum MHD_Result start_upgrade(struct MHD_Connection *conn, struct http_se
 
 	if (!header_has_token(conn, "Upgrade", "websocket") ||
 	    !header_has_token(conn, "Connection", "upgrade") || ws_accept_key(key, accept))
-		return send_error(conn, srv, rc, MHD_HTTP_BAD_REQUEST,
+		return send_error(conn, MHD_HTTP_BAD_REQUEST,
 				  "a WebSocket handshake is expected here");
 	if (!ver || strcmp(ver, "13") != 0)
-		return send_error(conn, srv, rc, MHD_HTTP_UPGRADE_REQUIRED,
+		return send_error(conn, MHD_HTTP_UPGRADE_REQUIRED,
 				  "WebSocket version 13 is required");
 	if (atomic_fetch_add(&srv->upgraded, 1) >= HTTP_MAX_UPGRADED) {
 		atomic_fetch_sub(&srv->upgraded, 1);
-		return send_error(conn, srv, rc, MHD_HTTP_SERVICE_UNAVAILABLE,
-				  "too many consoles open");
+		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many consoles open");
 	}
 	up = calloc(1, sizeof(*up));
 	resp = up ? MHD_create_response_for_upgrade(on_upgrade, up) : NULL;
@@ -439,13 +514,21 @@ static enum MHD_Result start_upgrade(struct MHD_Connection *conn, struct http_se
 	rc->upgrade = up;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_SEC_WEBSOCKET_ACCEPT, accept);
-	add_common_headers(resp, srv, rc);
+	/* A browser that offered subprotocols fails a handshake that picks none. */
+	if (rc->websocket_protocol)
+		MHD_add_response_header(resp, "Sec-WebSocket-Protocol", WS_PROTOCOL);
+	add_common_headers(resp);
 	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
 /* ---- requests ---- */
+
+static bool is_api(const char *url)
+{
+	return strncmp(url, "/rest/", 6) == 0 || strcmp(url, "/rest") == 0;
+}
 
 static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn, struct req_ctx *rc,
 				const char *url, const char *method)
@@ -455,22 +538,33 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 	struct http_reply reply = {.status = MHD_HTTP_OK};
 	enum MHD_Result ret;
 
-	if (strncmp(url, "/rest/", 6) != 0 && strcmp(url, "/rest") != 0)
-		return serve_static(conn, srv, rc, method, url);
+	if (!is_api(url))
+		return serve_static(conn, srv, method, url);
 	srv->cfg.api(srv->cfg.api_ctx, &req, &reply);
 	if (reply.upgrade && reply.status == MHD_HTTP_OK)
 		ret = start_upgrade(conn, srv, rc, &reply);
 	else
-		ret = send_json(conn, srv, rc, reply.status, reply.json);
+		ret = send_json(conn, reply.status, reply.json);
 	if (reply.upgrade_free)
 		reply.upgrade_free(reply.upgrade_arg);
 	json_decref(reply.json);
 	return ret;
 }
 
+/* The connection showed the token: out of the unauthenticated budget, a longer idle time. */
+static void mark_authenticated(struct listener *l, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (ci && ci->socket_context)
+		budget_authenticated(&l->budget, ci->socket_context);
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)AUTHED_TIMEOUT_S);
+}
+
 /* The first call of a request: checks that need no body. */
 static enum MHD_Result begin_request(struct listener *l, struct MHD_Connection *conn,
-				     void **con_cls)
+				     const char *url, void **con_cls)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 	struct req_ctx *rc = calloc(1, sizeof(*rc));
@@ -478,16 +572,15 @@ static enum MHD_Result begin_request(struct listener *l, struct MHD_Connection *
 	if (!rc)
 		return MHD_NO;
 	*con_cls = rc;
-	if (l->tcp && !authorized(l->srv, conn, rc))
-		return send_error(conn, l->srv, NULL, MHD_HTTP_UNAUTHORIZED,
-				  "missing or wrong token");
 	if (l->tcp && !same_origin(conn))
-		return send_error(conn, l->srv, NULL, MHD_HTTP_FORBIDDEN,
-				  "cross-origin request refused");
+		return send_error(conn, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
+	if (l->tcp && authorized(l->srv, conn, rc))
+		mark_authenticated(l, conn);
+	else if (l->tcp && is_api(url))
+		return send_error(conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
 	/* Refuse a body announced too large before it is sent. */
 	if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
-		return send_error(conn, l->srv, rc, MHD_HTTP_CONTENT_TOO_LARGE,
-				  "request body too large");
+		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	return MHD_YES;
 }
 
@@ -518,15 +611,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct req_ctx *rc = *con_cls;
 
 	if (!rc)
-		return begin_request(l, conn, con_cls);
+		return begin_request(l, conn, url, con_cls);
 	if (*upload_data_size) {
 		add_body(rc, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (rc->too_large)
-		return send_error(conn, l->srv, rc, MHD_HTTP_CONTENT_TOO_LARGE,
-				  "request body too large");
+		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	return dispatch(l, conn, rc, url, method);
 }
 
@@ -542,6 +634,31 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(rc);
 		*con_cls = NULL;
 	}
+}
+
+/* TCP connections start unauthenticated and count against the budget until they show the token. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+	struct budget_entry *e = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (e)
+			budget_remove(&l->budget, e);
+		free(e);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	e = calloc(1, sizeof(*e));
+	if (!e || !ci) {
+		free(e);
+		return;
+	}
+	*socket_context = e;
+	budget_add(&l->budget, e, ci->connect_fd);
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -623,12 +740,18 @@ static int start_listener(struct http_server *srv, struct listener *l, int fd, b
 
 	l->srv = srv;
 	l->tcp = tcp;
+	budget_init(&l->budget, UNAUTHED_BUDGET);
+	/*
+	 * No per-address limit: every loopback client is the same address.
+	 * The unix socket is its own credential and needs no budget.
+	 */
 	l->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, tcp ? on_connection : NULL, l,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(tcp ? PER_IP_LIMIT : 0), MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(tcp ? HEADER_TIMEOUT_S : AUTHED_TIMEOUT_S),
+	    MHD_OPTION_END);
 	if (!l->mhd) {
 		pr_err("cannot start the HTTP server");
 		close(fd);
@@ -700,10 +823,14 @@ void http_stop(struct http_server *srv)
 	if (!srv)
 		return;
 	http_signal_stop(srv);
-	if (srv->unix_l.mhd)
+	if (srv->unix_l.mhd) {
 		MHD_stop_daemon(srv->unix_l.mhd);
-	if (srv->tcp_l.mhd)
+		budget_fini(&srv->unix_l.budget);
+	}
+	if (srv->tcp_l.mhd) {
 		MHD_stop_daemon(srv->tcp_l.mhd);
+		budget_fini(&srv->tcp_l.budget);
+	}
 	if (srv->unix_path && srv->unix_l.mhd)
 		unlink(srv->unix_path);
 	if (srv->stop_fd >= 0)

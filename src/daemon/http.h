@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xkvmd's HTTP layer on libmicrohttpd: the unix socket and optional TCP
- * listeners, the token check on TCP, request bodies up to a cap, JSON
- * replies, the web UI's static files, and WebSocket upgrades.
+ * listeners, the token check on TCP (a Bearer header, or a WebSocket
+ * subprotocol), request bodies up to a cap, JSON replies with security
+ * headers, the web UI's static files (no token needed: the UI asks for
+ * it), and WebSocket upgrades.
  *
  * Threads: one per connection (MHD's thread-per-connection mode), so a
  * handler may block (a ?sync=true action, a console) without stalling the
@@ -19,8 +21,14 @@
 
 #define HTTP_BODY_MAX	     ((size_t)1024 * 1024)
 #define HTTP_MAX_CONNECTIONS 128
-/* Below the per-address limit: consoles must not take every connection. */
+/* Consoles must not take every connection. */
 #define HTTP_MAX_UPGRADED 16
+/*
+ * The WebSocket subprotocols a browser offers for the console on TCP:
+ * WS_PROTOCOL (the one the server picks) and WS_TOKEN_PREFIX<token>.
+ */
+#define WS_PROTOCOL	"xkvm-console"
+#define WS_TOKEN_PREFIX "xkvm-token."
 
 struct http_server;
 struct MHD_Connection;
@@ -75,6 +83,8 @@ void http_reply_error(struct http_reply *reply, unsigned status, const char *fmt
 
 /* Split "HOST:PORT" ("[::1]:80" too).  Returns 0 or -EINVAL. */
 int http_parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen);
+/* Does "HOST:PORT" name only loopback addresses?  1 yes, 0 no, -errno unparsable. */
+int http_listen_is_loopback(const char *listen);
 /* Is path safe to look up under the web root (no "..", no NUL, absolute)? */
 bool http_path_safe(const char *path);
 /* The Content-Type for a file name. */

@@ -25,10 +25,21 @@ struct fixture {
 	struct http_server *srv;
 };
 
-/* /rest/v0/echo answers the body's length; everything else under /rest is 404. */
+/* The upgraded connection is closed at once. */
+static void ws_close(void *arg, int fd, const uint8_t *extra, size_t extra_len, int stop_fd)
+{
+	(void)arg, (void)fd, (void)extra, (void)extra_len, (void)stop_fd;
+}
+
+/* /rest/v0/ws is a WebSocket; /rest/v0/echo answers the body's length; everything else under /rest
+ * is 404. */
 static void fake_api(void *ctx, const struct http_request *req, struct http_reply *reply)
 {
 	(void)ctx;
+	if (strcmp(req->path, "/rest/v0/ws") == 0) {
+		reply->upgrade = ws_close;
+		return;
+	}
 	if (strcmp(req->path, "/rest/v0/echo") == 0) {
 		reply->json = json_pack("{s:I}", "len", (json_int_t)req->body_len);
 		return;
@@ -160,20 +171,92 @@ static void test_tcp_needs_token(void **state)
 
 	expect(get(connect_tcp(fx), "/rest/v0/echo", NULL), "HTTP/1.1 401",
 	       "{\"error\":\"missing or wrong token\"}");
-	expect(get(connect_tcp(fx), "/index.html", NULL), "HTTP/1.1 401", NULL);
 	expect(get(connect_tcp(fx), "/rest/v0/echo", "Authorization: Bearer wrong\r\n"),
 	       "HTTP/1.1 401", NULL);
 	expect(get(connect_tcp(fx), "/rest/v0/echo", "Authorization: Bearer " TOKEN "\r\n"),
 	       "HTTP/1.1 200", "{\"len\":0}");
+	/* Browsers send cookies to every port of 127.0.0.1: a cookie is no credential. */
 	expect(get(connect_tcp(fx), "/rest/v0/echo", "Cookie: authenticationToken=" TOKEN "\r\n"),
-	       "HTTP/1.1 200", NULL);
-	expect(get(connect_tcp(fx), "/?token=" TOKEN, NULL), "HTTP/1.1 200",
-	       "authenticationToken=" TOKEN "; Path=/; HttpOnly; SameSite=Strict");
+	       "HTTP/1.1 401", NULL);
+	/* Nor is the URL (it ends up in logs and history): the UI takes ?token= itself. */
+	expect(get(connect_tcp(fx), "/rest/v0/echo?token=" TOKEN, NULL), "HTTP/1.1 401", NULL);
 	expect(get(connect_tcp(fx), "/rest/v0/echo",
 		   "Authorization: Bearer " TOKEN "\r\nOrigin: http://evil.example\r\n"),
 	       "HTTP/1.1 403", NULL);
+	/* The UI's files need no token (it shows a sign-in page); no cookie is set. */
+	expect(get(connect_tcp(fx), "/index.html", NULL), "HTTP/1.1 200", "<html>ui</html>");
+	expect(get(connect_tcp(fx), "/vms?token=" TOKEN, NULL), "HTTP/1.1 200", NULL);
+	{
+		char *r = get(connect_tcp(fx), "/?token=" TOKEN, NULL);
+
+		assert_null(strcasestr(r, "Set-Cookie"));
+		expect(r, "HTTP/1.1 200", NULL);
+	}
+	expect(get(connect_tcp(fx), "/", "Origin: http://evil.example\r\n"), "HTTP/1.1 403", NULL);
 	/* The unix socket's access is the credential. */
 	expect(get(connect_unix(fx), "/rest/v0/echo", NULL), "HTTP/1.1 200", "{\"len\":0}");
+}
+
+/* Every answer, file or JSON, carries the headers that pin the UI to this service. */
+static void test_security_headers(void **state)
+{
+	struct fixture *fx = *state;
+	const char *paths[] = {"/", "/app.js", "/rest/v0/echo", "/missing.css"};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *r = get(connect_tcp(fx), paths[i], "Authorization: Bearer " TOKEN "\r\n");
+
+		if (!strstr(r, "\r\nContent-Security-Policy: default-src 'self';") ||
+		    !strstr(r, "frame-ancestors 'none'") ||
+		    !strstr(r, "\r\nReferrer-Policy: no-referrer\r\n") ||
+		    !strstr(r, "\r\nX-Content-Type-Options: nosniff\r\n"))
+			fail_msg("%s: missing a security header in:\n%s", paths[i], r);
+		free(r);
+	}
+}
+
+static char *ws_get(const struct fixture *fx, const char *protocols)
+{
+	char hdr[512];
+
+	snprintf(hdr, sizeof(hdr),
+		 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+		 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: %s\r\n",
+		 protocols);
+	return get(connect_tcp(fx), "/rest/v0/ws", hdr);
+}
+
+/* A browser's WebSocket carries the token as a subprotocol; the server picks xkvm-console. */
+static void test_ws_token_subprotocol(void **state)
+{
+	struct fixture *fx = *state;
+
+	expect(ws_get(fx, WS_PROTOCOL ", " WS_TOKEN_PREFIX TOKEN), "HTTP/1.1 101",
+	       "\r\nSec-WebSocket-Protocol: " WS_PROTOCOL "\r\n");
+	expect(ws_get(fx, WS_PROTOCOL ", " WS_TOKEN_PREFIX "wrong"), "HTTP/1.1 401", NULL);
+	expect(ws_get(fx, WS_PROTOCOL), "HTTP/1.1 401", NULL);
+	/* Without the protocol the server could echo, a browser would fail the handshake. */
+	expect(ws_get(fx, WS_TOKEN_PREFIX TOKEN), "HTTP/1.1 401", NULL);
+}
+
+/*
+ * Loopback clients all have one address: idle connections that never send
+ * a request (never show the token) must not lock the real user out, even
+ * more of them than the server takes at all.
+ */
+static void test_idle_connections_do_not_lock_out(void **state)
+{
+	struct fixture *fx = *state;
+	int idle[HTTP_MAX_CONNECTIONS + 64];
+	const size_t n = sizeof(idle) / sizeof(idle[0]);
+
+	for (size_t i = 0; i < n; i++)
+		idle[i] = connect_tcp(fx);
+	for (int i = 0; i < 3; i++)
+		expect(get(connect_tcp(fx), "/rest/v0/echo", "Authorization: Bearer " TOKEN "\r\n"),
+		       "HTTP/1.1 200", "{\"len\":0}");
+	for (size_t i = 0; i < n; i++)
+		close(idle[i]);
 }
 
 static void test_body_cap(void **state)
@@ -254,6 +337,14 @@ static void test_helpers(void **state)
 	assert_int_equal(http_parse_listen("host:99999", host, sizeof(host), port, sizeof(port)),
 			 -EINVAL);
 	assert_int_equal(http_parse_listen(":80", host, sizeof(host), port, sizeof(port)), -EINVAL);
+	assert_int_equal(http_listen_is_loopback("127.0.0.1:80"), 1);
+	assert_int_equal(http_listen_is_loopback("127.1.2.3:80"), 1);
+	assert_int_equal(http_listen_is_loopback("[::1]:80"), 1);
+	assert_int_equal(http_listen_is_loopback("0.0.0.0:80"), 0);
+	assert_int_equal(http_listen_is_loopback("[::]:80"), 0);
+	assert_int_equal(http_listen_is_loopback("10.0.2.15:80"), 0);
+	assert_int_equal(http_listen_is_loopback("[::ffff:127.0.0.1]:80"), 1);
+	assert_int_equal(http_listen_is_loopback("nonsense"), -EINVAL);
 	assert_true(http_path_safe("/a/b.js"));
 	assert_false(http_path_safe("/a/../b"));
 	assert_false(http_path_safe("/.."));
@@ -267,6 +358,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_tcp_needs_token, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_security_headers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_token_subprotocol, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_connections_do_not_lock_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_body_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_static_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),

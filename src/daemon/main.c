@@ -36,6 +36,7 @@
 
 struct options {
 	bool foreground, stop;
+	bool allow_remote; /* --listen may be a non-loopback address */
 	const char *listen, *state_dir, *run_dir, *web_dir;
 	bool verbose;
 	struct path_policy paths;		      /* --allow-dir, --allow-bridge */
@@ -61,15 +62,20 @@ struct daemon {
 };
 
 static const char usage[] =
-    "Usage: xkvmd [--foreground] [--listen HOST:PORT] [--state-dir DIR] [--run-dir DIR]\n"
-    "             [--web-dir DIR] [--allow-dir DIR]... [--allow-bridge NAME]...\n"
+    "Usage: xkvmd [--foreground] [--listen HOST:PORT [--allow-remote]] [--state-dir DIR]\n"
+    "             [--run-dir DIR] [--web-dir DIR] [--allow-dir DIR]... [--allow-bridge NAME]...\n"
     "             [--vmm-user USER] [--verbose]\n"
     "       xkvmd --stop [--state-dir DIR] [--run-dir DIR]\n"
+    "       xkvmd --version\n"
     "\n"
     "The xkvm daemon: keeps this host's VMs, runs a VMM process for each running\n"
     "VM and serves the API (and the web UI) on <run>/xkvmd.sock and, with\n"
     "--listen, on TCP with the token from <state>/token.  Stopping it leaves\n"
     "the VMs running; a new xkvmd finds them again.\n"
+    "\n"
+    "--listen takes a loopback address (127.0.0.1:8007, [::1]:8007): the API is\n"
+    "plain HTTP, so the token would cross the network in clear.  --allow-remote\n"
+    "accepts any address anyway (put TLS in front of it).\n"
     "\n"
     "Where this machine's /dev/kvm cannot run stock guests, xkvmd runs inside\n"
     "the KVM test host, started in the background, and listens on the forwarded\n"
@@ -92,11 +98,41 @@ static int pass_on(struct options *o, const char *name, const char *value)
 	return 0;
 }
 
+/* A plain-HTTP listener off loopback sends the token in clear: only when asked for. */
+static int check_listen(const struct options *o)
+{
+	int r;
+
+	if (!o->listen)
+		return 0;
+	r = http_listen_is_loopback(o->listen);
+	if (r < 0) {
+		fprintf(stderr, "xkvmd: --listen %s: expected HOST:PORT\n", o->listen);
+		return -1;
+	}
+	if (r == 0 && !o->allow_remote) {
+		fprintf(stderr,
+			"xkvmd: --listen %s is not a loopback address: the API is plain HTTP and "
+			"the token would cross the network in clear; add --allow-remote to "
+			"listen there anyway\n",
+			o->listen);
+		return -1;
+	}
+	if (r == 0)
+		fprintf(stderr,
+			"xkvmd: warning: listening on %s: the API token crosses the network in "
+			"clear (plain HTTP); use it only on a trusted network or behind TLS\n",
+			o->listen);
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"listen", required_argument, NULL, 'l'},
+	    {"allow-remote", no_argument, NULL, 'R'},
+	    {"version", no_argument, NULL, 'V'},
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"run-dir", required_argument, NULL, 'r'},
 	    {"web-dir", required_argument, NULL, 'w'},
@@ -155,6 +191,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->vmm_user = optarg;
 			pass_on(o, "--vmm-user", optarg);
 			break;
+		case 'R':
+			o->allow_remote = true;
+			break;
+		case 'V':
+			printf("xkvmd %s\n", XKVM_VERSION);
+			exit(0);
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -167,7 +209,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fputs(usage, stderr);
 		return -1;
 	}
-	return 0;
+	return check_listen(o);
 }
 
 /* ---- directories ---- */
@@ -291,43 +333,55 @@ static bool token_valid(const char *t)
 	return strlen(t) == TOKEN_HEX && strspn(t, "0123456789abcdef") == TOKEN_HEX;
 }
 
-/* <state>/token: 32 random bytes in hex, 0600, made on the first start. */
+static int read_token(struct daemon *d, const char *path)
+{
+	char buf[TOKEN_HEX + 2];
+	ssize_t n = read_small_file(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!token_valid(buf)) {
+		pr_err("%s: not a token (64 hex digits); remove it to make a new one", path);
+		return -EINVAL;
+	}
+	memcpy(d->token, buf, sizeof(d->token));
+	return 0;
+}
+
+/*
+ * <state>/token: 32 random bytes in hex, 0600, made on the first start.
+ * Written whole and synced under a temporary name, then linked in place (a
+ * crash leaves no half token; link fails if another start made one first).
+ */
 static int load_token(struct daemon *d)
 {
 	unsigned char raw[TOKEN_BYTES];
-	char path[PATH_MAX], buf[TOKEN_HEX + 2];
-	int fd, r;
-	ssize_t n;
+	char path[PATH_MAX], tmp[PATH_MAX], buf[TOKEN_HEX + 2];
+	int r;
 
-	if (copy_path(path, d->state_dir, "/token"))
+	if (copy_path(path, d->state_dir, "/token") || copy_path(tmp, d->state_dir, "/token.new"))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		if (!token_valid(buf)) {
-			pr_err("%s: not a token (64 hex digits); remove it to make a new one",
-			       path);
-			return -EINVAL;
-		}
-		memcpy(d->token, buf, sizeof(d->token));
-		return 0;
-	}
+	r = read_token(d, path);
+	if (r != -ENOENT)
+		return r;
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return -EIO;
 	for (int i = 0; i < TOKEN_BYTES; i++)
-		snprintf(d->token + (size_t)i * 2, 3, "%02x", raw[i]);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		pr_err("%s: %s", path, strerror(errno));
-		return -errno;
+		snprintf(buf + (size_t)i * 2, 3, "%02x", raw[i]);
+	buf[TOKEN_HEX] = '\n';
+	buf[TOKEN_HEX + 1] = '\0';
+	r = write_file_atomic(tmp, buf, 0600);
+	if (!r && link(tmp, path) && errno != EEXIST)
+		r = -errno;
+	unlink(tmp);
+	if (!r)
+		r = fsync_parent_dir(path);
+	if (r) {
+		pr_err("%s: %s", path, strerror(-r));
+		return r;
 	}
-	snprintf(buf, sizeof(buf), "%s\n", d->token);
-	r = write_all(fd, buf, strlen(buf));
-	close(fd);
-	return r;
+	return read_token(d, path);
 }
 
 /*

@@ -104,6 +104,8 @@ static void exec_testhost(const struct nested_opts *o, const char *xkvm, const c
 	argv[n++] = "--foreground";
 	argv[n++] = "--listen";
 	argv[n++] = listen;
+	/* Inside the test host: only QEMU's forward from 127.0.0.1 outside reaches it. */
+	argv[n++] = "--allow-remote";
 	argv[n++] = "--state-dir";
 	argv[n++] = o->state_dir;
 	if (o->web_dir) {

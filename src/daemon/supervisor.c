@@ -387,13 +387,21 @@ static int prepare_run_dir(struct supervisor *sup, const char *uuid, struct spaw
 	return 0;
 }
 
-/* The child: its own session, /dev/null in, vmm.log out; only async-signal-safe calls. */
+/*
+ * The child: its own session, /dev/null in, vmm.log out; only async-signal-safe
+ * calls.  It execs the VMM only once the daemon has recorded its pid (a byte
+ * on gate): a daemon killed before that leaves EOF, and no VMM it does not know.
+ */
 static __attribute__((noreturn)) void exec_vmm(const char *vmm, char *const argv[], int nullfd,
-					       int logfd)
+					       int logfd, const int gate[2])
 {
 	static const char msg[] = "xkvmd: cannot execute the VMM\n";
 	sigset_t none;
+	char go;
 
+	close(gate[1]);
+	if (read(gate[0], &go, 1) != 1)
+		_exit(127);
 	setsid();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -407,6 +415,90 @@ static __attribute__((noreturn)) void exec_vmm(const char *vmm, char *const argv
 	_exit(127);
 }
 
+/*
+ * Tests kill xkvmd at a named point of a start ($XKVMD_CRASH_AT), where a
+ * random kill -9 would rarely land: tests/integration/crash_test.sh.
+ */
+static void crash_point(const char *name)
+{
+	const char *at = getenv("XKVMD_CRASH_AT");
+
+	if (at && strcmp(at, name) == 0)
+		raise(SIGKILL);
+}
+
+/*
+ * With the lock held: the database says the VM is starting (Running, no pid
+ * yet) before anything is forked, so a daemon killed at any later point finds
+ * it on restart (sup_recover) and either adopts its VMM or marks it halted.
+ */
+static int record_starting(struct supervisor *sup, struct vm_rt *vm, char *err, size_t errlen)
+{
+	int r;
+
+	vm->domid = alloc_domid(sup);
+	r = store_vm_set_running(sup->store, vm->uuid, POWER_RUNNING, 0, 0, time(NULL), vm->domid);
+	if (r)
+		snprintf(err, errlen, "cannot record the VM as starting: %s", strerror(-r));
+	return r;
+}
+
+/* The child is ours, not yet a VMM: its pid goes to the database, then it may exec. */
+static int record_pid(struct supervisor *sup, struct vm_rt *vm, pid_t pid, const int gate[2],
+		      char *err, size_t errlen)
+{
+	int r;
+
+	vm->starttime = 0;
+	proc_stat_read(pid, &vm->starttime, NULL);
+	r = store_vm_set_running(sup->store, vm->uuid, POWER_RUNNING, pid, vm->starttime,
+				 time(NULL), vm->domid);
+	if (r) {
+		snprintf(err, errlen, "cannot record the VMM's pid: %s", strerror(-r));
+		return r;
+	}
+	crash_point("pid-recorded");
+	if (write(gate[1], "1", 1) != 1) {
+		r = -errno;
+		snprintf(err, errlen, "cannot start the VMM: %s", strerror(errno));
+	}
+	return r;
+}
+
+/* A spawn that failed after record_starting: nothing runs, the database says so. */
+static void unrecord(struct supervisor *sup, struct vm_rt *vm, pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	store_vm_set_halted(sup->store, vm->uuid, 1, "error", time(NULL));
+}
+
+/* With the lock held: a new VMM runs for vm; the loop waits for its control socket. */
+static void begin_run(struct supervisor *sup, struct vm_rt *vm, pid_t pid)
+{
+	/* Our child cannot be reaped behind our back, so this pidfd is its. */
+	vm->pidfd = sys_pidfd_open(pid);
+	vm->pid = pid;
+	vm->is_child = true;
+	vm->gen++;
+	vm->start_ms = monotonic_ms();
+	vm->stop_requested = false;
+	vm->start_timed_out = false;
+	vm->start_error[0] = '\0';
+	vm->pv_drivers = false;
+	vm->vcpus = 0;
+	vm->memory_mib = 0;
+	vm->ring_head = vm->ring_count = 0;
+	vm->prev_sample_ms = 0;
+	vm->cpu_seconds = 0;
+	vm->state = RUN_STARTING;
+	pthread_cond_broadcast(&sup->cond);
+	wake(sup);
+	pr_info("VM %s: VMM started, pid %d", vm->uuid, (int)pid);
+}
+
 /* With the lock held: fork and exec the VMM; the loop then waits for its control socket. */
 static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_text, char *err,
 		 size_t errlen)
@@ -414,7 +506,7 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 	struct spawn_args a;
 	char *argv[9];
 	int argc = 0;
-	int nullfd, logfd, r;
+	int nullfd, logfd, r, gate[2];
 	pid_t pid;
 
 	if (access(sup->vmm_path, X_OK)) {
@@ -447,38 +539,33 @@ static int spawn(struct supervisor *sup, struct vm_rt *vm, const char *config_te
 	}
 	argv[argc++] = a.cfg;
 	argv[argc] = NULL;
-	pid = fork();
-	if (pid < 0) {
+	r = record_starting(sup, vm, err, errlen);
+	if (r)
+		goto out;
+	crash_point("recorded-starting");
+	if (pipe2(gate, O_CLOEXEC)) {
 		r = -errno;
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		unrecord(sup, vm, 0);
 		goto out;
 	}
+	pid = fork();
 	if (pid == 0)
-		exec_vmm(sup->vmm_path, argv, nullfd, logfd);
-	/* Our child cannot be reaped behind our back, so this pidfd is its. */
-	vm->pidfd = sys_pidfd_open(pid);
-	vm->pid = pid;
-	vm->is_child = true;
-	vm->starttime = 0;
-	proc_stat_read(pid, &vm->starttime, NULL);
-	vm->gen++;
-	vm->start_ms = monotonic_ms();
-	vm->stop_requested = false;
-	vm->start_timed_out = false;
-	vm->start_error[0] = '\0';
-	vm->pv_drivers = false;
-	vm->vcpus = 0;
-	vm->memory_mib = 0;
-	vm->ring_head = vm->ring_count = 0;
-	vm->prev_sample_ms = 0;
-	vm->cpu_seconds = 0;
-	vm->domid = alloc_domid(sup);
-	vm->state = RUN_STARTING;
-	store_vm_set_running(sup->store, vm->uuid, POWER_RUNNING, pid, vm->starttime, time(NULL),
-			     vm->domid);
-	pthread_cond_broadcast(&sup->cond);
-	wake(sup);
-	pr_info("VM %s: VMM started, pid %d", vm->uuid, (int)pid);
+		exec_vmm(sup->vmm_path, argv, nullfd, logfd, gate);
+	r = pid < 0 ? -errno : 0;
+	close(gate[0]);
+	if (r) {
+		snprintf(err, errlen, "fork: %s", strerror(-r));
+	} else {
+		crash_point("forked");
+		r = record_pid(sup, vm, pid, gate, err, errlen);
+	}
+	close(gate[1]);
+	if (r) {
+		unrecord(sup, vm, pid);
+		goto out;
+	}
+	begin_run(sup, vm, pid);
 out:
 	if (logfd >= 0)
 		close(logfd);
@@ -888,8 +975,12 @@ int sup_init(struct supervisor *sup, struct store *st, const char *state_dir, co
 	return 0;
 }
 
-/* The VMM's own pid file ("<pid> <starttime>"), else what was recorded at spawn. */
-static void recorded_identity(struct supervisor *sup, const struct vm_row *row, pid_t *pid,
+/*
+ * The VMM's own pid file ("<pid> <starttime>"), else what was recorded at
+ * spawn.  Returns whether the pid or exit file was there: without them the
+ * VMM never ran far enough to write them (or never ran: see exec_vmm).
+ */
+static bool recorded_identity(struct supervisor *sup, const struct vm_row *row, pid_t *pid,
 			      uint64_t *starttime)
 {
 	char path[PATH_MAX], buf[64];
@@ -901,10 +992,11 @@ static void recorded_identity(struct supervisor *sup, const struct vm_row *row, 
 	    *end == ' ' && !parse_u64(end + 1, &st, &end) && p > 1 && p <= INT_MAX) {
 		*pid = (pid_t)p;
 		*starttime = st;
-		return;
+		return true;
 	}
 	*pid = row->pid > 1 && row->pid <= INT_MAX ? (pid_t)row->pid : 0;
 	*starttime = row->pid_starttime;
+	return !sup_vm_path(sup, row->uuid, "exit", path, sizeof(path)) && access(path, F_OK) == 0;
 }
 
 /* With the lock held: a VM the database says is running. */
@@ -912,9 +1004,10 @@ static void reattach(struct supervisor *sup, struct vm_rt *vm, const struct vm_r
 		     bool first_since_boot)
 {
 	uint64_t starttime, actual = 0;
+	bool vmm_ran;
 	pid_t pid;
 
-	recorded_identity(sup, row, &pid, &starttime);
+	vmm_ran = recorded_identity(sup, row, &pid, &starttime);
 	vm->state = row->power_state == POWER_PAUSED ? RUN_PAUSED : RUN_RUNNING;
 	vm->domid = row->domid;
 	vm->start_ms = monotonic_ms() - QUICK_CRASH_MS;
@@ -936,8 +1029,14 @@ static void reattach(struct supervisor *sup, struct vm_rt *vm, const struct vm_r
 			close(vm->pidfd);
 		vm->pidfd = -1;
 	}
-	if (first_since_boot) {
-		/* The host went down under it: not a crash of the guest. */
+	if (first_since_boot || !vmm_ran) {
+		/*
+		 * The host went down under it, or the daemon did while starting it
+		 * (recorded as starting, its VMM never ran): not a crash of the guest.
+		 */
+		if (!vmm_ran && !first_since_boot)
+			pr_info("VM %s: was starting when xkvmd stopped; no VMM runs: halted",
+				vm->uuid);
 		vm->state = RUN_HALTED;
 		store_vm_set_halted(sup->store, vm->uuid, EXIT_CODE_STOPPED, "stopped", time(NULL));
 		return;

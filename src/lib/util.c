@@ -92,6 +92,41 @@ int path_join(char *out, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Some file systems (9p, some FUSE) cannot sync a directory: nothing more to do there. */
+static int sync_dir(int fd)
+{
+	return fsync(fd) && errno != EINVAL && errno != EROFS && errno != ENOTSUP ? -errno : 0;
+}
+
+/* fsync the directory holding path, relative to dir_fd (or AT_FDCWD). */
+static int fsync_parent_dir_at(int dir_fd, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	/* dir_fd itself: no lookup (a confined VMM may not open directories by path). */
+	if (!slash && dir_fd != AT_FDCWD)
+		return sync_dir(dir_fd);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = sync_dir(fd);
+	close(fd);
+	return r;
+}
+
+int fsync_parent_dir(const char *path)
+{
+	return fsync_parent_dir_at(AT_FDCWD, path);
+}
+
 int write_file_atomic_at(int dir_fd, const char *path, const char *text, mode_t mode)
 {
 	char tmp[PATH_MAX];
@@ -111,6 +146,9 @@ int write_file_atomic_at(int dir_fd, const char *path, const char *text, mode_t 
 		r = -errno;
 	if (r)
 		unlinkat(dir_fd, tmp, 0);
+	/* The rename is an entry of the directory: stable only once the directory is. */
+	if (!r)
+		r = fsync_parent_dir_at(dir_fd, path);
 	return r;
 }
 

@@ -33,10 +33,15 @@ void file_buf_close(struct file_buf *fb);
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 
-/* Write a whole file atomically: a temporary beside it, fsync, rename.  0 or -errno. */
+/*
+ * Write a whole file atomically and durably: a temporary beside it, fsync,
+ * rename, fsync of the directory.  0 or -errno.
+ */
 int write_file_atomic(const char *path, const char *text, mode_t mode);
 /* The same, path relative to the directory dir_fd (or AT_FDCWD). */
 int write_file_atomic_at(int dir_fd, const char *path, const char *text, mode_t mode);
+/* fsync the directory holding path (its entries: a rename, a new file).  0 or -errno. */
+int fsync_parent_dir(const char *path);
 
 /*
  * Read a small file (a pid file, /proc/PID/stat) into buf, NUL-terminated;

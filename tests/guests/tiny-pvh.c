@@ -5,6 +5,8 @@
  *
  *   tiny-pvh triple-fault OUT   ud2 with no IDT: #UD, then #DF, then a triple fault
  *   tiny-pvh poweroff OUT       writes S5 to the ACPI PM1a control port
+ *   tiny-pvh idle OUT           halts with interrupts off, for ever: a guest that
+ *                               runs (at no CPU cost) until it is destroyed
  */
 #include <elf.h>
 #include <stdio.h>
@@ -20,6 +22,14 @@ static const unsigned char code_triple_fault[] = {
 /* mov $0x604,%dx; mov $(5<<10 | 1<<13),%ax; out %ax,(%dx); hlt */
 static const unsigned char code_poweroff[] = {
     0x66, 0xba, 0x04, 0x06, 0x66, 0xb8, 0x00, 0x34, 0x66, 0xef, 0xf4,
+};
+
+/* cli; 1: hlt; jmp 1b */
+static const unsigned char code_idle[] = {
+    0xfa,
+    0xf4,
+    0xeb,
+    0xfd,
 };
 
 struct note {
@@ -39,7 +49,7 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: tiny-pvh triple-fault|poweroff OUT\n");
+		fprintf(stderr, "usage: tiny-pvh triple-fault|poweroff|idle OUT\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "triple-fault") == 0) {
@@ -48,6 +58,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "poweroff") == 0) {
 		code = code_poweroff;
 		code_len = sizeof(code_poweroff);
+	} else if (strcmp(argv[1], "idle") == 0) {
+		code = code_idle;
+		code_len = sizeof(code_idle);
 	} else {
 		fprintf(stderr, "tiny-pvh: unknown kind '%s'\n", argv[1]);
 		return 2;

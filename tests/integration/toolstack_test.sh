@@ -169,6 +169,27 @@ check api-refused-made-nothing [ "$(api_status /rest/v0/vms/ts-evil)" = 404 ]
 
 check api-no-token-401 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
 check api-token-200 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/rest/v0/vms")" = 200 ]
+check api-cookie-is-no-credential [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: authenticationToken=$TOKEN" "http://127.0.0.1:$PORT/rest/v0/vms")" = 401 ]
+curl -s -D "$WORK/headers" -o /dev/null "http://127.0.0.1:$PORT/"
+check api-csp-frame-ancestors grep -qi "^Content-Security-Policy: .*frame-ancestors 'none'" "$WORK/headers"
+check api-referrer-policy grep -qi '^Referrer-Policy: no-referrer' "$WORK/headers"
+check api-nosniff grep -qi '^X-Content-Type-Options: nosniff' "$WORK/headers"
+# Loopback clients share one address: 64 idle connections must not lock the user out.
+idle_then_request() {
+	python3 - "$PORT" "$TOKEN" <<'EOF_PY'
+import socket, sys
+port, token = int(sys.argv[1]), sys.argv[2]
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+s.sendall(("GET /rest/v0/host HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+           "Connection: close\r\n\r\n" % (port, token)).encode())
+print(s.recv(12).decode())
+EOF_PY
+}
+check api-64-idle-connections-no-lockout [ "$(idle_then_request)" = "HTTP/1.1 200" ]
+"$XKVMD" --foreground --listen "0.0.0.0:$PORT" >"$WORK/remote.out" 2>&1
+check listen-non-loopback-refused [ $? = 2 ]
+check listen-non-loopback-says-why grep -q 'allow-remote' "$WORK/remote.out"
 
 # 8. Restarting xkvmd leaves the guests running, and it finds them again.
 pid_a=$(cat "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid" | cut -d' ' -f1)

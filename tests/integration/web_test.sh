@@ -53,7 +53,7 @@ sed -n 's/^ *ok [0-9]* - \(.*\)/PASS web-ui: \1/p; s/^ *not ok [0-9]* - \(.*\)/F
 	grep -v ': ui.test.mjs$'
 grep -q '^# fail 0' "$WORK/ui.tap" || sed -n '1,80p' "$WORK/ui.tap"
 check web-ui-tests-ran grep -q '^# pass [1-9]' "$WORK/ui.tap"
-for shot in list list-filtered general advanced console stats halted; do
+for shot in sign-in list list-filtered general advanced console stats halted; do
 	check "web-screenshot-$shot" [ -s "$SCREENSHOTS/$shot.png" ]
 done
 # --stop ends what xkvmd started: here the test host, so the port closes.

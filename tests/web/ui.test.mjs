@@ -14,8 +14,9 @@
 //   and whose guest powers off on a clean shutdown (the last test shuts it
 //   down and waits, at most 120 s, for Halted: the VM is left Halted);
 // - XKVM_SCREENSHOTS: a directory for the screenshots (created if missing;
-//   a temporary one, printed, when unset): list.png, list-filtered.png,
-//   general.png, advanced.png, console.png, stats.png, halted.png, and
+//   a temporary one, printed, when unset): sign-in.png, list.png,
+//   list-filtered.png, general.png, advanced.png, console.png, stats.png,
+//   halted.png, and
 //   <step>-failure.png when a step fails;
 // - optional XKVM_CHROMIUM: the browser (default /usr/bin/chromium).
 //
@@ -193,12 +194,62 @@ after(async () => {
 
 // ------------------------------------------------------------------ steps
 
+step('headers: the credential is bound to xkvmd, the UI cannot be framed', async () => {
+  for (const p of ['/', '/vms', '/rest/v0/host']) {
+    const response = await fetch(`${origin}${p}`, { headers: { Authorization: `Bearer ${token}` } })
+    assert.equal(response.status, 200, `${p}: status`)
+    const csp = response.headers.get('content-security-policy') ?? ''
+    assert.match(csp, /default-src 'self'/, `${p}: CSP ${csp}`)
+    assert.match(csp, /frame-ancestors 'none'/, `${p}: CSP ${csp}`)
+    assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/, `${p}: CSP allows inline scripts`)
+    assert.equal(response.headers.get('referrer-policy'), 'no-referrer', `${p}: Referrer-Policy`)
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff', `${p}: X-Content-Type-Options`)
+    assert.equal(response.headers.get('set-cookie'), null, `${p}: sets a cookie`)
+  }
+  // A cookie (which browsers send to every port of 127.0.0.1) or the URL is no credential.
+  const cookie = await fetch(`${origin}/rest/v0/host`, { headers: { Cookie: `authenticationToken=${token}` } })
+  assert.equal(cookie.status, 401, 'the API accepted the token as a cookie')
+  const query = await fetch(`${origin}/rest/v0/host?token=${token}`)
+  assert.equal(query.status, 401, 'the API accepted the token in the URL')
+})
+
+step('sign-in page: without a token the UI asks for it, refuses a wrong one, takes the right one', async () => {
+  // A new tab: sessionStorage is per tab, so it holds no token.
+  const tab = await context.newPage()
+  try {
+    const response = await tab.goto(`${origin}/vms`)
+    assert.equal(response.status(), 200, 'the UI is served without a token')
+    assert.match(response.headers()['content-type'] ?? '', /^text\/html/, 'the UI page is HTML, not JSON')
+    const heading = tab.getByRole('heading', { level: 1, name: 'Sign in to xkvmd' })
+    await heading.waitFor()
+    const input = tab.getByLabel('API token')
+    await input.fill('0'.repeat(64))
+    await tab.getByRole('button', { name: 'Sign in' }).click()
+    await eventually('the wrong token refused', async () =>
+      assert.match((await tab.locator('#sign-in-error').textContent()) ?? '', /does not accept this token/),
+    )
+    assert.equal(await tab.evaluate(() => sessionStorage.getItem('xkvm.token')), null, 'a refused token is kept')
+    await tab.screenshot({ path: path.join(SHOTS, 'sign-in.png'), fullPage: true })
+    await input.fill(token)
+    await tab.getByRole('button', { name: 'Sign in' }).click()
+    await tab.getByRole('searchbox', { name: 'Search' }).waitFor()
+    await eventually(`${VM} in the VM list after signing in`, async () =>
+      assert.ok((await tab.getByRole('table', { name: 'VMs' }).locator('tbody').getByRole('link').allTextContents()).includes(VM)),
+    )
+    assert.equal(await tab.evaluate(() => sessionStorage.getItem('xkvm.token')), token, 'the token in sessionStorage')
+    assert.deepEqual(await context.cookies(), [], 'cookies set for xkvmd')
+  } finally {
+    await tab.close()
+  }
+})
+
 step('VM list: search bar filters through ?s= with complex-matcher', async () => {
   await page.goto(UI_URL)
   const search = page.getByRole('searchbox', { name: 'Search' })
   await search.waitFor()
   await eventually(`${VM} in the VM list`, async () => assert.ok((await listedNames()).includes(VM), `listed: ${await listedNames()}`))
   assert.equal(searchParam('token'), null, 'the token stays in the address bar after sign-in')
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('xkvm.token')), token, 'the ?token= not kept in sessionStorage')
   const state = page.getByRole('table', { name: 'VMs' }).getByRole('img', { name: 'Running' })
   assert.ok((await state.count()) >= 1, 'no power-state icon named "Running" in the list')
   await shot('list.png')

@@ -1,10 +1,27 @@
-// Same-origin client of xkvmd's REST API (docs/toolstack.md). The browser
-// authenticates with the `authenticationToken` cookie, which xkvmd sets when
-// a page is loaded with `?token=`.
+// Same-origin client of xkvmd's REST API (docs/toolstack.md). Every request
+// carries the token in an `Authorization: Bearer` header; the token lives in
+// this tab's sessionStorage (set from `?token=` or the sign-in page), never in
+// a cookie: browsers send cookies to every service on 127.0.0.1, whatever its
+// port, so a cookie would not bind the credential to xkvmd.
 
 import type { ActionName, PowerState, Vm } from './vm'
 
 export const API = '/rest/v0'
+
+const TOKEN_KEY = 'xkvm.token'
+
+export function getToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY)
+  } catch {
+    return null
+  }
+}
+
+export function setToken(token: string | null): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token)
+  else sessionStorage.removeItem(TOKEN_KEY)
+}
 
 export class ApiError extends Error {
   constructor(
@@ -27,10 +44,14 @@ export function onUnauthorized(listener: () => void): () => void {
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response
   try {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    const token = getToken()
+    if (token) headers.Authorization = `Bearer ${token}`
     response = await fetch(API + path, {
       method,
-      credentials: 'same-origin',
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      credentials: 'omit',
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch (error) {
@@ -95,6 +116,13 @@ export interface HostInfo {
 
 export function getHost(): Promise<HostInfo> {
   return request<HostInfo>('GET', '/host')
+}
+
+// A browser cannot set headers on a WebSocket: the token goes as one of the
+// subprotocols offered, beside `xkvm-console`, the one xkvmd picks.
+export function consoleProtocols(): string[] {
+  const token = getToken()
+  return token ? ['xkvm-console', `xkvm-token.${token}`] : ['xkvm-console']
 }
 
 // ws:// or wss:// to the same host the page came from.

@@ -1,7 +1,8 @@
 import { render } from 'preact'
 import { App } from './components/App'
-import { dropTokenFromUrl } from './router'
+import { setToken } from './api'
+import { takeTokenFromUrl } from './router'
 import './style.css'
 
-dropTokenFromUrl()
+takeTokenFromUrl(setToken)
 render(<App />, document.getElementById('app')!)

@@ -51,12 +51,13 @@ export function setQueryParam(name: string, value: string | undefined): void {
   navigate(location.pathname + (query ? `?${query}` : ''), { replace: true })
 }
 
-// The daemon has turned `?token=` into the authenticationToken cookie when it
-// served this page; keep the secret out of the address bar, history and
-// screenshots.
-export function dropTokenFromUrl(): void {
+// `?token=` (the URL xkvmd prints) signs this tab in: the token moves to
+// sessionStorage and out of the address bar, history and screenshots.
+export function takeTokenFromUrl(store: (token: string) => void): void {
   const params = new URLSearchParams(location.search)
-  if (!params.has('token')) return
+  const token = params.get('token')
+  if (token === null) return
+  if (token) store(token)
   params.delete('token')
   const query = params.toString()
   history.replaceState(null, '', location.pathname + (query ? `?${query}` : '') + location.hash)

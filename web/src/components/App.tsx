@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks'
 import type { JSX } from 'preact'
-import { getHost, onUnauthorized, type HostInfo } from '../api'
+import { ApiError, getHost, getToken, onUnauthorized, setToken, type HostInfo } from '../api'
 import { Link, useLocation } from '../router'
 import { formatBytes } from '../vm'
 import { ServerIcon } from './icons'
@@ -27,7 +27,8 @@ function route(path: string): JSX.Element {
 
 export function App(): JSX.Element {
   const loc = useLocation()
-  const [signedOut, setSignedOut] = useState(false)
+  // Without a token there is nothing to ask xkvmd: sign in first.
+  const [signedOut, setSignedOut] = useState(() => getToken() === null)
   useEffect(() => onUnauthorized(() => setSignedOut(true)), [])
   const onVms = loc.path === '/' || loc.path.startsWith('/vms')
 
@@ -50,24 +51,68 @@ export function App(): JSX.Element {
         <HostSummary signedOut={signedOut} />
       </aside>
       <main class="main" id="main">
-        {signedOut ? <SignedOut /> : route(loc.path)}
+        {signedOut ? <SignIn onSignedIn={() => setSignedOut(false)} /> : route(loc.path)}
       </main>
     </div>
   )
 }
 
-function SignedOut(): JSX.Element {
+// The sign-in page: the token xkvmd printed (or <state>/token), kept in this
+// tab's sessionStorage once xkvmd accepts it.
+function SignIn({ onSignedIn }: { onSignedIn: () => void }): JSX.Element {
+  const [value, setValue] = useState('')
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [busy, setBusy] = useState(false)
+  const hadToken = getToken() !== null
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    const token = value.trim()
+    if (!token) return
+    setBusy(true)
+    setError(undefined)
+    setToken(token)
+    try {
+      await getHost()
+      onSignedIn()
+    } catch (e) {
+      setToken(null)
+      setError(e instanceof ApiError && e.status === 401 ? 'xkvmd does not accept this token.' : (e as Error).message)
+    } finally {
+      setBusy(false)
+    }
+  }
   return (
     <section class="page">
-      <div class="signed-out" role="alert">
-        <h1>Not signed in</h1>
+      <form class="signed-out" aria-labelledby="sign-in-title" onSubmit={submit}>
+        <h1 id="sign-in-title">Sign in to xkvmd</h1>
         <p>
-          Not signed in: open the URL with <code>?token=…</code> that <code>xkvmd</code> printed.
+          {hadToken ? 'xkvmd did not accept the token this tab had. ' : ''}
+          Paste the API token, or open the URL with <code>?token=…</code> that <code>xkvmd</code> printed.
         </p>
         <p class="muted">
-          The token is also in <code>&lt;state&gt;/token</code> on the host (e.g. <code>/var/lib/xkvm/token</code>).
+          The token is in <code>&lt;state&gt;/token</code> on the host (e.g. <code>/var/lib/xkvm/token</code>). It is kept in
+          this tab only.
         </p>
-      </div>
+        <p>
+          <label for="token-input">API token</label>{' '}
+          <input
+            id="token-input"
+            type="password"
+            autoComplete="off"
+            spellcheck={false}
+            value={value}
+            onInput={(event) => setValue((event.target as HTMLInputElement).value)}
+          />{' '}
+          <button type="submit" disabled={busy || value.trim() === ''}>
+            Sign in
+          </button>
+        </p>
+        {error ? (
+          <p role="alert" id="sign-in-error">
+            {error}
+          </p>
+        ) : null}
+      </form>
     </section>
   )
 }

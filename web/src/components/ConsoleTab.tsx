@@ -8,7 +8,7 @@ import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { JSX } from 'preact'
-import { consoleUrl } from '../api'
+import { consoleProtocols, consoleUrl } from '../api'
 import type { Vm } from '../vm'
 
 declare global {
@@ -90,7 +90,7 @@ export function ConsoleTab({ vm }: { vm: Vm }): JSX.Element {
     let closedByUs = false
     let retryTimer: ReturnType<typeof setTimeout> | undefined
     setStatus({ kind: 'connecting' })
-    const ws = new WebSocket(consoleUrl(vm.uuid))
+    const ws = new WebSocket(consoleUrl(vm.uuid), consoleProtocols())
     ws.binaryType = 'arraybuffer'
     socketRef.current = ws
     ws.onopen = () => {
