@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/testhost.h"
+#include "toolstack/testhost_monitor.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -222,6 +223,9 @@ static void build_qemu_argv(struct argv_builder *b, const char *qemu, const char
 	arg(b, "chardev:console");
 	arg(b, "-serial");
 	arg(b, "file:%s/kernel.log", job->dir);
+	/* QEMU's monitor, to see where a test host that stopped responding is stuck. */
+	arg(b, "-monitor");
+	arg(b, "unix:%s/monitor,server=on,wait=off", job->dir);
 	virtfs(b, "/", "host", true);
 	virtfs(b, job->dir, "job", false);
 	if (job->tmp_rw)
@@ -283,6 +287,19 @@ static unsigned wedge_seconds(void)
 	return v > 0 && v < 86400 ? (unsigned)v : TESTHOST_WEDGE_SECONDS;
 }
 
+/* Where the test host's CPU is, through QEMU's monitor (see testhost_monitor.c). */
+static void report_cpu(const struct job *job)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (path_join(path, sizeof(path), job->dir, "monitor"))
+		return;
+	r = testhost_monitor_report(path, 10);
+	if (r)
+		pr_err("test host: QEMU's monitor did not answer: %s", strerror(-r));
+}
+
 /*
  * Wait for QEMU, passing SIGINT/SIGTERM on to it so the test host stops
  * with us.  Emulated test hosts have been seen to stop making progress
@@ -315,6 +332,7 @@ static int wait_for_qemu(pid_t pid, const struct job *job, bool *wedged)
 			       "stopping it",
 			       limit);
 			*wedged = true;
+			report_cpu(job);
 			kill(pid, SIGKILL);
 		}
 	}
