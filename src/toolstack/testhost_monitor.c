@@ -115,9 +115,24 @@ int testhost_monitor_report(const char *socket_path, unsigned samples)
 		char *body = strchr(m.buf, '\n');
 
 		for (char *save = NULL, *line = strtok_r(body ? body + 1 : m.buf, "\r\n", &save);
-		     line; line = strtok_r(NULL, "\r\n", &save))
+		     line && strncmp(line, "FCW=", 4) != 0; /* then FPU and vector registers */
+		     line = strtok_r(NULL, "\r\n", &save))
 			pr_err("test host CPU: %s", line);
 	}
+	close(m.fd);
+	return r;
+}
+
+int testhost_monitor_command(const char *socket_path, const char *cmd)
+{
+	struct monitor m = {.fd = unix_socket_connect(socket_path)};
+	int r;
+
+	if (m.fd < 0)
+		return m.fd;
+	r = read_reply(&m);
+	if (!r)
+		r = command(&m, cmd);
 	close(m.fd);
 	return r;
 }

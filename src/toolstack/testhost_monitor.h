@@ -13,4 +13,7 @@
  */
 int testhost_monitor_report(const char *socket_path, unsigned samples);
 
+/* One monitor command ("sendkey alt-sysrq-w\n"), its reply discarded.  0 or -errno. */
+int testhost_monitor_command(const char *socket_path, const char *cmd);
+
 #endif

@@ -23,7 +23,9 @@
 	"info registers\x1b[K\r\n\r\nCPU#0\r\n"                                                    \
 	"RAX=0000000000000001 RBX=ffff8f06c1a89c50 RCX=0000000000000001 RDX=0000608ec3000300\r\n"  \
 	"RIP=ffffffff81cf5e9e RFL=00000246 [---Z-P-] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"             \
-	"CR0=80050033 CR2=00007f91a1cbbd74 CR3=000000001a9a4000 CR4=00350ef0\r\n(qemu) "
+	"CR0=80050033 CR2=00007f91a1cbbd74 CR3=000000001a9a4000 CR4=00350ef0\r\n"                  \
+	"FCW=037f FSW=0000 [ST=0] FTW=00 MXCSR=00001f80\r\n"                                       \
+	"YMM00=0000000000000000 0000000000000000 0000000000000000 0000000000000000\r\n(qemu) "
 
 struct fake_monitor {
 	char path[PATH_MAX];
@@ -119,6 +121,9 @@ static void samples_name_where_the_cpu_is(void **state)
 	/* The last sample in full, without the echoed command and its escapes. */
 	assert_non_null(strstr(out, "test host CPU: RAX=0000000000000001"));
 	assert_null(strstr(out, "\x1b"));
+	/* Nor the FPU and vector registers: of no use in saying where it is stuck. */
+	assert_non_null(strstr(out, "test host CPU: CR0=80050033"));
+	assert_null(strstr(out, "YMM00"));
 }
 
 static void a_monitor_that_hangs_up_is_an_error(void **state)
