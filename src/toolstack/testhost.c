@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/testhost.h"
+#include "toolstack/testhost_monitor.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -213,15 +214,21 @@ static void build_qemu_argv(struct argv_builder *b, const char *qemu, const char
 	 * check that the PIT reaches the IO-APIC can time out and panic the
 	 * test host at boot ("IO-APIC + timer doesn't work"); the check proves
 	 * nothing about an emulated board.
+	 * sysrq_always_enabled: a wedged test host is asked for its backtraces
+	 * (report_wedge); Debian's default kernel.sysrq leaves them off.
 	 */
 	arg(b, "-append");
-	arg(b, "console=ttyS1 loglevel=5 panic=-1 8250.nr_uarts=2 no_timer_check");
+	arg(b, "console=ttyS1 loglevel=5 panic=-1 8250.nr_uarts=2 no_timer_check "
+	       "sysrq_always_enabled");
 	arg(b, "-chardev");
 	arg(b, "stdio,id=console,signal=off");
 	arg(b, "-serial");
 	arg(b, "chardev:console");
 	arg(b, "-serial");
 	arg(b, "file:%s/kernel.log", job->dir);
+	/* QEMU's monitor, to see where a test host that stopped responding is stuck. */
+	arg(b, "-monitor");
+	arg(b, "unix:%s/monitor,server=on,wait=off", job->dir);
 	virtfs(b, "/", "host", true);
 	virtfs(b, job->dir, "job", false);
 	if (job->tmp_rw)
@@ -284,17 +291,42 @@ static unsigned wedge_seconds(void)
 }
 
 /*
+ * What a test host that stopped responding is doing, through QEMU's
+ * monitor: its CPU's registers (testhost_monitor.c), then SysRq l (the
+ * backtrace of what the test host kernel was running when the keyboard
+ * interrupt came) and w (its blocked tasks), which reach kernel.log if it
+ * still takes interrupts.
+ */
+static void report_wedge(const struct job *job)
+{
+	static const char *const sysrq[] = {"sendkey alt-sysrq-l\n", "sendkey alt-sysrq-w\n"};
+	char path[PATH_MAX];
+	int r;
+
+	if (path_join(path, sizeof(path), job->dir, "monitor"))
+		return;
+	r = testhost_monitor_report(path, 10);
+	for (size_t i = 0; !r && i < ARRAY_SIZE(sysrq); i++)
+		r = testhost_monitor_command(path, sysrq[i]);
+	if (r)
+		pr_err("test host: QEMU's monitor did not answer: %s", strerror(-r));
+}
+
+/*
  * Wait for QEMU, passing SIGINT/SIGTERM on to it so the test host stops
  * with us.  Emulated test hosts have been seen to stop making progress
  * altogether (even the time limits of the commands inside never fire);
  * one whose agent has not written its heartbeat for wedge_seconds() is
- * stopped and reported as wedged.
+ * reported (report_wedge), given WEDGE_REPORT_SECONDS to write its
+ * SysRq dumps, then stopped and reported as wedged.
  */
+#define WEDGE_REPORT_SECONDS 10
+
 static int wait_for_qemu(pid_t pid, const struct job *job, bool *wedged)
 {
 	const struct timespec tick = {.tv_sec = 5};
 	unsigned limit = wedge_seconds();
-	time_t started = time(NULL);
+	time_t started = time(NULL), kill_at = 0;
 	sigset_t set, old;
 	int status = 0;
 
@@ -315,6 +347,9 @@ static int wait_for_qemu(pid_t pid, const struct job *job, bool *wedged)
 			       "stopping it",
 			       limit);
 			*wedged = true;
+			report_wedge(job);
+			kill_at = time(NULL) + WEDGE_REPORT_SECONDS;
+		} else if (*wedged && time(NULL) >= kill_at) {
 			kill(pid, SIGKILL);
 		}
 	}
@@ -457,8 +492,11 @@ int testhost_run(char *const argv[], const struct testhost_opts *opts)
 		       WIFEXITED(status) ? "exit status" : "signal",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		show_job_file(&job, "qemu.log", 40);
-		show_job_file(&job, "kernel.log", 60);
+		show_job_file(&job, "kernel.log", wedged ? 150 : 60);
 	}
-	remove_job(&job);
+	if (wedged)
+		pr_err("test host: its job directory (kernel.log whole) is kept in %s", job.dir);
+	else
+		remove_job(&job);
 	return code;
 }

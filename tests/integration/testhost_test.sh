@@ -22,5 +22,13 @@ check testhost-wedge-fails [ "$rc" = 1 ]
 check testhost-wedge-reported grep -q 'test host stopped responding (no heartbeat for 20 s)' "$out"
 check testhost-wedge-shows-kernel-log grep -q 'test host kernel.log:' "$out"
 check testhost-wedge-command-stopped sh -c "! grep -q not-reached '$out'"
+# Where it was stuck: the CPU sampled through QEMU's monitor, and the test
+# host kernel's SysRq dumps (it still takes interrupts here) in kernel.log.
+check testhost-wedge-cpu-sampled grep -q 'test host CPU sample 9: RIP=[0-9a-f]* CPL=[0-3] HLT=[01]' "$out"
+check testhost-wedge-sysrq-backtrace grep -q 'test host kernel.log:.*sysrq: Show backtrace of all active CPUs' "$out"
+check testhost-wedge-sysrq-blocked-tasks grep -q 'test host kernel.log:.*sysrq: Show Blocked State' "$out"
+kept=$(sed -n 's/.*its job directory (kernel.log whole) is kept in \(\/tmp\/xkvm-testhost\.[A-Za-z0-9]*\).*/\1/p' "$out" | tr -d '\r')
+check testhost-wedge-job-kept test -s "$kept/kernel.log"
+[ -n "$kept" ] && rm -rf "$kept"
 
 echo "DONE testhost_test"
