@@ -52,6 +52,13 @@ run_guest() {
 	rc=$?
 }
 
+# initrd_with_script <output>: the guest initramfs plus $WORK/script/xkvm-script,
+# which the guest's init runs for xkvm.action=script.
+initrd_with_script() {
+	(cd "$WORK/script" && echo xkvm-script | cpio -o -H newc 2>/dev/null | gzip) >"$WORK/script.cpio.gz"
+	cat "$ASSETS/guest-initrd.cpio.gz" "$WORK/script.cpio.gz" >"$1"
+}
+
 # run_guest_on_tap <name> <cfg> <tap> <host-address/prefix>: boot the guest
 # in a network namespace of its own, give the host side of its TAP (made by
 # xkvm) the address, wait for it to end; output and exit code as run_guest.

@@ -45,8 +45,7 @@ for i in $(seq 60); do
 	if ping -c 1 -W 2 10.98.0.1 >/dev/null 2>&1; then say "ping: ok"; break; fi
 done
 SCRIPT
-(cd "$WORK/script" && echo xkvm-script | cpio -o -H newc 2>/dev/null | gzip) >"$WORK/script.cpio.gz"
-cat "$ASSETS/guest-initrd.cpio.gz" "$WORK/script.cpio.gz" >"$WORK/pv-initrd.gz"
+initrd_with_script "$WORK/pv-initrd.gz"
 
 pv_cfg "$WORK/pv.cfg" 'memory = 512' 'vcpus = 1' "ramdisk = \"$WORK/pv-initrd.gz\"" \
 	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$WORK/pv-disk.img' ]" \

@@ -65,26 +65,14 @@ for i in $(seq 60); do
 	if ping -c 1 -W 2 10.99.0.1 >/dev/null 2>&1; then say "ping: ok"; break; fi
 done
 SCRIPT
-(cd "$WORK/script" && echo xkvm-script | cpio -o -H newc 2>/dev/null | gzip) >"$WORK/script.cpio.gz"
-cat "$ASSETS/guest-initrd.cpio.gz" "$WORK/script.cpio.gz" >"$WORK/linux-initrd.gz"
+initrd_with_script "$WORK/linux-initrd.gz"
 
-NS=xkvm-it-$$
-ip netns add "$NS"
 guest_cfg "$WORK/linux.cfg" 'memory = 512' 'vcpus = 2' \
 	"ramdisk = \"$WORK/linux-initrd.gz\"" \
 	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$WORK/disk.img', '$WORK/ro.img,raw,xvdb,r' ]" \
 	"vif = [ 'mac=00:16:3e:00:00:42,vifname=xkvmit0' ]" \
 	'cmdline = "console=hvc0 xkvm.action=script xkvm.modules=xen-blkfront,xen-netfront,ext4"'
-timeout -k 10 600 ip netns exec "$NS" "$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$WORK/linux.cfg" \
-	</dev/null >"$WORK/linux.out" 2>&1 &
-pid=$!
-# The host side of the TAP gets its address once xkvm has made it.
-for i in $(seq 120); do ip netns exec "$NS" ip link show xkvmit0 >/dev/null 2>&1 && break; sleep 1; done
-ip netns exec "$NS" ip addr add 10.99.0.1/24 dev xkvmit0
-ip netns exec "$NS" ip link set xkvmit0 up
-wait "$pid"
-rc=$?
-ip netns del "$NS"
+run_guest_on_tap linux "$WORK/linux.cfg" xkvmit0 10.99.0.1/24
 check xen-linux-poweroff-exit-0 [ "$rc" = 0 ]
 check xen-linux-hypervisor-is-xen [ "$(guest_value linux hypervisor)" = xen ]
 check xen-linux-dmesg-xen-pvh grep -q '^xkvm-guest: dmesg: xen pvh' "$WORK/linux.out"
