@@ -54,7 +54,8 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD)
 
 # libFuzzer targets (clang): guest-facing parsers and rings, the WebSocket codec, the REST API.
-FUZZ_TARGETS := xenstore xenstore_quota blkback netback xs_ring console evtchn hypercall websocket api
+FUZZ_TARGETS := xenstore xenstore_quota blkback netback rtl8139 xs_ring console evtchn hypercall websocket \
+	api ide pci
 $(FUZZ_BUILD)/build.ninja: | deps
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=disabled \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug

@@ -6,25 +6,57 @@
 #include <string.h>
 #include <sys/mman.h>
 
-void guest_memory_layout(struct guest_memory *mem, uint64_t size)
-{
-	uint64_t low = MIN(size, MMIO_HOLE_START);
+#define PAGE_SIZE_4K 4096ULL
 
-	memset(mem, 0, sizeof(*mem));
-	mem->size = size;
-	mem->regions[0] = (struct mem_region){.gpa = 0, .size = low};
-	mem->nr_regions = 1;
-	if (size > low) {
-		mem->regions[1] = (struct mem_region){.gpa = HIGH_RAM_START, .size = size - low};
-		mem->nr_regions = 2;
-	}
+static bool layout_ok(const struct mem_layout *l)
+{
+	bool gap = l->gap_end > l->gap_start;
+
+	if ((l->hole_start | l->gap_start | l->gap_end) & (PAGE_SIZE_4K - 1))
+		return false;
+	if (l->hole_start < MIB || l->hole_start > HIGH_RAM_START)
+		return false;
+	return !gap || (l->gap_start && l->gap_end <= l->hole_start);
 }
 
-int guest_memory_map(struct guest_memory *mem, uint64_t size)
+static void add_region(struct guest_memory *mem, uint64_t gpa, uint64_t size)
 {
-	void *base;
+	if (size)
+		mem->regions[mem->nr_regions++] = (struct mem_region){.gpa = gpa, .size = size};
+}
 
-	guest_memory_layout(mem, size);
+int guest_memory_layout_for(struct guest_memory *mem, uint64_t size,
+			    const struct mem_layout *layout)
+{
+	struct mem_layout l = layout ? *layout : (struct mem_layout){0};
+	uint64_t low;
+
+	if (!l.hole_start)
+		l.hole_start = MMIO_HOLE_START;
+	memset(mem, 0, sizeof(*mem));
+	if (!layout_ok(&l))
+		return -EINVAL;
+	low = MIN(size, l.hole_start);
+	mem->size = size;
+	if (l.gap_end > l.gap_start) {
+		add_region(mem, 0, MIN(low, l.gap_start));
+		if (low > l.gap_end)
+			add_region(mem, l.gap_end, low - l.gap_end);
+	} else {
+		add_region(mem, 0, low);
+	}
+	add_region(mem, HIGH_RAM_START, size - low);
+	return 0;
+}
+
+int guest_memory_map_layout(struct guest_memory *mem, uint64_t size,
+			    const struct mem_layout *layout)
+{
+	int r = guest_memory_layout_for(mem, size, layout);
+	uint8_t *base;
+
+	if (r)
+		return r;
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		    -1, 0);
 	if (base == MAP_FAILED)
@@ -32,10 +64,27 @@ int guest_memory_map(struct guest_memory *mem, uint64_t size)
 	/* Guest RAM need not be in core dumps of the VMM. */
 	madvise(base, size, MADV_DONTDUMP);
 	mem->base = base;
-	mem->regions[0].hva = mem->base;
-	if (mem->nr_regions == 2)
-		mem->regions[1].hva = mem->base + mem->regions[0].size;
+	/*
+	 * Low RAM sits at host offset == gpa (a gap's bytes are mapped but never
+	 * seen); RAM above 4 GiB takes the end of the mapping.
+	 */
+	for (unsigned i = 0; i < mem->nr_regions; i++) {
+		struct mem_region *reg = &mem->regions[i];
+
+		reg->hva = base + (reg->gpa < HIGH_RAM_START ? reg->gpa : size - reg->size);
+	}
 	return 0;
+}
+
+void guest_memory_layout(struct guest_memory *mem, uint64_t size)
+{
+	/* The default layout is valid by construction. */
+	(void)guest_memory_layout_for(mem, size, NULL);
+}
+
+int guest_memory_map(struct guest_memory *mem, uint64_t size)
+{
+	return guest_memory_map_layout(mem, size, NULL);
 }
 
 void guest_memory_unmap(struct guest_memory *mem)
@@ -78,5 +127,18 @@ int guest_read(const struct guest_memory *mem, uint64_t gpa, void *dst, uint64_t
 
 uint64_t guest_low_ram_end(const struct guest_memory *mem)
 {
-	return mem->regions[0].size;
+	uint64_t end = 0;
+
+	for (unsigned i = 0; i < mem->nr_regions; i++)
+		if (mem->regions[i].gpa < HIGH_RAM_START)
+			end = mem->regions[i].gpa + mem->regions[i].size;
+	return end;
+}
+
+uint64_t guest_high_ram_size(const struct guest_memory *mem)
+{
+	for (unsigned i = 0; i < mem->nr_regions; i++)
+		if (mem->regions[i].gpa >= HIGH_RAM_START)
+			return mem->regions[i].size;
+	return 0;
 }

@@ -52,12 +52,83 @@ static void test_bounds(void **state)
 	guest_memory_unmap(&m);
 }
 
+/* A machine's own hole: less RAM below 4 GiB, the rest above. */
+static void test_layout_machine_hole(void **state)
+{
+	const struct mem_layout l = {.hole_start = 0xE0000000ULL};
+	struct guest_memory m;
+
+	(void)state;
+	assert_int_equal(guest_memory_layout_for(&m, 4 * GIB, &l), 0);
+	assert_int_equal(m.nr_regions, 2);
+	assert_int_equal(guest_low_ram_end(&m), 0xE0000000ULL);
+	assert_int_equal(guest_high_ram_size(&m), 4 * GIB - 0xE0000000ULL);
+	assert_int_equal(m.regions[1].gpa, HIGH_RAM_START);
+	assert_int_equal(guest_memory_layout_for(&m, 1 * GIB, &l), 0);
+	assert_int_equal(m.nr_regions, 1);
+	assert_int_equal(guest_high_ram_size(&m), 0);
+}
+
+/* A gap below 1 MiB (VGA window, BIOS area) is not RAM; RAM around it is. */
+static void test_layout_gap(void **state)
+{
+	const struct mem_layout l = {
+	    .hole_start = 0xE0000000ULL, .gap_start = 0xA0000, .gap_end = 0x100000};
+	struct guest_memory m;
+
+	(void)state;
+	assert_int_equal(guest_memory_map_layout(&m, 5 * GIB, &l), 0);
+	assert_int_equal(m.nr_regions, 3);
+	assert_non_null(gpa_to_hva(&m, 0x9F000, 0x1000));
+	assert_null(gpa_to_hva(&m, 0x9F000, 0x1001)); /* runs into the gap */
+	assert_null(gpa_to_hva(&m, 0xA0000, 1));
+	assert_null(gpa_to_hva(&m, 0xFFFFF, 1));
+	assert_int_equal(guest_write(&m, 0xE0000, "x", 1), -EFAULT);
+	/* Low RAM sits at host offset == gpa; RAM above 4 GiB takes the end of the mapping. */
+	assert_ptr_equal(gpa_to_hva(&m, 0x100000, 1), m.base + 0x100000);
+	assert_ptr_equal(gpa_to_hva(&m, HIGH_RAM_START, 1), m.base + 0xE0000000ULL);
+	assert_int_equal(guest_low_ram_end(&m), 0xE0000000ULL);
+	assert_int_equal(guest_high_ram_size(&m), 5 * GIB - 0xE0000000ULL);
+	assert_int_equal(guest_write(&m, HIGH_RAM_START + guest_high_ram_size(&m) - 1, "x", 1), 0);
+	assert_int_equal(guest_write(&m, HIGH_RAM_START + guest_high_ram_size(&m), "x", 1),
+			 -EFAULT);
+	guest_memory_unmap(&m);
+	/* Less RAM than the gap's end: only what lies below it. */
+	assert_int_equal(guest_memory_layout_for(&m, 0xC0000, &l), 0);
+	assert_int_equal(m.nr_regions, 1);
+	assert_int_equal(guest_low_ram_end(&m), 0xA0000);
+}
+
+static void test_layout_rejects_bad(void **state)
+{
+	static const struct mem_layout bad[] = {
+	    {.hole_start = 0xE0000800ULL},				      /* not page-aligned */
+	    {.hole_start = 0x80000},					      /* below 1 MiB */
+	    {.hole_start = HIGH_RAM_START + 4096},			      /* above 4 GiB */
+	    {.hole_start = 0xC0000000ULL, .gap_start = 0, .gap_end = 0x1000}, /* gap at 0 */
+	    {.hole_start = 0x200000, .gap_start = 0xA0000, .gap_end = 0x300000}, /* past the hole */
+	    {.hole_start = 0xC0000000ULL, .gap_start = 0xA0100, .gap_end = 0x100000},
+	};
+	struct guest_memory m;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(guest_memory_layout_for(&m, GIB, &bad[i]), -EINVAL);
+		assert_int_equal(guest_memory_map_layout(&m, GIB, &bad[i]), -EINVAL);
+		assert_null(m.base);
+	}
+	/* A hole at exactly 4 GiB: all RAM low. */
+	assert_int_equal(
+	    guest_memory_layout_for(&m, GIB, &(struct mem_layout){.hole_start = HIGH_RAM_START}),
+	    0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_layout_small),
-	    cmocka_unit_test(test_layout_above_4g),
-	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_layout_small), cmocka_unit_test(test_layout_above_4g),
+	    cmocka_unit_test(test_bounds),	 cmocka_unit_test(test_layout_machine_hole),
+	    cmocka_unit_test(test_layout_gap),	 cmocka_unit_test(test_layout_rejects_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

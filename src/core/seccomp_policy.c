@@ -46,16 +46,19 @@ const struct seccomp_rule seccomp_rules[] = {
     /* Kicking a vCPU out of KVM_RUN (SIGUSR1), and returning from the kick. */
     {"tgkill", SANDBOX_ALL, true},
     {"rt_sigreturn", SANDBOX_ALL, false},
-    /* Disk images and TAP devices. */
+    /*
+     * Disk images and TAP devices.  An emulated disk (IDE) reads and writes
+     * its image on the vCPU thread that issued the command.
+     */
     {"pread64", IO, false},
     {"pwrite64", IO, false},
-    {"preadv", IO, false},
-    {"pwritev", IO, false},
+    {"preadv", IO | VCPU, false},
+    {"pwritev", IO | VCPU, false},
     {"readv", IO, false},
     {"writev", IO, false},
     {"fsync", MAIN | IO, false},
-    {"fdatasync", IO, false},
-    {"fallocate", IO, false}, /* discard: punching holes */
+    {"fdatasync", IO | VCPU, false},
+    {"fallocate", IO | VCPU, false}, /* discard: punching holes */
     /* Sockets: XenStore clients, the console and control clients. */
     {"accept4", CONTROL | XEN, false},
     {"recvfrom", CONTROL | XEN, false},

@@ -3,7 +3,6 @@
 #include "core/sandbox.h"
 #include "core/vm.h"
 #include "lib/log.h"
-#include "xen/hypercall.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -132,8 +131,6 @@ bool vcpu_handle_exit(struct vcpu *vcpu)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
-	case KVM_EXIT_XEN:
-		return xen_handle_exit(vcpu);
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault: the guest has no way left to handle its own error. */
 		vm_request_stop(vcpu->vm, VM_STOP_CRASH, "vCPU %u: triple fault", vcpu->index);
@@ -156,6 +153,10 @@ bool vcpu_handle_exit(struct vcpu *vcpu)
 					vcpu->index, run->system_event.type);
 		return false;
 	default:
+		/* Exits of a personality (KVM_EXIT_XEN) go to the one attached, if any. */
+		if (vcpu->vm->personality && vcpu->vm->personality->handle_exit)
+			return vcpu->vm->personality->handle_exit(vcpu->vm->personality_opaque,
+								  vcpu);
 		vm_request_stop(vcpu->vm, VM_STOP_ERROR, "vCPU %u: unexpected KVM exit reason %u",
 				vcpu->index, run->exit_reason);
 		return false;
@@ -168,37 +169,43 @@ static bool on_own_thread(const struct vcpu *vcpu)
 	       pthread_equal(pthread_self(), vcpu->thread);
 }
 
-int vcpu_set_xen_attr(struct vcpu *vcpu, const struct kvm_xen_vcpu_attr *attr)
+int vcpu_ioctl_deferred(struct vcpu *vcpu, unsigned long req, const void *arg, size_t size)
 {
 	int r = 0;
 
+	if (size > VCPU_IOCTL_ARG_MAX)
+		return -EINVAL;
 	if (on_own_thread(vcpu))
-		return ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, attr) < 0 ? -errno : 0;
+		return ioctl(vcpu->fd, req, arg) < 0 ? -errno : 0;
 	pthread_mutex_lock(&vcpu->attr_lock);
-	if (vcpu->nr_pending_attrs < VCPU_MAX_PENDING_ATTRS)
-		vcpu->pending_attrs[vcpu->nr_pending_attrs++] = *attr;
-	else
+	if (vcpu->nr_pending < VCPU_MAX_PENDING_IOCTLS) {
+		struct vcpu_pending_ioctl *p = &vcpu->pending[vcpu->nr_pending++];
+
+		p->req = req;
+		memcpy(p->arg, arg, size);
+	} else {
 		r = -EBUSY;
+	}
 	pthread_mutex_unlock(&vcpu->attr_lock);
 	if (!r)
 		vcpu_kick(vcpu);
 	return r;
 }
 
-static void apply_pending_attrs(struct vcpu *vcpu)
+static void apply_pending_ioctls(struct vcpu *vcpu)
 {
-	struct kvm_xen_vcpu_attr attrs[VCPU_MAX_PENDING_ATTRS];
+	struct vcpu_pending_ioctl ops[VCPU_MAX_PENDING_IOCTLS];
 	unsigned n;
 
 	pthread_mutex_lock(&vcpu->attr_lock);
-	n = vcpu->nr_pending_attrs;
-	memcpy(attrs, vcpu->pending_attrs, n * sizeof(attrs[0]));
-	vcpu->nr_pending_attrs = 0;
+	n = vcpu->nr_pending;
+	memcpy(ops, vcpu->pending, n * sizeof(ops[0]));
+	vcpu->nr_pending = 0;
 	pthread_mutex_unlock(&vcpu->attr_lock);
 	for (unsigned i = 0; i < n; i++)
-		if (ioctl(vcpu->fd, KVM_XEN_VCPU_SET_ATTR, &attrs[i]) < 0)
-			pr_warn("vCPU %u: KVM refused Xen attribute %u: %s", vcpu->index,
-				attrs[i].type, strerror(errno));
+		if (ioctl(vcpu->fd, ops[i].req, ops[i].arg) < 0)
+			pr_warn("vCPU %u: KVM refused queued ioctl 0x%lx: %s", vcpu->index,
+				ops[i].req, strerror(errno));
 }
 
 void vcpu_start_at(struct vcpu *vcpu, const struct kvm_regs *regs, const struct kvm_sregs *sregs)
@@ -277,8 +284,8 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
 
 	while (vm_stop_reason(vcpu->vm) == VM_RUNNING) {
-		if (__atomic_load_n(&vcpu->nr_pending_attrs, __ATOMIC_ACQUIRE))
-			apply_pending_attrs(vcpu);
+		if (__atomic_load_n(&vcpu->nr_pending, __ATOMIC_ACQUIRE))
+			apply_pending_ioctls(vcpu);
 		if (__atomic_load_n(&vcpu->start_pending, __ATOMIC_ACQUIRE))
 			load_start_state(vcpu);
 		if (__atomic_load_n(&vcpu->vm->paused, __ATOMIC_RELAXED))

@@ -6,11 +6,20 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
 
-#define VCPU_MAX_PENDING_ATTRS 8
+#define VCPU_MAX_PENDING_IOCTLS 8
+/* Big enough for every vCPU ioctl argument queued here (kvm_xen_vcpu_attr: 72 bytes). */
+#define VCPU_IOCTL_ARG_MAX 128
+
+/* A vCPU ioctl another thread asked for, run later by the vCPU's own thread. */
+struct vcpu_pending_ioctl {
+	unsigned long req;
+	_Alignas(8) uint8_t arg[VCPU_IOCTL_ARG_MAX];
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -23,14 +32,15 @@ struct vcpu {
 	uint64_t runs;
 
 	/*
-	 * Xen attributes other threads set on this vCPU.  KVM serialises vCPU
-	 * ioctls with KVM_RUN, so another thread's ioctl would wait until this
-	 * vCPU exits, which a vCPU waiting for its SIPI never does.  They are
-	 * queued, the vCPU is kicked, and its own thread applies them.
+	 * ioctls other threads make on this vCPU (a personality's vCPU
+	 * attributes).  KVM serialises vCPU ioctls with KVM_RUN, so another
+	 * thread's ioctl would wait until this vCPU exits, which a vCPU waiting
+	 * for its SIPI never does.  They are queued, the vCPU is kicked, and its
+	 * own thread runs them.  attr_lock also guards the start state below.
 	 */
 	pthread_mutex_t attr_lock;
-	unsigned nr_pending_attrs;
-	struct kvm_xen_vcpu_attr pending_attrs[VCPU_MAX_PENDING_ATTRS];
+	unsigned nr_pending;
+	struct vcpu_pending_ioctl pending[VCPU_MAX_PENDING_IOCTLS];
 	/* Registers to load and run from, queued the same way (vcpu_start_at). */
 	bool start_pending;
 	struct kvm_regs start_regs;
@@ -49,11 +59,13 @@ void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 
 /*
- * KVM_XEN_VCPU_SET_ATTR from any thread: applied at once on the vCPU's own
- * thread or before it starts, else queued for it.  Returns 0 or -errno
- * (a queued attribute that KVM later refuses is logged).
+ * A vCPU ioctl that only sets state (arg is read, not written back), from
+ * any thread: made at once on the vCPU's own thread or before it starts,
+ * else queued for it.  Returns 0 or -errno (-EBUSY when the queue is
+ * full, -EINVAL when size exceeds VCPU_IOCTL_ARG_MAX; a queued ioctl that
+ * KVM later refuses is logged).
  */
-int vcpu_set_xen_attr(struct vcpu *vcpu, const struct kvm_xen_vcpu_attr *attr);
+int vcpu_ioctl_deferred(struct vcpu *vcpu, unsigned long req, const void *arg, size_t size);
 
 /*
  * Make the vCPU run from these registers (Xen's VCPUOP_up after

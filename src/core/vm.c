@@ -3,6 +3,7 @@
 #include "core/kvm.h"
 #include "core/vcpu.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 /* Where KVM puts its real-mode TSS and identity page table (Intel only; unused RAM hole). */
 #define KVM_TSS_GPA	     0xFFFBD000ULL
 #define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
+#define PAGE_SIZE_4K	     4096ULL
 
 const char *vm_stop_reason_name(enum vm_stop_reason reason)
 {
@@ -29,20 +31,33 @@ const char *vm_stop_reason_name(enum vm_stop_reason reason)
 	return (unsigned)reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
 }
 
+/* Point a slot at [gpa, gpa+size) of host memory hva; size 0 deletes the slot. */
+static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
+		    uint32_t flags)
+{
+	struct kvm_userspace_memory_region region = {
+	    .slot = slot,
+	    .flags = flags,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
 static int map_ram_slots(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		const struct mem_region *r = &vm->mem.regions[i];
-		struct kvm_userspace_memory_region slot = {
-		    .slot = i,
-		    .guest_phys_addr = r->gpa,
-		    .memory_size = r->size,
-		    .userspace_addr = (uintptr_t)r->hva,
-		};
+		int slot = memslot_alloc(&vm->slots);
+		int err =
+		    slot < 0 ? slot : set_slot(vm, (uint32_t)slot, r->gpa, r->size, r->hva, 0);
 
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			pr_err("KVM_SET_USER_MEMORY_REGION slot %u: %s", i, strerror(errno));
-			return -errno;
+		if (err) {
+			pr_err("guest RAM at 0x%llx: no KVM memory slot: %s",
+			       (unsigned long long)r->gpa, strerror(-err));
+			return err;
 		}
 	}
 	return 0;
@@ -67,6 +82,14 @@ static int create_irqchip_and_pit(struct vm *vm)
 		return -errno;
 	}
 	return 0;
+}
+
+static unsigned memslot_limit(int kvm_fd)
+{
+	int n = kvm_check_cap(kvm_fd, KVM_CAP_NR_MEMSLOTS);
+
+	/* Every KVM offers at least 32 slots. */
+	return n > 0 ? (unsigned)n : 32;
 }
 
 static int check_limits(struct vm *vm, const struct vm_params *p)
@@ -121,7 +144,8 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 		r = -ENOTSUP;
 		goto fail;
 	}
-	r = guest_memory_map(&vm->mem, p->ram_bytes);
+	memslot_map_init(&vm->slots, memslot_limit(vm->kvm_fd));
+	r = guest_memory_map_layout(&vm->mem, p->ram_bytes, &p->layout);
 	if (r) {
 		pr_err("cannot map %llu MiB of guest RAM: %s",
 		       (unsigned long long)(p->ram_bytes >> 20), strerror(-r));
@@ -187,44 +211,148 @@ static bool overlaps_guest_space(struct vm *vm, uint64_t gpa, uint64_t size)
 	return false;
 }
 
-static int add_overlay_slot(struct vm *vm, uint64_t gpa, uint64_t size, uint8_t **hva)
+static bool placement_ok(struct vm *vm, uint64_t gpa, uint64_t size)
 {
-	/* RAM uses slots 0 and 1; overlays follow. */
-	struct kvm_userspace_memory_region slot = {
-	    .slot = 2 + vm->nr_overlays,
-	    .guest_phys_addr = gpa,
-	    .memory_size = size,
-	};
-	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return size && !(gpa & (PAGE_SIZE_4K - 1)) && !(size & (PAGE_SIZE_4K - 1)) &&
+	       gpa + size > gpa && !overlaps_guest_space(vm, gpa, size);
+}
 
-	if (mem == MAP_FAILED)
-		return -errno;
-	slot.userspace_addr = (uintptr_t)mem;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-		int err = errno;
+/* Give mem (size bytes, already filled) its own slot at gpa.  Under overlay_lock. */
+static int add_overlay_slot(struct vm *vm, uint64_t gpa, uint64_t size, uint8_t *mem, bool readonly)
+{
+	int slot, r;
 
-		munmap(mem, size);
-		return -err;
+	if (!placement_ok(vm, gpa, size))
+		return -EINVAL;
+	if (vm->nr_overlays == VM_MAX_OVERLAYS)
+		return -ENOSPC;
+	slot = memslot_alloc(&vm->slots);
+	if (slot < 0)
+		return slot;
+	r = set_slot(vm, (uint32_t)slot, gpa, size, mem, readonly ? KVM_MEM_READONLY : 0);
+	if (r) {
+		memslot_free(&vm->slots, (unsigned)slot);
+		return r;
 	}
-	vm->overlays[vm->nr_overlays++] = (struct vm_overlay){gpa, size, mem};
-	*hva = mem;
+	vm->overlays[vm->nr_overlays++] = (struct vm_overlay){
+	    .gpa = gpa, .size = size, .hva = mem, .slot = (uint32_t)slot, .readonly = readonly};
 	return 0;
 }
 
 void *vm_map_overlay(struct vm *vm, uint64_t gpa, uint64_t size, int *err)
 {
-	uint8_t *hva = NULL;
+	uint8_t *mem = MAP_FAILED;
 	int r = -EINVAL;
 
-	pthread_mutex_lock(&vm->overlay_lock);
-	if (size && !(gpa & 0xfff) && !(size & 0xfff) && gpa + size > gpa &&
-	    !overlaps_guest_space(vm, gpa, size))
-		r = vm->nr_overlays < VM_MAX_OVERLAYS ? add_overlay_slot(vm, gpa, size, &hva)
-						      : -ENOSPC;
-	pthread_mutex_unlock(&vm->overlay_lock);
+	/* Checked again under the lock; this keeps a bad size from reaching mmap. */
+	if (size && !(size & (PAGE_SIZE_4K - 1))) {
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		r = mem == MAP_FAILED ? -errno : 0;
+	}
+	if (!r) {
+		pthread_mutex_lock(&vm->overlay_lock);
+		r = add_overlay_slot(vm, gpa, size, mem, false);
+		pthread_mutex_unlock(&vm->overlay_lock);
+		if (r)
+			munmap(mem, size);
+	}
 	if (err)
 		*err = r;
-	return hva;
+	return r ? NULL : mem;
+}
+
+/*
+ * Guest writes to a ROM exit as MMIO; they change nothing.  Reads never
+ * exit while the slot is there; one racing vm_unmap_overlay sees all
+ * ones rather than memory about to be unmapped.
+ */
+static void rom_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
+{
+	(void)opaque;
+	(void)offset;
+	if (!is_write)
+		memset(data, 0xff, len);
+}
+
+/* A read-only host copy of data, padded to whole pages with 0xff. */
+static uint8_t *rom_copy(const void *data, uint64_t size, uint64_t map_size)
+{
+	uint8_t *mem =
+	    mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return NULL;
+	memcpy(mem, data, size);
+	memset(mem + size, 0xff, map_size - size);
+	if (mprotect(mem, map_size, PROT_READ) < 0) {
+		munmap(mem, map_size);
+		return NULL;
+	}
+	return mem;
+}
+
+static int add_rom(struct vm *vm, uint64_t gpa, uint8_t *mem, uint64_t map_size)
+{
+	int r = io_bus_register(&vm->mmio, gpa, map_size, rom_access, mem, "rom");
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&vm->overlay_lock);
+	r = add_overlay_slot(vm, gpa, map_size, mem, true);
+	pthread_mutex_unlock(&vm->overlay_lock);
+	if (r)
+		io_bus_unregister(&vm->mmio, gpa, mem);
+	return r;
+}
+
+const void *vm_map_rom(struct vm *vm, uint64_t gpa, const void *data, uint64_t size, int *err)
+{
+	uint64_t map_size = ALIGN_UP(size, PAGE_SIZE_4K);
+	uint8_t *mem = NULL;
+	int r = 0;
+
+	if (kvm_check_cap(vm->kvm_fd, KVM_CAP_READONLY_MEM) <= 0)
+		r = -ENOTSUP;
+	else if (!size || map_size < size)
+		r = -EINVAL;
+	if (!r) {
+		mem = rom_copy(data, size, map_size);
+		r = mem ? add_rom(vm, gpa, mem, map_size) : -ENOMEM;
+	}
+	if (r && mem) {
+		munmap(mem, map_size);
+		mem = NULL;
+	}
+	if (err)
+		*err = r;
+	return mem;
+}
+
+int vm_unmap_overlay(struct vm *vm, uint64_t gpa)
+{
+	struct vm_overlay o = {0};
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&vm->overlay_lock);
+	for (unsigned i = 0; i < vm->nr_overlays; i++) {
+		if (vm->overlays[i].gpa != gpa)
+			continue;
+		o = vm->overlays[i];
+		vm->overlays[i] = vm->overlays[--vm->nr_overlays];
+		r = set_slot(vm, o.slot, gpa, 0, NULL, 0);
+		memslot_free(&vm->slots, o.slot);
+		break;
+	}
+	pthread_mutex_unlock(&vm->overlay_lock);
+	if (r == -ENOENT)
+		return r;
+	if (r)
+		pr_warn("removing the memory slot at 0x%llx: %s", (unsigned long long)gpa,
+			strerror(-r));
+	if (o.readonly)
+		io_bus_unregister(&vm->mmio, gpa, o.hva);
+	munmap(o.hva, o.size);
+	return 0;
 }
 
 void *vm_overlay_hva(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -235,11 +363,24 @@ void *vm_overlay_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	for (unsigned i = 0; i < vm->nr_overlays && !hva; i++) {
 		const struct vm_overlay *o = &vm->overlays[i];
 
-		if (gpa >= o->gpa && len <= o->size && gpa - o->gpa <= o->size - len)
+		/* A ROM's host copy is read-only: Xen's callers write what they find. */
+		if (!o->readonly && gpa >= o->gpa && len <= o->size &&
+		    gpa - o->gpa <= o->size - len)
 			hva = o->hva + (gpa - o->gpa);
 	}
 	pthread_mutex_unlock(&vm->overlay_lock);
 	return hva;
+}
+
+void vm_set_personality(struct vm *vm, const struct vm_personality *p, void *opaque)
+{
+	vm->personality = p;
+	vm->personality_opaque = p ? opaque : NULL;
+}
+
+void *vm_personality_opaque(const struct vm *vm, const struct vm_personality *p)
+{
+	return p && vm->personality == p ? vm->personality_opaque : NULL;
 }
 
 int vm_set_irq_line(struct vm *vm, unsigned gsi, bool level)

@@ -72,6 +72,14 @@ const char *path_policy_check(const struct path_policy *p, const struct domain_c
 	*what = "ramdisk";
 	if (cfg->ramdisk && !path_policy_allows_path(p, cfg->ramdisk))
 		return cfg->ramdisk;
+	/*
+	 * Firmware is mapped into the guest, so a caller must not name just
+	 * any file xkvmd can read: Debian's SeaBIOS, or one in an allowed dir.
+	 */
+	*what = "firmware";
+	if (cfg->firmware && strcmp(cfg->firmware, CONFIG_SEABIOS_PATH) != 0 &&
+	    !path_policy_allows_path(p, cfg->firmware))
+		return cfg->firmware;
 	*what = "disk";
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		if (cfg->disks[i].target && !path_policy_allows_path(p, cfg->disks[i].target))

@@ -123,6 +123,12 @@ static void test_config(void **state)
 	assert_string_equal(what, "bridge");
 	nics[0].bridge = (char *)PATH_POLICY_DEFAULT_BRIDGE;
 	assert_null(path_policy_check(&f->p, &cfg, &what));
+	cfg.firmware = (char *)CONFIG_SEABIOS_PATH;
+	assert_null(path_policy_check(&f->p, &cfg, &what));
+	cfg.firmware = secret;
+	assert_string_equal(path_policy_check(&f->p, &cfg, &what), secret);
+	assert_string_equal(what, "firmware");
+	cfg.firmware = NULL;
 	cfg.kernel = secret;
 	assert_string_equal(path_policy_check(&f->p, &cfg, &what), secret);
 	assert_string_equal(what, "kernel");

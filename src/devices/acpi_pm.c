@@ -5,13 +5,14 @@
 #include "lib/log.h"
 
 #include <string.h>
+#include <time.h>
 
 #define PM1_CNT_SCI_EN	      0x0001
 #define PM1_CNT_SLP_TYP_SHIFT 10
 #define PM1_CNT_SLP_TYP_MASK  0x7
 #define PM1_CNT_SLP_EN	      0x2000
 
-/* Offsets inside the 6-byte window at ACPI_PM1A_EVT_PORT. */
+/* Offsets inside the 6-byte PM1a window (the board table places it). */
 enum { PM1_STS = 0, PM1_EN = 2, PM1_CNT = 4 };
 
 void acpi_pm_init(struct acpi_pm *pm, struct vm *vm)
@@ -99,4 +100,32 @@ void acpi_reset_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, b
 	}
 	if (data[0] == ACPI_RESET_VALUE)
 		vm_request_stop(pm->vm, VM_STOP_REBOOT, "guest reset (ACPI reset register)");
+}
+
+/* The PM timer counts at 3.579545 MHz and wraps at 24 bits (the FADT has no TMR_VAL_EXT). */
+#define PM_TIMER_HZ   3579545ULL
+#define PM_TIMER_MASK 0xFFFFFFU
+#define NS_PER_SEC    1000000000ULL
+
+uint32_t acpi_pm_timer_ticks(uint64_t ns)
+{
+	/* Seconds and the rest apart: ns * PM_TIMER_HZ overflows after 85 minutes. */
+	uint64_t ticks = ns / NS_PER_SEC * PM_TIMER_HZ + ns % NS_PER_SEC * PM_TIMER_HZ / NS_PER_SEC;
+
+	return (uint32_t)(ticks & PM_TIMER_MASK);
+}
+
+void acpi_pm_timer_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct timespec ts;
+	uint32_t v;
+
+	(void)opaque;
+	/* Read-only; a read of its 4 bytes may be split. */
+	if (is_write || offset >= 4 || len > 4 - offset)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v = acpi_pm_timer_ticks((uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec);
+	v >>= 8 * offset;
+	memcpy(data, &v, len);
 }

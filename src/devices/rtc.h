@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#define RTC_PORT     0x70
 #define RTC_NR_PORTS 2
 #define CMOS_SIZE    128
 

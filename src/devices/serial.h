@@ -12,10 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SERIAL_COM1_PORT 0x3f8
-#define SERIAL_COM1_IRQ	 4
-#define SERIAL_NR_REGS	 8
-#define SERIAL_RX_BUF	 4096
+#define SERIAL_NR_REGS 8
+#define SERIAL_RX_BUF  4096
 
 struct serial_ops {
 	void (*set_irq)(void *opaque, bool level);

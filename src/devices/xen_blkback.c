@@ -8,6 +8,7 @@
  * free for the request just consumed.
  */
 #include "devices/xen_blkback.h"
+#include "block/disk_image.h"
 #include "core/sandbox.h"
 #include "xen/domain.h"
 #include "lib/log.h"
@@ -17,27 +18,21 @@
 #include "xen/xenbus.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <linux/fs.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <xen/io/protocols.h>
 
-#define BLK_PAGE_SIZE	    4096U
-#define SECTOR_SHIFT	    9
-#define SECTORS_PER_PAGE    (BLK_PAGE_SIZE / BLKBACK_SECTOR_SIZE)
-#define DISCARD_GRANULARITY 4096U /* hole punching frees whole filesystem blocks */
+#define BLK_PAGE_SIZE	 4096U
+#define SECTOR_SHIFT	 9
+#define SECTORS_PER_PAGE (BLK_PAGE_SIZE / BLKBACK_SECTOR_SIZE)
 
 _Static_assert(sizeof(struct blkif_request_discard) <= sizeof(struct blkif_request),
 	       "a discard request is read from a copied blkif_request");
@@ -51,16 +46,14 @@ struct blk_io {
 	unsigned nr;
 };
 
-void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt, int fd,
-			uint64_t sectors, bool readonly, bool discard)
+void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
+			struct disk_image *img, bool discard)
 {
 	memset(q, 0, sizeof(*q));
 	/* The frontend initialised the shared indexes; we start from 0 as it did. */
 	BACK_RING_INIT(&q->ring, sring, BLK_PAGE_SIZE);
 	q->gt = gt;
-	q->fd = fd;
-	q->sectors = sectors;
-	q->readonly = readonly;
+	q->img = img;
 	q->discard = discard;
 }
 
@@ -116,52 +109,6 @@ static int map_segments(struct blkback_queue *q, const struct blkif_request *req
 	return 0;
 }
 
-/* Drop n transferred bytes from the front of an iovec array. */
-static void iov_advance(struct iovec **iov, unsigned *cnt, size_t n)
-{
-	while (*cnt && n >= (*iov)->iov_len) {
-		n -= (*iov)->iov_len;
-		(*iov)++;
-		(*cnt)--;
-	}
-	if (*cnt && n) {
-		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
-		(*iov)->iov_len -= n;
-	}
-}
-
-/*
- * Transfer all of iov at byte offset off, looping over short transfers.
- * A read that hits end of file (the image shrank under us) reads zeros.
- */
-static int transfer_all(int fd, const struct iovec *iov_in, unsigned cnt, uint64_t off, bool write)
-{
-	struct iovec local[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-	struct iovec *iov = local;
-
-	memcpy(local, iov_in, cnt * sizeof(*iov_in));
-	while (cnt) {
-		ssize_t n = write ? pwritev(fd, iov, (int)cnt, (off_t)off)
-				  : preadv(fd, iov, (int)cnt, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			if (write)
-				return -EIO;
-			for (unsigned i = 0; i < cnt; i++)
-				memset(iov[i].iov_base, 0, iov[i].iov_len);
-			return 0;
-		}
-		off += (uint64_t)n;
-		iov_advance(&iov, &cnt, (size_t)n);
-	}
-	return 0;
-}
-
 static int16_t do_rw(struct blkback_queue *q, const struct blkif_request *req, bool write,
 		     unsigned min_segs)
 {
@@ -173,33 +120,23 @@ static int16_t do_rw(struct blkback_queue *q, const struct blkif_request *req, b
 		pr_debug("blkback: request %" PRIu64 ": bad segments", req->id);
 		return BLKIF_RSP_ERROR;
 	}
-	if (!range_ok(req->sector_number, sectors, q->sectors)) {
+	if (!range_ok(req->sector_number, sectors, q->img->sectors)) {
 		pr_debug("blkback: request %" PRIu64 ": sectors %" PRIu64 "+%" PRIu64
 			 " beyond the disk",
 			 req->id, req->sector_number, sectors);
 		return BLKIF_RSP_ERROR;
 	}
-	if (write && q->readonly)
+	if (write && q->img->readonly)
 		return BLKIF_RSP_ERROR;
 	if (req->nr_segments == 0)
 		return BLKIF_RSP_OKAY;
 	if (map_segments(q, req, !write, &io))
 		return BLKIF_RSP_ERROR;
-	ret = transfer_all(q->fd, io.iov, io.nr, req->sector_number << SECTOR_SHIFT, write);
+	/* The range was checked above; the image logs a host error itself. */
+	ret = write ? disk_image_writev(q->img, io.iov, io.nr, req->sector_number << SECTOR_SHIFT)
+		    : disk_image_readv(q->img, io.iov, io.nr, req->sector_number << SECTOR_SHIFT);
 	unmap_segments(q, &io);
-	if (ret) {
-		pr_warn_once("blkback: %s failed: %s", write ? "write" : "read", strerror(-ret));
-		return BLKIF_RSP_ERROR;
-	}
-	return BLKIF_RSP_OKAY;
-}
-
-static int sync_image(int fd)
-{
-	if (fdatasync(fd) == 0)
-		return 0;
-	pr_warn_once("blkback: fdatasync failed: %s", strerror(errno));
-	return -errno;
+	return ret ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
 }
 
 /*
@@ -212,14 +149,14 @@ static int16_t do_flush(struct blkback_queue *q, const struct blkif_request *req
 {
 	int16_t status;
 
-	if (req->nr_segments && q->readonly)
+	if (req->nr_segments && q->img->readonly)
 		return BLKIF_RSP_ERROR;
-	if (sync_image(q->fd))
+	if (disk_image_flush(q->img))
 		return BLKIF_RSP_ERROR;
 	if (req->nr_segments == 0)
 		return BLKIF_RSP_OKAY;
 	status = do_rw(q, req, true, 0);
-	if (status == BLKIF_RSP_OKAY && sync_image(q->fd))
+	if (status == BLKIF_RSP_OKAY && disk_image_flush(q->img))
 		status = BLKIF_RSP_ERROR;
 	return status;
 }
@@ -227,25 +164,21 @@ static int16_t do_flush(struct blkback_queue *q, const struct blkif_request *req
 static int16_t do_discard(struct blkback_queue *q, const struct blkif_request *req)
 {
 	struct blkif_request_discard d;
+	int ret;
 
 	memcpy(&d, req, sizeof(d));
 	if (!q->discard)
 		return BLKIF_RSP_EOPNOTSUPP;
-	if (q->readonly || !range_ok(d.sector_number, d.nr_sectors, q->sectors))
+	if (q->img->readonly || !range_ok(d.sector_number, d.nr_sectors, q->img->sectors))
 		return BLKIF_RSP_ERROR;
-	if (d.nr_sectors == 0)
-		return BLKIF_RSP_OKAY;
-	if (fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)(d.sector_number << SECTOR_SHIFT),
-		      (off_t)(d.nr_sectors << SECTOR_SHIFT)) == 0)
-		return BLKIF_RSP_OKAY;
-	if (errno == EOPNOTSUPP) {
+	ret = disk_image_discard(q->img, d.sector_number << SECTOR_SHIFT,
+				 d.nr_sectors << SECTOR_SHIFT);
+	if (ret == -EOPNOTSUPP) {
 		/* The filesystem changed its mind (or the image moved): stop offering it. */
 		q->discard = false;
 		return BLKIF_RSP_EOPNOTSUPP;
 	}
-	pr_warn_once("blkback: discard failed: %s", strerror(errno));
-	return BLKIF_RSP_ERROR;
+	return ret ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
 }
 
 static int16_t handle_request(struct blkback_queue *q, const struct blkif_request *req)
@@ -315,9 +248,7 @@ struct xen_blkback {
 	char *target;
 	char *vdev;
 	unsigned devid;
-	int fd;
-	uint64_t sectors;
-	bool readonly;
+	struct disk_image img;
 	bool discard;
 
 	/* Connection; connect and disconnect are serialised by XenBus. */
@@ -481,8 +412,7 @@ static int vbd_connect(struct xenbus_device *dev)
 		xenbus_dev_error(dev, ret, "binding event-channel %u", b->port);
 		goto fail;
 	}
-	blkback_queue_init(&b->q, b->ring_map.page, &b->xd->gnttab, b->fd, b->sectors, b->readonly,
-			   b->discard);
+	blkback_queue_init(&b->q, b->ring_map.page, &b->xd->gnttab, &b->img, b->discard);
 	ret = -pthread_create(&b->worker, NULL, worker_main, b);
 	if (ret) {
 		xenbus_dev_error(dev, ret, "starting the I/O thread");
@@ -507,19 +437,20 @@ static int vbd_init(struct xenbus_device *dev)
 
 	b->dev = dev;
 	ret |= xenbus_write_backend(dev, "params", "%s", b->target);
-	ret |= xenbus_write_backend(dev, "mode", "%s", b->readonly ? "r" : "w");
+	ret |= xenbus_write_backend(dev, "mode", "%s", b->img.readonly ? "r" : "w");
 	if (b->vdev)
 		ret |= xenbus_write_backend(dev, "dev", "%s", b->vdev);
 	ret |= xenbus_write_backend(dev, "removable", "0");
-	ret |= xenbus_write_backend(dev, "sectors", "%" PRIu64, b->sectors);
+	ret |= xenbus_write_backend(dev, "sectors", "%" PRIu64, b->img.sectors);
 	ret |= xenbus_write_backend(dev, "sector-size", "%u", BLKBACK_SECTOR_SIZE);
 	ret |= xenbus_write_backend(dev, "physical-sector-size", "%u", BLKBACK_SECTOR_SIZE);
-	ret |= xenbus_write_backend(dev, "info", "%u", b->readonly ? VDISK_READONLY : 0);
+	ret |= xenbus_write_backend(dev, "info", "%u", b->img.readonly ? VDISK_READONLY : 0);
 	ret |= xenbus_write_backend(dev, "feature-flush-cache", "1");
 	ret |= xenbus_write_backend(dev, "feature-barrier", "1");
 	if (b->discard) {
 		ret |= xenbus_write_backend(dev, "feature-discard", "1");
-		ret |= xenbus_write_backend(dev, "discard-granularity", "%u", DISCARD_GRANULARITY);
+		ret |= xenbus_write_backend(dev, "discard-granularity", "%u",
+					    DISK_IMAGE_DISCARD_GRANULARITY);
 		ret |= xenbus_write_backend(dev, "discard-alignment", "0");
 		ret |= xenbus_write_backend(dev, "discard-secure", "0");
 	}
@@ -534,62 +465,15 @@ static const struct xenbus_backend_ops vbd_ops = {
     .disconnect = vbd_disconnect,
 };
 
-/* Hole punching past the end of the file changes nothing and tells whether it works. */
-static bool probe_discard(int fd, uint64_t size)
-{
-	uint64_t off = ALIGN_UP(size, DISCARD_GRANULARITY);
-
-	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-			 DISCARD_GRANULARITY) == 0;
-}
-
-static int image_size(struct xen_blkback *b, uint64_t *size, bool *regular)
-{
-	struct stat st;
-
-	if (fstat(b->fd, &st))
-		return -errno;
-	*regular = S_ISREG(st.st_mode);
-	if (*regular) {
-		*size = (uint64_t)st.st_size;
-		return 0;
-	}
-	if (S_ISBLK(st.st_mode))
-		return ioctl(b->fd, BLKGETSIZE64, size) ? -errno : 0;
-	return -EINVAL;
-}
-
 static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 {
-	uint64_t size = 0;
-	bool regular = false;
-	int ret;
+	int ret = disk_image_open(&b->img, b->target, spec->readonly);
 
-	b->fd = open(b->target, (spec->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0) {
-		ret = -errno;
-		pr_err("vbd %u: cannot open disk image %s: %s", b->devid, b->target,
-		       strerror(-ret));
-		return ret;
-	}
-	ret = image_size(b, &size, &regular);
 	if (ret) {
-		pr_err("vbd %u: disk image %s: %s", b->devid, b->target,
-		       ret == -EINVAL ? "not a regular file or block device" : strerror(-ret));
+		pr_err("vbd %u: cannot use disk image %s", b->devid, b->target);
 		return ret;
 	}
-	/* Two writers (or a writer and a reader) on one image corrupt it. */
-	if (flock(b->fd, (spec->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
-		ret = -errno;
-		pr_err("vbd %u: disk image %s: %s", b->devid, b->target,
-		       ret == -EWOULDBLOCK ? "in use by another process" : strerror(-ret));
-		return ret;
-	}
-	if (size % BLKBACK_SECTOR_SIZE)
-		pr_warn("vbd %u: disk image %s: the last %" PRIu64 " bytes are not a whole sector",
-			b->devid, b->target, size % BLKBACK_SECTOR_SIZE);
-	b->sectors = size / BLKBACK_SECTOR_SIZE;
-	b->discard = spec->discard && !spec->readonly && regular && probe_discard(b->fd, size);
+	b->discard = spec->discard && b->img.can_discard;
 	if (spec->discard && !spec->readonly && !b->discard)
 		pr_warn("vbd %u: disk image %s cannot punch holes; discard not offered", b->devid,
 			b->target);
@@ -598,7 +482,7 @@ static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 
 static void blkback_free(struct xen_blkback *b)
 {
-	close_fd(&b->fd);
+	disk_image_close(&b->img);
 	free(b->target);
 	free(b->vdev);
 	free(b);
@@ -616,8 +500,7 @@ struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_d
 	}
 	b->xd = xd;
 	b->devid = spec->devid;
-	b->readonly = spec->readonly;
-	b->fd = b->kick_fd = b->stop_fd = -1;
+	b->img.fd = b->kick_fd = b->stop_fd = -1;
 	b->target = strdup(spec->target);
 	b->vdev = spec->vdev ? strdup(spec->vdev) : NULL;
 	if (!b->target || (spec->vdev && !b->vdev)) {
@@ -634,7 +517,8 @@ struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_d
 		goto fail;
 	}
 	pr_info("vbd %u: %s%s, %" PRIu64 " sectors%s", b->devid, b->target,
-		b->readonly ? " (read-only)" : "", b->sectors, b->discard ? ", discard" : "");
+		b->img.readonly ? " (read-only)" : "", b->img.sectors,
+		b->discard ? ", discard" : "");
 	return b;
 
 fail:

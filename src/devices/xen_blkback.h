@@ -36,6 +36,7 @@
 
 struct xen_domain;
 struct gnttab;
+struct disk_image;
 
 #define BLKBACK_SECTOR_SIZE 512U
 
@@ -66,15 +67,13 @@ void xen_blkback_destroy(struct xen_blkback *b);
 struct blkback_queue {
 	blkif_back_ring_t ring;
 	struct gnttab *gt;
-	int fd;
-	uint64_t sectors; /* disk size in 512-byte sectors */
-	bool readonly;
-	bool discard; /* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
-	bool broken;  /* the frontend corrupted the ring indexes: nothing more is served */
+	struct disk_image *img; /* the caller's; its size and read-only flag rule */
+	bool discard;		/* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
+	bool broken; /* the frontend corrupted the ring indexes: nothing more is served */
 };
 
-void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt, int fd,
-			uint64_t sectors, bool readonly, bool discard);
+void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
+			struct disk_image *img, bool discard);
 /*
  * Serve the requests the frontend has produced (at most one ring's worth)
  * and queue their responses.  Returns true when the frontend must be

@@ -4,6 +4,7 @@
  * with a grant table in it, and a ring page driven from the front end.
  */
 #include "devices/xen_blkback.h"
+#include "block/disk_image.h"
 #include "core/memory.h"
 #include "core/vm.h"
 #include "lib/test.h"
@@ -37,7 +38,8 @@ struct fixture {
 	struct gnttab gt;
 	blkif_front_ring_t front;
 	struct blkback_queue q;
-	int fd;
+	struct disk_image img;
+	int fd;	       /* img.fd */
 	uint8_t *disk; /* what the image held at setup */
 };
 
@@ -85,13 +87,14 @@ static int setup(void **state)
 	unlink(path);
 	for (uint64_t i = 0; i < DISK_BYTES; i++)
 		f->disk[i] = pattern(i);
-	if (write_all(f->fd, f->disk, DISK_BYTES))
+	if (write_all(f->fd, f->disk, DISK_BYTES) ||
+	    disk_image_from_fd(&f->img, f->fd, path, false))
 		return -1;
 
 	sring = gpa_to_hva(&f->mem, RING_GFN * 4096, 4096);
 	SHARED_RING_INIT(sring);
 	FRONT_RING_INIT(&f->front, sring, 4096);
-	blkback_queue_init(&f->q, sring, &f->gt, f->fd, DISK_SECTORS, false, true);
+	blkback_queue_init(&f->q, sring, &f->gt, &f->img, true);
 	*state = f;
 	return 0;
 }
@@ -100,7 +103,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	close(f->fd);
+	disk_image_close(&f->img);
 	free(f->disk);
 	gnttab_destroy(&f->gt);
 	guest_memory_unmap(&f->mem);
@@ -346,7 +349,7 @@ static void test_readonly(void **state)
 	struct fixture *f = *state;
 	blkif_request_t *r;
 
-	f->q.readonly = true;
+	f->img.readonly = true;
 	r = new_request(f, BLKIF_OP_WRITE, 1, 0);
 	add_seg(r, DATA_REF, 0, 7);
 	assert_int_equal(status_of(f, 1), BLKIF_RSP_ERROR);

@@ -31,6 +31,8 @@ int boot_image_preflight(const struct domain_config *cfg)
 {
 	struct pvh_image img;
 
+	if (cfg->type == GUEST_HVM)
+		return 0; /* firmware boots it: the machine checks the firmware file */
 	if (cfg->type == GUEST_PV && access(cfg->pvshim_path, R_OK) < 0) {
 		int err = errno;
 

@@ -11,8 +11,8 @@
 #include "toolstack/client.h"
 #include "toolstack/config.h"
 #include "toolstack/confined.h"
-#include "toolstack/domain.h"
-#include "toolstack/managed.h"
+#include "vm/domain.h"
+#include "vm/managed.h"
 #include "toolstack/testhost.h"
 
 #include <errno.h>
@@ -77,7 +77,7 @@ static const char create_help[] =
 
 struct create_opts {
 	bool foreground, dry_run, console;
-	const char *managed_dir; /* --managed: run for xkvmd (toolstack/managed.h) */
+	const char *managed_dir; /* --managed: run for xkvmd (vm/managed.h) */
 	struct confine_opts confine;
 	const char *config;
 	int nr_overrides;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolstack/config.h"
 #include "lib/util.h"
+#include "toolstack/config_loader.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -12,9 +13,36 @@
 
 /* The keys xkvm understands today; anything else is reported, not dropped silently. */
 static const char *const known_keys[] = {
-    "name",    "type",	 "builder",	"memory",	  "vcpus",	  "kernel",   "ramdisk",
-    "cmdline", "root",	 "extra",	"on_poweroff",	  "on_reboot",	  "on_crash", "disk",
-    "vif",     "pvshim", "pvshim_path", "pvshim_cmdline", "pvshim_extra",
+    "name",
+    "type",
+    "builder",
+    "memory",
+    "vcpus",
+    "kernel",
+    "ramdisk",
+    "cmdline",
+    "root",
+    "extra",
+    "on_poweroff",
+    "on_reboot",
+    "on_crash",
+    "disk",
+    "vif",
+    "pvshim",
+    "pvshim_path",
+    "pvshim_cmdline",
+    "pvshim_extra",
+    /* HVM (config_hvm.c) */
+    "firmware",
+    "bios",
+    "boot",
+    "serial",
+    "vnc",
+    "sdl",
+    "acpi",
+    "apic",
+    "xen_platform_pci",
+    "viridian",
 };
 
 /*
@@ -23,10 +51,6 @@ static const char *const known_keys[] = {
  */
 #define DEFAULT_PVSHIM_PATH    "/usr/lib/xen-4.17/boot/xen-shim"
 #define DEFAULT_PVSHIM_CMDLINE "pv-shim console=xen,pv"
-
-/* Bounds on device lists (Xen's own limits are higher; these keep a typo from exhausting us). */
-#define MAX_DISKS 16
-#define MAX_NICS  8
 
 const char *guest_type_name(enum guest_type type)
 {
@@ -100,11 +124,6 @@ static char *read_config_text(const char *path, int n, char *const overrides[], 
  * and validation errors can point at a line.  libxlutil has no API to list
  * keys; this scanner follows its lexical grammar (strings, comments, lists).
  */
-struct key_use {
-	char name[64];
-	int line;
-};
-
 static const char *skip_string(const char *p, int *line)
 {
 	char quote = *p++;
@@ -151,6 +170,7 @@ static int scan_keys(const char *text, struct key_use *keys, int max)
 				memcpy(keys[n].name, p, l);
 				keys[n].name[l] = '\0';
 				keys[n].line = line;
+				keys[n].offset = (size_t)(p - text);
 				n++;
 			}
 			p += l;
@@ -164,19 +184,8 @@ static int scan_keys(const char *text, struct key_use *keys, int max)
 	return n;
 }
 
-#define MAX_KEYS 256
-
-struct loader {
-	struct domain_config *cfg;
-	XLU_Config *xlu;
-	FILE *err;
-	struct key_use keys[MAX_KEYS];
-	int nr_keys;
-	int errors;
-};
-
 /* The line of the last assignment to key (the one libxlutil uses). */
-static int key_line(const struct loader *ld, const char *key)
+int key_line(const struct loader *ld, const char *key)
 {
 	for (int i = ld->nr_keys - 1; i >= 0; i--)
 		if (strcmp(ld->keys[i].name, key) == 0)
@@ -184,21 +193,94 @@ static int key_line(const struct loader *ld, const char *key)
 	return 0;
 }
 
-__attribute__((format(printf, 3, 4))) static void config_error(struct loader *ld, const char *key,
-							       const char *fmt, ...)
+bool config_has_key(const struct loader *ld, const char *key)
+{
+	return key_line(ld, key) != 0;
+}
+
+/* Past the opening '[' of the list that the statement at p assigns, or NULL. */
+static const char *list_start(const char *p, int *line)
+{
+	for (; *p && *p != '[' && *p != ';'; p++) {
+		if (*p == '\n')
+			(*line)++;
+		if (*p == '"' || *p == '\'' || *p == '#')
+			return NULL;
+	}
+	return *p == '[' ? p + 1 : NULL;
+}
+
+int key_item_line(const struct loader *ld, const char *key, int index)
+{
+	const struct key_use *k = NULL;
+	const char *p;
+	int line, depth = 1, item = 0;
+
+	for (int i = ld->nr_keys - 1; i >= 0 && !k; i--)
+		if (strcmp(ld->keys[i].name, key) == 0)
+			k = &ld->keys[i];
+	if (!k || !ld->text)
+		return k ? k->line : 0;
+	line = k->line;
+	p = list_start(ld->text + k->offset, &line);
+	while (p && *p && depth > 0) {
+		if (*p == '"' || *p == '\'') {
+			if (depth == 1 && item++ == index)
+				return line;
+			p = skip_string(p, &line);
+			continue;
+		}
+		if (*p == '#') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		if (*p == '\n')
+			line++;
+		else if (*p == '[' || *p == ']')
+			depth += *p == '[' ? 1 : -1;
+		p++;
+	}
+	return k->line;
+}
+
+__attribute__((format(printf, 4, 0))) static void
+vreport(struct loader *ld, int line, const char *what, const char *fmt, va_list ap)
+{
+	if (line)
+		fprintf(ld->err, "%s:%d: %s", ld->cfg->path, line, what);
+	else
+		fprintf(ld->err, "%s: %s", ld->cfg->path, what);
+	vfprintf(ld->err, fmt, ap);
+	fputc('\n', ld->err);
+}
+
+void config_error(struct loader *ld, const char *key, const char *fmt, ...)
 {
 	va_list ap;
-	int line = key ? key_line(ld, key) : 0;
 
-	if (line)
-		fprintf(ld->err, "%s:%d: ", ld->cfg->path, line);
-	else
-		fprintf(ld->err, "%s: ", ld->cfg->path);
 	va_start(ap, fmt);
-	vfprintf(ld->err, fmt, ap);
+	vreport(ld, key ? key_line(ld, key) : 0, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', ld->err);
 	ld->errors++;
+}
+
+void config_error_at(struct loader *ld, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(ld, line, "", fmt, ap);
+	va_end(ap);
+	ld->errors++;
+}
+
+void config_warning(struct loader *ld, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(ld, key ? key_line(ld, key) : 0, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 static void warn_unknown_keys(struct loader *ld)
@@ -214,8 +296,7 @@ static void warn_unknown_keys(struct loader *ld)
 	}
 }
 
-/* A string key; absent is fine (NULL), a list is an error. */
-static char *get_string(struct loader *ld, const char *key)
+char *get_string(struct loader *ld, const char *key)
 {
 	const char *v = NULL;
 	int r = xlu_cfg_get_string(ld->xlu, key, &v, 1);
@@ -229,7 +310,7 @@ static char *get_string(struct loader *ld, const char *key)
 	return strdup(v);
 }
 
-static bool get_number(struct loader *ld, const char *key, long min, long max, long *out)
+bool get_number(struct loader *ld, const char *key, long min, long max, long *out)
 {
 	int r = xlu_cfg_get_long(ld->xlu, key, out, 1);
 
@@ -263,10 +344,6 @@ static void get_type(struct loader *ld)
 			     type);
 	}
 	free(type);
-	if (ld->cfg->type == GUEST_HVM && !ld->errors)
-		config_error(ld, "type",
-			     "type = \"%s\" is not supported yet: \"pvh\" and \"pv\" guests run",
-			     guest_type_name(ld->cfg->type));
 }
 
 static enum lifecycle_action get_action(struct loader *ld, const char *key,
@@ -328,8 +405,7 @@ static void get_resources(struct loader *ld, const struct host_limits *limits)
 		ld->cfg->vcpus = (unsigned)v;
 }
 
-/* A list key as its items; absent is an empty list. */
-static int get_list(struct loader *ld, const char *key, XLU_ConfigList **list)
+int get_list(struct loader *ld, const char *key, XLU_ConfigList **list)
 {
 	int count = 0, r = xlu_cfg_get_list(ld->xlu, key, list, &count, 0);
 
@@ -342,11 +418,12 @@ static int get_list(struct loader *ld, const char *key, XLU_ConfigList **list)
 	return count;
 }
 
-static void check_image(struct loader *ld, const struct disk_config *d)
+static void check_image(struct loader *ld, int line, const struct disk_config *d)
 {
-	if (access(d->target, d->readonly ? R_OK : R_OK | W_OK))
-		config_error(ld, "disk", "disk %s: cannot %s %s: %s", d->vdev,
-			     d->readonly ? "read" : "read and write", d->target, strerror(errno));
+	if (d->target && access(d->target, d->readonly ? R_OK : R_OK | W_OK))
+		config_error_at(ld, line, "disk %s: cannot %s %s: %s", d->vdev,
+				d->readonly ? "read" : "read and write", d->target,
+				strerror(errno));
 }
 
 static void get_disks(struct loader *ld)
@@ -361,18 +438,19 @@ static void get_disks(struct loader *ld)
 	ld->cfg->disks = count ? calloc((size_t)count, sizeof(*ld->cfg->disks)) : NULL;
 	for (int i = 0; i < count && ld->cfg->disks; i++) {
 		struct disk_config *d = &ld->cfg->disks[ld->cfg->nr_disks];
+		int line = key_item_line(ld, "disk", i);
 		char why[256];
 
 		if (disk_config_parse(ld->xlu, xlu_cfg_get_listitem(list, i), d, why,
 				      sizeof(why))) {
-			config_error(ld, "disk", "%s", why);
+			config_error_at(ld, line, "%s", why);
 			continue;
 		}
-		ld->cfg->nr_disks++;
-		check_image(ld, d);
+		ld->disk_line[ld->cfg->nr_disks++] = line;
+		check_image(ld, line, d);
 		for (unsigned j = 0; j + 1 < ld->cfg->nr_disks; j++)
 			if (ld->cfg->disks[j].devid == d->devid)
-				config_error(ld, "disk", "two disks are both %s", d->vdev);
+				config_error_at(ld, line, "two disks are both %s", d->vdev);
 	}
 }
 
@@ -387,13 +465,14 @@ static void get_nics(struct loader *ld)
 	}
 	ld->cfg->nics = count ? calloc((size_t)count, sizeof(*ld->cfg->nics)) : NULL;
 	for (int i = 0; i < count && ld->cfg->nics; i++) {
+		int line = key_item_line(ld, "vif", i);
 		char why[256];
 
 		if (nic_config_parse(xlu_cfg_get_listitem(list, i), (unsigned)i,
 				     &ld->cfg->nics[ld->cfg->nr_nics], why, sizeof(why)))
-			config_error(ld, "vif", "%s", why);
+			config_error_at(ld, line, "%s", why);
 		else
-			ld->cfg->nr_nics++;
+			ld->nic_line[ld->cfg->nr_nics++] = line;
 	}
 }
 
@@ -432,7 +511,7 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	get_type(ld);
 	get_resources(ld, limits);
 	cfg->kernel = get_string(ld, "kernel");
-	if (!cfg->kernel && !ld->errors)
+	if (!cfg->kernel && cfg->type != GUEST_HVM && !ld->errors)
 		config_error(ld, NULL, "kernel is required for a %s guest",
 			     cfg->type == GUEST_PV ? "PV" : "PVH");
 	if (cfg->type == GUEST_PV)
@@ -444,6 +523,7 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	cfg->on_crash = get_action(ld, "on_crash", ACTION_DESTROY);
 	get_disks(ld);
 	get_nics(ld);
+	load_hvm_keys(ld);
 }
 
 int domain_config_load_text(struct domain_config *cfg, const char *text, const char *path,
@@ -461,6 +541,7 @@ int domain_config_load_text(struct domain_config *cfg, const char *text, const c
 	}
 	ld->cfg = cfg;
 	ld->err = err;
+	ld->text = text;
 	ld->xlu = xlu_cfg_init(err, path);
 	if (!ld->xlu) {
 		free(ld);
@@ -506,6 +587,7 @@ void domain_config_free(struct domain_config *cfg)
 	free(cfg->cmdline);
 	free(cfg->pvshim_path);
 	free(cfg->pvshim_cmdline);
+	free(cfg->firmware);
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		disk_config_free(&cfg->disks[i]);
 	free(cfg->disks);

@@ -20,6 +20,17 @@ enum lifecycle_action { ACTION_DESTROY, ACTION_RESTART };
 
 #define CONFIG_MIN_MEMORY_MIB 16
 
+/* What COM1 is in an HVM guest (xl's serial key). */
+enum serial_mode {
+	SERIAL_PTY,  /* serial = "pty" (the default): COM1 is the console, `xkvm console` */
+	SERIAL_NONE, /* serial = "none": no COM1 at all */
+};
+
+/* Debian's seabios package: the image with Xen support built in (256 KiB). */
+#define CONFIG_SEABIOS_PATH "/usr/share/seabios/bios-256k.bin"
+/* boot = "..." holds at most c, d and n, each once. */
+#define CONFIG_BOOT_MAX 3
+
 struct domain_config {
 	char *path; /* the file, for messages */
 	char *name;
@@ -36,6 +47,36 @@ struct domain_config {
 	struct disk_config *disks;
 	unsigned nr_nics;
 	struct nic_config *nics;
+	/*
+	 * HVM only (config_hvm.c).  A PVH or PV config that sets these keys
+	 * gets a warning and the defaults below, as xl ignores them there.
+	 * Each disk's ide_slot and each vif's model are resolved for HVM too.
+	 */
+	/*
+	 * The BIOS image to map below 4 GiB: CONFIG_SEABIOS_PATH for firmware
+	 * = "seabios" or "bios", bios = "seabios", or neither key; else the
+	 * absolute path given.  A readable regular file at load time.  NULL
+	 * for PVH and PV guests.
+	 */
+	char *firmware;
+	/*
+	 * boot = "cd" (the default): the device classes to try, in order, each
+	 * at most once, NUL-terminated: 'c' the hard disk in the lowest IDE
+	 * slot, 'd' the CD-ROM with media in the lowest IDE slot, 'n' the
+	 * first vif's NIC.  The machine writes it as fw_cfg's "bootorder"
+	 * file; at least one letter has its device.  "" for PVH and PV.
+	 */
+	char boot_order[CONFIG_BOOT_MAX + 1];
+	enum serial_mode serial; /* COM1 */
+	bool acpi;		 /* acpi = 1 (default): the guest gets ACPI tables */
+	/* apic = 1 (default): APIC (MP) tables even for one vCPU; xl: no effect with more. */
+	bool apic;
+	/*
+	 * The Xen platform PCI device (PVHVM).  xl's default is 1; here the
+	 * default is 0 and 1 is refused until PVHVM exists, so a config that
+	 * loads has false.
+	 */
+	bool xen_platform_pci;
 };
 
 /* Host limits the config is checked against. */

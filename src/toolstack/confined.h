@@ -10,7 +10,7 @@
 #ifndef XKVM_TOOLSTACK_CONFINED_H
 #define XKVM_TOOLSTACK_CONFINED_H
 
-#include "toolstack/domain.h"
+#include "vm/domain.h"
 
 struct confine_opts {
 	bool off;	  /* --no-sandbox */

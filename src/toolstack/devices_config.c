@@ -85,23 +85,25 @@ int disk_config_parse(XLU_Config *xlu, const char *spec, struct disk_config *out
 		   disk.format != LIBXL_DISK_FORMAT_EMPTY) {
 		snprintf(err, errlen, "disk '%s': format=%s is not supported (only raw images)",
 			 spec, libxl_disk_format_to_string(disk.format));
-	} else if (disk.is_cdrom) {
-		snprintf(err, errlen, "disk '%s': CD-ROMs are not supported", spec);
-	} else if (!disk.pdev_path || !*disk.pdev_path) {
+	} else if (!disk.is_cdrom && (!disk.pdev_path || !*disk.pdev_path)) {
 		snprintf(err, errlen, "disk '%s' has no target (target=/path/to/image)", spec);
 	} else if (!disk.vdev || vdev_to_devid(disk.vdev) < 0) {
 		snprintf(err, errlen,
 			 "disk '%s': vdev '%s' is not a Xen disk name (xvda, hda, sda...)", spec,
 			 disk.vdev ? disk.vdev : "");
 	} else {
-		out->target = strdup(disk.pdev_path);
+		bool empty = !disk.pdev_path || !*disk.pdev_path;
+
+		out->target = empty ? NULL : strdup(disk.pdev_path);
 		out->vdev = strdup(disk.vdev);
 		out->devid = (unsigned)vdev_to_devid(disk.vdev);
-		out->readonly = !disk.readwrite;
+		out->cdrom = disk.is_cdrom;
+		out->readonly = !disk.readwrite || disk.is_cdrom;
+		out->ide_slot = DISK_NO_IDE_SLOT;
 		out->discard = !libxl_defbool_is_default(disk.discard_enable)
 				   ? libxl_defbool_val(disk.discard_enable)
 				   : true;
-		r = out->target && out->vdev ? 0 : -ENOMEM;
+		r = (out->target || empty) && out->vdev ? 0 : -ENOMEM;
 	}
 	libxl_device_disk_dispose(&disk);
 	return r;
@@ -158,9 +160,13 @@ static int nic_key(struct nic_config *out, const char *key, const char *value, c
 		}
 		free(out->ifname);
 		out->ifname = strdup(value);
-	} else if (!strcmp(key, "type") || !strcmp(key, "model") || !strcmp(key, "script") ||
-		   !strcmp(key, "ip") || !strcmp(key, "backend") || !strcmp(key, "rate")) {
-		/* Accepted for compatibility; a PV vif has no model and we run no scripts. */
+	} else if (!strcmp(key, "model")) {
+		/* Which emulated NIC depends on the guest type: config_hvm.c decides. */
+		free(out->model_name);
+		out->model_name = strdup(value);
+	} else if (!strcmp(key, "type") || !strcmp(key, "script") || !strcmp(key, "ip") ||
+		   !strcmp(key, "backend") || !strcmp(key, "rate")) {
+		/* Accepted for compatibility; we run no scripts. */
 	} else {
 		snprintf(err, errlen, "vif: unknown key '%s'", key);
 		return -EINVAL;
@@ -209,5 +215,6 @@ void nic_config_free(struct nic_config *n)
 {
 	free(n->bridge);
 	free(n->ifname);
+	free(n->model_name);
 	memset(n, 0, sizeof(*n));
 }

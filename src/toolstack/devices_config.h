@@ -11,12 +11,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The IDE slot of a disk that is not emulated (PVH and PV guests). */
+#define DISK_NO_IDE_SLOT (-1)
+
 struct disk_config {
-	char *target; /* the image file */
+	char *target; /* the image file; NULL only for an empty CD-ROM drive */
 	char *vdev;   /* xvda, hdb, sdc1 ... */
 	unsigned devid;
-	bool readonly;
+	bool readonly; /* always true for a CD-ROM */
 	bool discard;
+	bool cdrom; /* devtype=cdrom (or vdev "hdc:cdrom"): an ATAPI CD-ROM (HVM only) */
+	/*
+	 * HVM: the emulated IDE position, 0-3 = primary master, primary slave,
+	 * secondary master, secondary slave (channel slot / 2, unit slot % 2),
+	 * from hdX, xvdX or sdX with X = a..d, as xl's device model numbers
+	 * them; unique among the disks.  DISK_NO_IDE_SLOT for PVH and PV.
+	 */
+	int ide_slot;
+};
+
+/* The emulated NIC behind an HVM guest's vif (xl's vif model=). */
+enum nic_model {
+	NIC_MODEL_NONE,	   /* PVH and PV: a Xen netfront vif, no emulated NIC */
+	NIC_MODEL_RTL8139, /* model=rtl8139, HVM's default */
 };
 
 struct nic_config {
@@ -24,6 +41,8 @@ struct nic_config {
 	char *bridge; /* NULL: leave the TAP device unbridged */
 	char *ifname; /* NULL: vif<domid>.<devid> */
 	unsigned devid;
+	char *model_name;     /* model= as written, NULL when absent (for messages) */
+	enum nic_model model; /* resolved from model_name for HVM guests */
 };
 
 /* One disk spec.  Returns 0, or -EINVAL with a reason in err. */

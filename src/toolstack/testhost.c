@@ -269,16 +269,22 @@ static int check_assets(const char *assets, char *qemu, size_t qemu_len)
 	return 0;
 }
 
-/* Seconds since the agent inside last showed it runs (or since we started QEMU). */
-static long seconds_without_heartbeat(const struct job *job, time_t started)
+/*
+ * Seconds since the agent inside last showed it runs (or since we started
+ * QEMU); *seen says whether it has shown it at all.
+ */
+static long seconds_without_heartbeat(const struct job *job, time_t started, bool *seen)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	time_t last = started;
 
+	*seen = false;
 	if (path_join(path, sizeof(path), job->dir, "heartbeat") == 0 && stat(path, &st) == 0 &&
-	    st.st_mtime > last)
+	    st.st_mtime > last) {
 		last = st.st_mtime;
+		*seen = true;
+	}
 	return (long)(time(NULL) - last);
 }
 
@@ -313,20 +319,74 @@ static void report_wedge(const struct job *job)
 }
 
 /*
+ * The wedge seen with a report (docs/testhost-wedge.md): the test host's
+ * CPU idle in HLT with interrupts on and its timer armed, its timer
+ * interrupt lost by the emulator, any other interrupt waking it at once.
+ * So a test host whose heartbeat is NUDGE_SECONDS late gets a key press
+ * (Shift: no input for anything reading the keyboard), again every
+ * NUDGE_SECONDS; one that stays silent is still declared wedged at
+ * wedge_seconds().  Only after the first heartbeat: never during boot.
+ */
+#define NUDGE_SECONDS	     (3L * TESTHOST_HEARTBEAT_SECONDS)
+#define WEDGE_REPORT_SECONDS 10
+
+struct heartbeat_watch {
+	time_t started, last_nudge, kill_at;
+	unsigned limit, nudges;
+	bool wedged;
+};
+
+static void nudge(const struct job *job, struct heartbeat_watch *w, long late)
+{
+	char path[PATH_MAX];
+
+	w->last_nudge = time(NULL);
+	if (path_join(path, sizeof(path), job->dir, "monitor") ||
+	    testhost_monitor_command(path, "sendkey shift\n"))
+		return;
+	w->nudges++;
+	pr_warn("test host: no heartbeat for %ld s, sent a key press (%u so far; "
+		"a lost timer interrupt, docs/testhost-wedge.md)",
+		late, w->nudges);
+}
+
+/* Once per tick while QEMU runs: nudge a late test host, stop a wedged one. */
+static void watch_heartbeat(pid_t pid, const struct job *job, struct heartbeat_watch *w)
+{
+	bool seen;
+	long late;
+
+	if (w->wedged) {
+		if (time(NULL) >= w->kill_at)
+			kill(pid, SIGKILL);
+		return;
+	}
+	late = seconds_without_heartbeat(job, w->started, &seen);
+	if (late > w->limit) {
+		pr_err("the KVM test host stopped responding (no heartbeat for %u s); "
+		       "stopping it",
+		       w->limit);
+		w->wedged = true;
+		report_wedge(job);
+		w->kill_at = time(NULL) + WEDGE_REPORT_SECONDS;
+	} else if (seen && late >= NUDGE_SECONDS && time(NULL) - w->last_nudge >= NUDGE_SECONDS) {
+		nudge(job, w, late);
+	}
+}
+
+/*
  * Wait for QEMU, passing SIGINT/SIGTERM on to it so the test host stops
  * with us.  Emulated test hosts have been seen to stop making progress
- * altogether (even the time limits of the commands inside never fire);
- * one whose agent has not written its heartbeat for wedge_seconds() is
- * reported (report_wedge), given WEDGE_REPORT_SECONDS to write its
- * SysRq dumps, then stopped and reported as wedged.
+ * altogether (even the time limits of the commands inside never fire):
+ * see watch_heartbeat.  A test host declared wedged is reported
+ * (report_wedge), given WEDGE_REPORT_SECONDS to write its SysRq dumps,
+ * then stopped.
  */
-#define WEDGE_REPORT_SECONDS 10
 
 static int wait_for_qemu(pid_t pid, const struct job *job, bool *wedged)
 {
 	const struct timespec tick = {.tv_sec = 5};
-	unsigned limit = wedge_seconds();
-	time_t started = time(NULL), kill_at = 0;
+	struct heartbeat_watch w = {.started = time(NULL), .limit = wedge_seconds()};
 	sigset_t set, old;
 	int status = 0;
 
@@ -336,24 +396,16 @@ static int wait_for_qemu(pid_t pid, const struct job *job, bool *wedged)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	*wedged = false;
 	while (waitpid(pid, &status, WNOHANG) != pid) {
 		int sig = sigtimedwait(&set, NULL, &tick);
 
-		if (sig > 0 && sig != SIGCHLD) {
+		if (sig > 0 && sig != SIGCHLD)
 			kill(pid, SIGTERM);
-		} else if (sig < 0 && !*wedged && seconds_without_heartbeat(job, started) > limit) {
-			pr_err("the KVM test host stopped responding (no heartbeat for %u s); "
-			       "stopping it",
-			       limit);
-			*wedged = true;
-			report_wedge(job);
-			kill_at = time(NULL) + WEDGE_REPORT_SECONDS;
-		} else if (*wedged && time(NULL) >= kill_at) {
-			kill(pid, SIGKILL);
-		}
+		else if (sig < 0)
+			watch_heartbeat(pid, job, &w);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	*wedged = w.wedged;
 	return status;
 }
 

@@ -2,6 +2,7 @@
 #include "xen/evtchn.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "xen/vcpu_attr.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -232,7 +233,7 @@ static int kvm_set_timer_port(struct evtchn_table *t, uint32_t vcpu, evtchn_port
 	a.u.timer.port = port;
 	a.u.timer.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
 	a.u.timer.expires_ns = 0;
-	return v ? vcpu_set_xen_attr(v, &a) : -ENOENT;
+	return v ? xen_vcpu_set_attr(v, &a) : -ENOENT;
 }
 
 static int alloc_port(struct evtchn_table *t)

@@ -2,6 +2,7 @@
 /* HVMOP_*: HVM parameters (where the store and console are) and upcall vectors. */
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "xen/vcpu_attr.h"
 #include "xen/domain.h"
 #include "xen/hypercall.h"
 
@@ -152,7 +153,7 @@ static int64_t set_upcall_vector(struct hcall *h)
 	if (u.vcpu >= vm->nr_vcpus || !vm->vcpus[u.vcpu])
 		return -ENOENT;
 	a.u.vector = u.vector;
-	return vcpu_set_xen_attr(vm->vcpus[u.vcpu], &a) ? -EINVAL : 0;
+	return xen_vcpu_set_attr(vm->vcpus[u.vcpu], &a) ? -EINVAL : 0;
 }
 
 /* Xen's clock: the pvclock system time, which KVM keeps as kvmclock. */

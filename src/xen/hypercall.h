@@ -21,7 +21,16 @@ struct hcall {
 	uint64_t arg[6]; /* rdi rsi rdx r10 r8 r9 (64-bit) or ebx ecx edx esi edi ebp */
 };
 
-/* Handle the KVM_EXIT_XEN in vcpu->run.  Returns false when the vCPU must stop. */
+/*
+ * What xen_domain_create attaches to the VM (opaque: the xen_domain): it
+ * takes the exits core leaves to it, KVM_EXIT_XEN.
+ */
+extern const struct vm_personality xen_personality;
+
+/*
+ * Handle the KVM_EXIT_XEN in vcpu->run for the Xen domain attached to the
+ * vCPU's VM.  Returns false when the vCPU must stop.
+ */
 bool xen_handle_exit(struct vcpu *vcpu);
 
 /* Run one hypercall and return its result (exposed for tests). */

@@ -95,7 +95,7 @@ static int setup(void **state)
 	f->xd.long_mode = true;
 	pthread_mutex_init(&f->xd.lock, NULL);
 	evtchn_init(&f->xd.evtchn, &f->vm, 1);
-	f->vm.xen = &f->xd;
+	vm_set_personality(&f->vm, &xen_personality, &f->xd);
 	f->h = (struct hcall){.xd = &f->xd, .vcpu = &f->vcpu, .long_mode = true};
 	*state = f;
 	return 0;

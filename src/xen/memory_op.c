@@ -6,6 +6,7 @@
 #include "arch/x86/e820.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "xen/vcpu_attr.h"
 #include "lib/log.h"
 #include "xen/domain.h"
 #include "xen/hypercall.h"
@@ -95,7 +96,7 @@ static void point_vcpu_info_at_shared_info(struct xen_domain *xd, uint64_t gfn)
 			continue;
 		/* Both ABI widths lay out vcpu_info in 64 bytes. */
 		a.u.gpa = (gfn << PAGE_SHIFT) + i * sizeof(struct vcpu_info);
-		if (vcpu_set_xen_attr(v, &a))
+		if (xen_vcpu_set_attr(v, &a))
 			pr_warn("xen: vCPU %u: cannot place its vcpu_info", i);
 	}
 }

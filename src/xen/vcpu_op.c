@@ -7,6 +7,7 @@
  */
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "xen/vcpu_attr.h"
 #include "lib/log.h"
 #include "xen/domain.h"
 #include "xen/guest_access.h"
@@ -28,7 +29,7 @@ static int set_vcpu_attr(struct vcpu *v, uint16_t type, uint64_t gpa)
 	struct kvm_xen_vcpu_attr a = {.type = type};
 
 	a.u.gpa = gpa;
-	return vcpu_set_xen_attr(v, &a) ? -EINVAL : 0;
+	return xen_vcpu_set_attr(v, &a) ? -EINVAL : 0;
 }
 
 static size_t vcpu_info_size(const struct hcall *h)

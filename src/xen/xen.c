@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "xen/domain.h"
+#include "xen/hypercall.h"
 #include "xen/xs_ring.h"
 
 #include <errno.h>
@@ -202,7 +203,7 @@ struct xen_domain *xen_domain_create(struct vm *vm, const struct xen_domain_para
 	xd->nr_vcpus = p->nr_vcpus;
 	xd->vcpus = calloc(p->nr_vcpus, sizeof(*xd->vcpus));
 	xd->xs = xs_store_new(&guest_quota);
-	vm->xen = xd;
+	vm_set_personality(vm, &xen_personality, xd);
 	if (!xd->vcpus || !xd->xs || configure_kvm(vm) || make_rings(xd) ||
 	    write_initial_nodes(xd, p)) {
 		xen_domain_destroy(xd);
@@ -338,8 +339,8 @@ void xen_domain_destroy(struct xen_domain *xd)
 	close_fd(&xd->stop_efd);
 	gnttab_destroy(&xd->gnttab);
 	evtchn_destroy(&xd->evtchn);
-	if (xd->vm->xen == xd)
-		xd->vm->xen = NULL;
+	if (vm_personality_opaque(xd->vm, &xen_personality) == xd)
+		vm_set_personality(xd->vm, NULL, NULL);
 	free(xd->vcpus);
 	free(xd->unpopulated);
 	pthread_mutex_destroy(&xd->lock);

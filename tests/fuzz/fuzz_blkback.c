@@ -12,6 +12,7 @@
  * data) and a 64-sector memfd image.  Grants may point anywhere, the ring
  * page included.  Everything is rebuilt for each input.
  */
+#include "block/disk_image.h"
 #include "core/memory.h"
 #include "devices/xen_blkback.h"
 #include "lib/log.h"
@@ -41,7 +42,7 @@ static void copy_in(void *dst, const uint8_t *data, size_t size, size_t off, siz
 		memcpy(dst, data + off, size - off < len ? size - off : len);
 }
 
-static void run(struct guest_memory *mem, int fd, const uint8_t *data, size_t size)
+static void run(struct guest_memory *mem, struct disk_image *img, const uint8_t *data, size_t size)
 {
 	struct gnttab gt;
 	struct blkback_queue q;
@@ -53,7 +54,8 @@ static void run(struct guest_memory *mem, int fd, const uint8_t *data, size_t si
 	if (gnttab_set_frame(&gt, 0, TABLE_GFN) == 0) {
 		copy_in(gpa_to_hva(mem, TABLE_GFN * PAGE, PAGE), data, size, 1, GRANT_BYTES);
 		copy_in(ring, data, size, 1 + GRANT_BYTES, PAGE);
-		blkback_queue_init(&q, ring, &gt, fd, IMAGE_SECTORS, opts & 1, opts & 2);
+		img->readonly = opts & 1;
+		blkback_queue_init(&q, ring, &gt, img, opts & 2);
 		for (int i = 0; i < MAX_ROUNDS && more && !q.broken; i++)
 			blkback_queue_process(&q, &more);
 	}
@@ -63,6 +65,7 @@ static void run(struct guest_memory *mem, int fd, const uint8_t *data, size_t si
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct guest_memory mem;
+	struct disk_image img;
 	int fd;
 
 	/* Bad requests are logged at debug level; keep the fuzzer's output readable. */
@@ -70,10 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (guest_memory_map(&mem, (uint64_t)RAM_PAGES * PAGE))
 		abort();
 	fd = memfd_create("fuzz-blkback", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)IMAGE_SECTORS * BLKBACK_SECTOR_SIZE))
+	if (fd < 0 || ftruncate(fd, (off_t)IMAGE_SECTORS * BLKBACK_SECTOR_SIZE) ||
+	    disk_image_from_fd(&img, fd, "fuzz-blkback", false))
 		abort();
-	run(&mem, fd, data, size);
-	close(fd);
+	run(&mem, &img, data, size);
+	disk_image_close(&img);
 	guest_memory_unmap(&mem);
 	return 0;
 }

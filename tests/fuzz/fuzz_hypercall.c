@@ -78,11 +78,12 @@ static int setup(struct fixture *f)
 	vm->kvm_fd = vm->vm_fd = FAKE_VM_FD;
 	vm->stop_fd = -1;
 	pthread_mutex_init(&vm->overlay_lock, NULL);
+	memslot_map_init(&vm->slots, MEMSLOT_MAX);
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->nr_vcpus = NR_VCPUS;
 	vm->vcpus = f->vcpus;
-	vm->xen = xd;
+	vm_set_personality(vm, &xen_personality, xd);
 	for (unsigned i = 0; i < NR_VCPUS; i++) {
 		f->vcpu[i] =
 		    (struct vcpu){.vm = vm, .index = i, .fd = FAKE_VCPU_FD, .run = &f->run[i]};

@@ -420,6 +420,91 @@ static void netback(void)
 	save("netback", "rx", &s);
 }
 
+/* ---- rtl8139: operations (see fuzz_rtl8139.c) ---- */
+
+static void nic_reg(struct seed *s, uint8_t off, unsigned width_log2, uint32_t val)
+{
+	uint8_t v[8] = {(uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16),
+			(uint8_t)(val >> 24)};
+
+	put8(s, 0);
+	put8(s, off);
+	put8(s, (uint8_t)width_log2);
+	put(s, v, sizeof(v));
+}
+
+static void nic_read(struct seed *s, uint8_t off, unsigned width_log2)
+{
+	put8(s, 1);
+	put8(s, off);
+	put8(s, (uint8_t)width_log2);
+}
+
+/* A frame from the wire to the device's MAC (fuzz_rtl8139.c's), len bytes. */
+static void nic_wire(struct seed *s, uint16_t len)
+{
+	static const uint8_t dst[6] = {0x00, 0x16, 0x3e, 0x01, 0x02, 0x03};
+
+	put8(s, 2);
+	put8(s, (uint8_t)len);
+	put8(s, (uint8_t)(len >> 8));
+	put(s, dst, 6);
+	for (unsigned i = 6; i < len; i++)
+		put8(s, (uint8_t)i);
+}
+
+static void rtl8139(void)
+{
+	struct seed s = {0};
+
+	/* A 60-byte frame in RAM sent from descriptor 0; three received, consumed, acked. */
+	put8(&s, 3);
+	put8(&s, 0x00);
+	put8(&s, 0x10);
+	put8(&s, 60);
+	for (unsigned i = 0; i < 60; i++)
+		put8(&s, (uint8_t)(0xff - i));
+	nic_reg(&s, 0x20, 2, 0x1000);
+	nic_reg(&s, 0x10, 2, 60);
+	nic_read(&s, 0x10, 2);
+	for (unsigned i = 0; i < 3; i++)
+		nic_wire(&s, (uint16_t)(42 + 100 * i));
+	nic_read(&s, 0x37, 0);
+	nic_reg(&s, 0x38, 1, 0x200 - 16);
+	nic_reg(&s, 0x3e, 1, 0xffff);
+	save("rtl8139", "tx-rx", &s);
+
+	/* More than the 8 KiB ring holds: overflow, then the guest catches up. */
+	memset(&s, 0, sizeof(s));
+	for (unsigned i = 0; i < 7; i++)
+		nic_wire(&s, 1514);
+	nic_read(&s, 0x4c, 2);
+	nic_reg(&s, 0x38, 1, 3 * 1524 - 16);
+	nic_wire(&s, 1514);
+	save("rtl8139", "overflow", &s);
+
+	/* 8139too's EEPROM read of word 7, then a reset in mid-receive. */
+	memset(&s, 0, sizeof(s));
+	nic_reg(&s, 0x50, 0, 0x80);
+	nic_reg(&s, 0x50, 0, 0x88);
+	for (int i = 10; i >= 0; i--) {
+		uint8_t d = ((7u | 6u << 6) & (1u << i)) ? 0x02 : 0;
+
+		nic_reg(&s, 0x50, 0, 0x88u | d);
+		nic_reg(&s, 0x50, 0, 0x88u | d | 0x04);
+	}
+	for (int i = 0; i < 16; i++) {
+		nic_reg(&s, 0x50, 0, 0x8c);
+		nic_read(&s, 0x50, 0);
+		nic_reg(&s, 0x50, 0, 0x88);
+	}
+	nic_reg(&s, 0x50, 0, 0);
+	nic_wire(&s, 200);
+	put8(&s, 5);
+	nic_wire(&s, 200);
+	save("rtl8139", "eeprom-reset", &s);
+}
+
 /* ---- hypercall: page table, calls, RAM ---- */
 
 #define HC_HEADER 18
@@ -574,6 +659,159 @@ static void api(void)
 	save("api", "create-delete", &s);
 }
 
+/* fuzz_pci: 8-byte operations (op, then operands), as tests/fuzz/fuzz_pci.c reads them. */
+static void pci_op(struct seed *s, uint8_t op, const uint8_t *args, size_t n)
+{
+	uint8_t b[8] = {op};
+
+	memcpy(b + 1, args, n);
+	put(s, b, sizeof(b));
+}
+
+static void pci_cfg(struct seed *s, uint8_t devfn, uint8_t reg, bool write, uint32_t v)
+{
+	uint8_t a[7] = {devfn, reg, (uint8_t)(2 | (write ? 0x80 : 0))};
+
+	memcpy(a + 3, &v, 4);
+	pci_op(s, 1, a, sizeof(a));
+}
+
+/* What SeaBIOS does: identify, size and place BARs, route PIRQs, set the ELCR, enable. */
+static void pci_firmware(struct seed *s)
+{
+	static const uint8_t fns[] = {0x00, 0x08, 0x18, 0x19, 0x28};
+	static const uint32_t place[][2] = {
+	    {0, 0}, {0, 0}, {0xc000, 0xfebf0000}, {0xc020, 0}, {0xfd000000, 0}};
+	static const uint8_t elcr[][2] = {{0x80, 0x00}, {0x81, 0x0c}};
+
+	for (unsigned i = 0; i < sizeof(fns); i++) {
+		pci_cfg(s, fns[i], 0x00, false, 0);
+		for (uint8_t bar = 0x10; bar <= 0x14; bar += 4) {
+			pci_cfg(s, fns[i], bar, true, 0xffffffff);
+			pci_cfg(s, fns[i], bar, false, 0);
+			pci_cfg(s, fns[i], bar, true, place[i][(bar - 0x10) / 4]);
+		}
+		pci_cfg(s, fns[i], 0x3c, true, 11);
+		pci_cfg(s, fns[i], 0x04, true, 0x7);
+	}
+	pci_cfg(s, 0x08, 0x60, true, 0x0b0b0a0a);
+	for (unsigned i = 0; i < 2; i++)
+		pci_op(s, 3, elcr[i], 2);
+}
+
+static void pci(void)
+{
+	struct seed s = {.len = 0};
+	static const uint8_t cf9[] = {0x81 /* byte at 0xCF9, write */, 0x06};
+
+	pci_firmware(&s);
+	save("pci", "firmware", &s);
+	/* Then interrupts, a BAR moved, one moved onto another, decoding off, a reset. */
+	for (uint8_t i = 0; i < 3; i++)
+		pci_op(&s, 2, (const uint8_t[]){i, 1}, 2);
+	pci_cfg(&s, 0x08, 0x62, true, 0x05);
+	pci_cfg(&s, 0x18, 0x10, true, 0xc100);
+	pci_cfg(&s, 0x19, 0x10, true, 0xc100);
+	pci_cfg(&s, 0x28, 0x10, true, 0xfeb00000);
+	pci_cfg(&s, 0x18, 0x04, true, 0x1);
+	for (uint8_t i = 0; i < 3; i++)
+		pci_op(&s, 2, (const uint8_t[]){i, 0}, 2);
+	pci_op(&s, 0, cf9, sizeof(cf9));
+	pci_op(&s, 4, cf9, 0);
+	pci_firmware(&s);
+	save("pci", "moves", &s);
+}
+
+/* ---- ide: byte 0 the devices, then port ops (tests/fuzz/fuzz_ide.c) ---- */
+
+#define IDE_W	  0x80
+#define IDE_CH1	  0x20
+#define IDE_BURST 0x18
+
+static void ide_out(struct seed *s, uint8_t ch, uint8_t reg, uint8_t v)
+{
+	put8(s, IDE_W | ch | reg);
+	put8(s, v);
+}
+
+/* A task file and a command; lba48 writes the high bytes first. */
+static void ide_cmd(struct seed *s, uint8_t ch, uint8_t cmd, uint32_t lba, uint16_t count,
+		    bool lba48)
+{
+	ide_out(s, ch, 6, 0xe0);
+	if (lba48) {
+		ide_out(s, ch, 2, (uint8_t)(count >> 8));
+		ide_out(s, ch, 3, (uint8_t)(lba >> 24));
+	}
+	ide_out(s, ch, 2, (uint8_t)count);
+	ide_out(s, ch, 3, (uint8_t)lba);
+	ide_out(s, ch, 4, (uint8_t)(lba >> 8));
+	ide_out(s, ch, 5, (uint8_t)(lba >> 16));
+	ide_out(s, ch, 7, cmd);
+	put8(s, ch | 7); /* read status */
+}
+
+/* n 16-bit data port accesses (a multiple of 8), reads or writes of fill. */
+static void ide_burst(struct seed *s, uint8_t ch, bool write, unsigned words, uint8_t fill)
+{
+	put8(s, (write ? IDE_W : 0) | ch | IDE_BURST);
+	put8(s, (uint8_t)(words / 8));
+	put8(s, fill);
+}
+
+static void ide_packet(struct seed *s, const uint8_t *cdb, uint16_t limit)
+{
+	ide_out(s, IDE_CH1, 6, 0xa0);
+	ide_out(s, IDE_CH1, 1, 0);
+	ide_out(s, IDE_CH1, 4, (uint8_t)limit);
+	ide_out(s, IDE_CH1, 5, (uint8_t)(limit >> 8));
+	ide_out(s, IDE_CH1, 7, 0xa0);
+	for (unsigned i = 0; i < 12; i += 2) {
+		put8(s, IDE_W | IDE_CH1 | 0x08);
+		put(s, cdb + i, 2);
+	}
+	put8(s, IDE_CH1 | 7);
+	ide_burst(s, IDE_CH1, false, 1024, 0);
+}
+
+static void ide(void)
+{
+	static const uint8_t read10[12] = {0x28, 0, 0, 0, 0, 1, 0, 0, 2};
+	static const uint8_t inquiry[12] = {0x12, 0, 0, 0, 36};
+	static const uint8_t sense[12] = {0x03, 0, 0, 0, 18};
+	static const uint8_t toc[12] = {0x43, 0, 0, 0, 0, 0, 0, 0, 64};
+	struct seed s = {.len = 0};
+
+	/* Disk at 0.0, CD-ROM at 1.0: SeaBIOS's probe and boot reads. */
+	put8(&s, 0x01 | 0x02 << 4);
+	put8(&s, IDE_W | 0x40);
+	put8(&s, 0x04); /* SRST */
+	put8(&s, IDE_W | 0x40);
+	put8(&s, 0x02); /* nIEN */
+	ide_cmd(&s, 0, 0xec, 0, 0, false);
+	ide_burst(&s, 0, false, 256, 0);
+	ide_cmd(&s, 0, 0x20, 0, 2, false);
+	ide_burst(&s, 0, false, 512, 0);
+	ide_cmd(&s, 0, 0x34, 8, 1, true);
+	ide_burst(&s, 0, true, 256, 0xa5);
+	ide_cmd(&s, 0, 0xc6, 0, 4, false);
+	ide_cmd(&s, 0, 0xc4, 16, 8, false);
+	ide_burst(&s, 0, false, 2048, 0);
+	ide_cmd(&s, 0, 0xea, 0, 0, false);
+	ide_cmd(&s, IDE_CH1, 0xa1, 0, 0, false);
+	ide_burst(&s, IDE_CH1, false, 256, 0);
+	save("ide", "disk-and-cdrom", &s);
+
+	/* CD-ROM alone: the packet commands El Torito and sr send. */
+	s.len = 0;
+	put8(&s, 0x02 << 4);
+	ide_packet(&s, inquiry, 36);
+	ide_packet(&s, read10, 2048);
+	ide_packet(&s, toc, 64);
+	ide_packet(&s, sense, 18);
+	save("ide", "cdrom-packets", &s);
+}
+
 int main(void)
 {
 	mkdir("tests/fuzz/corpus", 0755);
@@ -582,7 +820,10 @@ int main(void)
 	xs_ring();
 	evtchn();
 	netback();
+	rtl8139();
 	hypercall();
 	api();
+	pci();
+	ide();
 	return 0;
 }

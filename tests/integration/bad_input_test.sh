@@ -70,9 +70,11 @@ check xkvmd-stop-none-exit-1 [ $? = 1 ]
 check xkvmd-stop-none-explains grep -q "no xkvmd is running" "$WORK/stop.out"
 
 # An unknown key is a warning that names file and line; the rest still works.
-guest_cfg "$WORK/unknown.cfg" 'memory = 256' 'vnc = 1'
+# An HVM-only key in a PVH config is a warning of its own.
+guest_cfg "$WORK/unknown.cfg" 'memory = 256' 'frobnicate = 1' 'vnc = 1'
 "$XKVM" create -n "$WORK/unknown.cfg" >"$WORK/unknown.out" 2>&1
-check unknown-key-warned grep -q "unknown.cfg:6: warning: unknown key 'vnc' ignored" "$WORK/unknown.out"
+check unknown-key-warned grep -q "unknown.cfg:6: warning: unknown key 'frobnicate' ignored" "$WORK/unknown.out"
+check hvm-key-on-pvh-warned grep -q "unknown.cfg:7: warning: vnc applies to HVM guests only" "$WORK/unknown.out"
 check dry-run-prints-config grep -q '^memory: *256 MiB' "$WORK/unknown.out"
 
 "$XKVM" create --help >"$WORK/help.out" 2>&1

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "arch/x86/acpi.h"
+#include "arch/x86/acpi_internal.h"
 #include "arch/x86/aml.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -25,7 +26,7 @@
 
 /* Table revisions: the ACPI 6.0 ones; the DSDT's 2 makes AML integers 64-bit. */
 #define RSDP_REVISION 2
-#define XSDT_REVISION 1
+#define SDT_REVISION  1 /* the RSDT and the XSDT are both at revision 1 */
 #define FADT_REVISION 6
 #define FADT_MINOR    0
 #define MADT_REVISION 4
@@ -72,9 +73,10 @@ struct acpi_gas {
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS");
 
-#define GAS_SYSTEM_IO	1
-#define GAS_ACCESS_BYTE 1
-#define GAS_ACCESS_WORD 2
+#define GAS_SYSTEM_IO	 1
+#define GAS_ACCESS_BYTE	 1
+#define GAS_ACCESS_WORD	 2
+#define GAS_ACCESS_DWORD 3
 
 struct acpi_facs {
 	char signature[4];
@@ -159,14 +161,17 @@ _Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT X_DSDT");
 #define FADT_SLP_BUTTON	   (1U << 5) /* set: no fixed-hardware sleep button */
 #define FADT_RESET_REG_SUP (1U << 10)
 
+#define IAPC_BOOT_8042		  (1U << 1)
 #define IAPC_BOOT_VGA_NOT_PRESENT (1U << 2)
 
 /* Above 100 and 1000 us respectively: C2 and C3 are not supported. */
 #define FADT_C2_LATENCY_NONE 101
 #define FADT_C3_LATENCY_NONE 1001
 
-#define PM1_EVT_LEN 4 /* PM1_STS + PM1_EN, 16 bits each */
-#define PM1_CNT_LEN 2
+#define PM1_EVT_LEN    4 /* PM1_STS + PM1_EN, 16 bits each */
+#define PM1_CNT_LEN    2
+#define PM1_CNT_OFFSET 4 /* the control block follows the event block */
+#define PM_TMR_LEN     4
 
 struct acpi_madt {
 	struct acpi_header hdr;
@@ -215,28 +220,24 @@ _Static_assert(sizeof(struct madt_iso) == 10, "MADT interrupt source override");
 #define MPS_INTI_ACTIVE_HIGH 0x1
 #define MPS_INTI_LEVEL	     (0x3 << 2)
 
-/* Legacy ISA devices the DSDT describes: a fixed port range and one edge IRQ. */
-struct isa_device {
-	const char *name;
-	const char *eisa_id;
-	unsigned uid;
-	uint16_t port;
-	uint8_t port_len;
-	uint8_t irq;
-};
+/* xAPIC id 0xFF is the broadcast id; tables live below 4 GiB (32-bit fields). */
+#define ACPI_MAX_GPA (1ULL << 32)
+/* Room for the RSDP at the start of a fixed-address buffer, 16-byte aligned. */
+#define RSDP_SLOT ALIGN_UP(ACPI_RSDP_SIZE, ACPI_TABLE_ALIGN)
 
-static const struct isa_device isa_devices[] = {
-    {.name = "COM1", .eisa_id = "PNP0501", .uid = 1, .port = 0x3F8, .port_len = 8, .irq = 4},
-    {.name = "RTC", .eisa_id = "PNP0B00", .uid = 0, .port = 0x70, .port_len = 2, .irq = 8},
-};
-
-/* Tables are laid out one after the other in buf, which the guest sees at gpa. */
+/*
+ * Tables are laid out one after the other in buf, which the guest sees at
+ * gpa; every address written into a table is recorded in the layout, so
+ * firmware that places the tables itself can fix it up (acpi_loader.c).
+ */
 struct builder {
 	uint8_t *buf;
 	size_t size;
 	size_t used;
 	uint64_t gpa;
-	bool nospace; /* sticky: every later allocation fails too */
+	bool nospace;  /* sticky: every later allocation fails too */
+	bool overflow; /* more pointers or tables than the layout records */
+	struct acpi_layout *layout;
 };
 
 uint8_t acpi_checksum(const uint8_t *data, size_t len)
@@ -252,7 +253,8 @@ uint8_t acpi_checksum(const uint8_t *data, size_t len)
 /* Zeroed room for len bytes at the next align boundary, or NULL. */
 static void *alloc_table(struct builder *b, size_t len, size_t align)
 {
-	size_t off = (size_t)ALIGN_UP(b->used, align);
+	/* Aligned in the guest's address space, whatever buf's own alignment. */
+	size_t off = (size_t)(ALIGN_UP(b->gpa + b->used, align) - b->gpa);
 
 	if (b->nospace || !range_ok(off, len, b->size)) {
 		b->nospace = true;
@@ -269,10 +271,19 @@ static uint64_t gpa_of(const struct builder *b, const void *p)
 	return b->gpa + (uint64_t)((const uint8_t *)p - b->buf);
 }
 
-/* A 32-bit address field can only say "none" (0) for a table above 4 GiB. */
-static uint32_t addr32(uint64_t gpa)
+/* Write the address target into a size-byte field (unaligned: memcpy) and record it. */
+static void put_pointer(struct builder *b, void *field, uint8_t size, uint64_t target)
 {
-	return gpa <= UINT32_MAX ? (uint32_t)gpa : 0;
+	struct acpi_layout *l = b->layout;
+
+	memcpy(field, &target, size);
+	if (l->nr_pointers == ACPI_MAX_POINTERS) {
+		b->overflow = true;
+		return;
+	}
+	l->pointers[l->nr_pointers].offset = (uint32_t)((uint8_t *)field - b->buf);
+	l->pointers[l->nr_pointers].size = size;
+	l->nr_pointers++;
 }
 
 static void header_init(struct acpi_header *h, const char *sig, size_t len, uint8_t revision)
@@ -287,11 +298,21 @@ static void header_init(struct acpi_header *h, const char *sig, size_t len, uint
 	h->creator_revision = ACPI_CREATOR_REVISION;
 }
 
-/* Last step for a table: nothing may change after it. */
-static void header_checksum(struct acpi_header *h)
+/* Last step for a table: nothing may change after it.  Returns its address. */
+static uint64_t finish_table(struct builder *b, struct acpi_header *h)
 {
+	struct acpi_layout *l = b->layout;
+
 	h->checksum = 0;
 	h->checksum = acpi_checksum((const uint8_t *)h, h->length);
+	if (l->nr_tables == ACPI_MAX_TABLES) {
+		b->overflow = true;
+	} else {
+		l->tables[l->nr_tables].start = (uint32_t)((uint8_t *)h - b->buf);
+		l->tables[l->nr_tables].len = h->length;
+		l->nr_tables++;
+	}
+	return gpa_of(b, h);
 }
 
 /*
@@ -310,60 +331,10 @@ static uint64_t build_facs(struct builder *b)
 	return gpa_of(b, facs);
 }
 
-/* \_S5: the SLP_TYP values for PM1a and PM1b that mean soft-off, and two reserved. */
-static void dsdt_s5(struct aml *a)
-{
-	size_t pkg;
-
-	aml_name(a, "_S5");
-	pkg = aml_package_open(a, 4);
-	aml_integer(a, ACPI_S5_SLP_TYP);
-	aml_integer(a, ACPI_S5_SLP_TYP);
-	aml_integer(a, 0);
-	aml_integer(a, 0);
-	aml_close(a, pkg);
-}
-
-/* The pvpanic port: the guest writes a panic event to it. */
-static void dsdt_pvpanic(struct aml *a)
-{
-	size_t dev, crs;
-
-	dev = aml_device_open(a, "PEVT");
-	/* The ID Linux's pvpanic-mmio driver (despite the name, it takes I/O ports) binds to. */
-	aml_name(a, "_HID");
-	aml_string(a, "QEMU0001");
-	aml_name(a, "_STA");
-	aml_integer(a, 0x0F); /* present, enabled, shown in UI, functioning */
-	aml_name(a, "_CRS");
-	crs = aml_resource_template_open(a);
-	aml_io(a, PVPANIC_PORT, PVPANIC_PORT, 1, 1);
-	aml_resource_template_close(a, crs);
-	aml_close(a, dev);
-}
-
-static void dsdt_isa_device(struct aml *a, const struct isa_device *d)
-{
-	size_t dev, crs;
-
-	dev = aml_device_open(a, d->name);
-	aml_name(a, "_HID");
-	aml_eisa_id(a, d->eisa_id);
-	aml_name(a, "_UID");
-	aml_integer(a, d->uid);
-	aml_name(a, "_CRS");
-	crs = aml_resource_template_open(a);
-	aml_io(a, d->port, d->port, 1, d->port_len);
-	aml_irq_no_flags(a, d->irq);
-	aml_resource_template_close(a, crs);
-	aml_close(a, dev);
-}
-
-static uint64_t build_dsdt(struct builder *b)
+static uint64_t build_dsdt(struct builder *b, const struct acpi_config *cfg)
 {
 	struct acpi_header *h = alloc_table(b, sizeof(*h), ACPI_TABLE_ALIGN);
 	struct aml a;
-	size_t sb, i;
 
 	if (!h)
 		return 0;
@@ -373,23 +344,17 @@ static uint64_t build_dsdt(struct builder *b)
 	 * final size: tables built after the DSDT provide that slack.
 	 */
 	aml_init(&a, b->buf + b->used, b->size - b->used);
-	dsdt_s5(&a);
-	sb = aml_scope_open(&a, "\\_SB");
-	dsdt_pvpanic(&a);
-	for (i = 0; i < ARRAY_SIZE(isa_devices); i++)
-		dsdt_isa_device(&a, &isa_devices[i]);
-	aml_close(&a, sb);
+	dsdt_build_aml(&a, cfg);
 	if (aml_error(&a)) {
 		b->nospace = true;
 		return 0;
 	}
 	b->used += a.len;
 	header_init(h, "DSDT", sizeof(*h) + a.len, DSDT_REVISION);
-	header_checksum(h);
-	return gpa_of(b, h);
+	return finish_table(b, h);
 }
 
-static void gas_io(struct acpi_gas *g, uint16_t port, unsigned bytes, uint8_t access_size)
+static void gas_io(struct acpi_gas *g, uint64_t port, unsigned bytes, uint8_t access_size)
 {
 	g->space_id = GAS_SYSTEM_IO;
 	g->bit_width = (uint8_t)(bytes * 8);
@@ -397,57 +362,112 @@ static void gas_io(struct acpi_gas *g, uint16_t port, unsigned bytes, uint8_t ac
 	g->address = port;
 }
 
-/*
- * Full (not hardware-reduced) ACPI with only the PM1a event and control
- * blocks of devices/acpi_pm: no PM timer, no GPE block, no SMM.
- */
-static uint64_t build_fadt(struct builder *b, uint64_t facs, uint64_t dsdt)
+/* The board's PM1a event and control blocks, and its PM timer if it has one. */
+static void fadt_pm_blocks(struct acpi_fadt *f, const struct board_desc *board)
+{
+	const struct board_device *pm1 = board_find(board, BOARD_DEV_ACPI_PM1, 0);
+	const struct board_device *tmr = board_find(board, BOARD_DEV_ACPI_TIMER, 0);
+	uint32_t evt = (uint32_t)pm1->ranges[0].base, cnt = evt + PM1_CNT_OFFSET;
+
+	f->sci_int = (uint16_t)pm1->irq;
+	f->pm1a_evt_blk = evt;
+	f->pm1_evt_len = PM1_EVT_LEN;
+	gas_io(&f->x_pm1a_evt_blk, evt, PM1_EVT_LEN, GAS_ACCESS_WORD);
+	f->pm1a_cnt_blk = cnt;
+	f->pm1_cnt_len = PM1_CNT_LEN;
+	gas_io(&f->x_pm1a_cnt_blk, cnt, PM1_CNT_LEN, GAS_ACCESS_WORD);
+	if (tmr) {
+		f->pm_tmr_blk = (uint32_t)tmr->ranges[0].base;
+		f->pm_tmr_len = PM_TMR_LEN;
+		gas_io(&f->x_pm_tmr_blk, tmr->ranges[0].base, PM_TMR_LEN, GAS_ACCESS_DWORD);
+	}
+}
+
+/* Full (not hardware-reduced) ACPI: no GPE block, no SMM, the board's fixed hardware. */
+static uint64_t build_fadt(struct builder *b, const struct board_desc *board, uint64_t facs,
+			   uint64_t dsdt)
 {
 	struct acpi_fadt *f = alloc_table(b, sizeof(*f), ACPI_TABLE_ALIGN);
+	const struct board_device *reset = board_find(board, BOARD_DEV_ACPI_RESET, 0);
 
 	if (!f)
 		return 0;
 	header_init(&f->hdr, "FACP", sizeof(*f), FADT_REVISION);
 	f->minor_version = FADT_MINOR;
 	/* The spec wants X_FIRMWARE_CTRL zero when FIRMWARE_CTRL is set. */
-	f->firmware_ctrl = addr32(facs);
-	if (!f->firmware_ctrl)
-		f->x_firmware_ctrl = facs;
-	f->dsdt = addr32(dsdt);
-	f->x_dsdt = dsdt;
-	f->sci_int = ACPI_SCI_IRQ;
+	put_pointer(b, &f->firmware_ctrl, sizeof(f->firmware_ctrl), facs);
+	put_pointer(b, &f->dsdt, sizeof(f->dsdt), dsdt);
+	put_pointer(b, &f->x_dsdt, sizeof(f->x_dsdt), dsdt);
 	/* SMI_CMD stays 0: no SMM, so the OS finds ACPI mode already enabled. */
-	f->pm1a_evt_blk = ACPI_PM1A_EVT_PORT;
-	f->pm1_evt_len = PM1_EVT_LEN;
-	gas_io(&f->x_pm1a_evt_blk, ACPI_PM1A_EVT_PORT, PM1_EVT_LEN, GAS_ACCESS_WORD);
-	f->pm1a_cnt_blk = ACPI_PM1A_CNT_PORT;
-	f->pm1_cnt_len = PM1_CNT_LEN;
-	gas_io(&f->x_pm1a_cnt_blk, ACPI_PM1A_CNT_PORT, PM1_CNT_LEN, GAS_ACCESS_WORD);
+	fadt_pm_blocks(f, board);
 	f->p_lvl2_lat = FADT_C2_LATENCY_NONE;
 	f->p_lvl3_lat = FADT_C3_LATENCY_NONE;
-	/* No 8042 and no VGA; the CMOS RTC is there (devices/rtc). */
-	f->century = RTC_CENTURY_INDEX;
+	if (board_find(board, BOARD_DEV_RTC, 0))
+		f->century = RTC_CENTURY_INDEX;
+	/* No VGA; Linux skips the i8042 unless this says there is one. */
 	f->iapc_boot_arch = IAPC_BOOT_VGA_NOT_PRESENT;
-	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP;
-	gas_io(&f->reset_reg, ACPI_RESET_PORT, 1, GAS_ACCESS_BYTE);
-	f->reset_value = ACPI_RESET_VALUE;
-	header_checksum(&f->hdr);
-	return gpa_of(b, f);
+	if (board_find(board, BOARD_DEV_I8042, 0))
+		f->iapc_boot_arch |= IAPC_BOOT_8042;
+	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON;
+	if (reset) {
+		f->flags |= FADT_RESET_REG_SUP;
+		gas_io(&f->reset_reg, reset->ranges[0].base, 1, GAS_ACCESS_BYTE);
+		f->reset_value = ACPI_RESET_VALUE;
+	}
+	return finish_table(b, &f->hdr);
+}
+
+static void iso_init(struct madt_iso *iso, unsigned source, unsigned gsi, uint16_t flags)
+{
+	iso->type = MADT_ISO;
+	iso->length = sizeof(*iso);
+	iso->bus = MADT_ISO_BUS_ISA;
+	iso->source = (uint8_t)source;
+	iso->gsi = gsi;
+	iso->flags = flags;
 }
 
 /*
- * Local APIC ids and processor UIDs are the vCPU indexes.  The only
- * override is the SCI's: level-triggered, unlike the ISA default.  IRQ 0
- * needs none, as KVM's default routing already puts the PIT on GSI 0.
+ * The board's interrupt source overrides: the timer's pin when it is not
+ * GSI 0, then the level-triggered ISA IRQs (unlike the ISA default): the
+ * SCI and each IRQ a PIRQ line is routed to.  Returns how many; iso may be
+ * NULL to count them.
  */
+static unsigned madt_isos(const struct board_desc *board, struct madt_iso *iso)
+{
+	const struct board_device *pm1 = board_find(board, BOARD_DEV_ACPI_PM1, 0);
+	unsigned n = 0, level[1 + BOARD_NR_PIRQS], nr_level = 0;
+
+	if (board->timer_gsi) {
+		if (iso)
+			iso_init(&iso[n], 0, board->timer_gsi, 0);
+		n++;
+	}
+	level[nr_level++] = (unsigned)pm1->irq;
+	for (unsigned i = 0; board->has_pci && i < BOARD_NR_PIRQS; i++) {
+		unsigned irq = board->pirq_irqs[i], j;
+
+		for (j = 0; j < nr_level && level[j] != irq; j++)
+			;
+		if (j == nr_level)
+			level[nr_level++] = irq;
+	}
+	for (unsigned i = 0; i < nr_level; i++, n++)
+		if (iso)
+			iso_init(&iso[n], level[i], level[i],
+				 MPS_INTI_ACTIVE_HIGH | MPS_INTI_LEVEL);
+	return n;
+}
+
+/* Local APIC ids and processor UIDs are the vCPU indexes. */
 static uint64_t build_madt(struct builder *b, const struct acpi_config *cfg)
 {
+	unsigned nr_isos = madt_isos(cfg->board, NULL);
 	size_t len = sizeof(struct acpi_madt) + cfg->nr_vcpus * sizeof(struct madt_lapic) +
-		     sizeof(struct madt_ioapic) + sizeof(struct madt_iso);
+		     sizeof(struct madt_ioapic) + nr_isos * sizeof(struct madt_iso);
 	struct acpi_madt *m = alloc_table(b, len, ACPI_TABLE_ALIGN);
 	struct madt_lapic *lapic;
 	struct madt_ioapic *ioapic;
-	struct madt_iso *iso;
 	unsigned i;
 
 	if (!m)
@@ -472,49 +492,47 @@ static uint64_t build_madt(struct builder *b, const struct acpi_config *cfg)
 	ioapic->address = (uint32_t)IOAPIC_GPA;
 	ioapic->gsi_base = 0;
 
-	iso = (struct madt_iso *)(ioapic + 1);
-	iso->type = MADT_ISO;
-	iso->length = sizeof(*iso);
-	iso->bus = MADT_ISO_BUS_ISA;
-	iso->source = ACPI_SCI_IRQ;
-	iso->gsi = ACPI_SCI_IRQ;
-	iso->flags = MPS_INTI_ACTIVE_HIGH | MPS_INTI_LEVEL;
-
-	header_checksum(&m->hdr);
-	return gpa_of(b, m);
+	madt_isos(cfg->board, (struct madt_iso *)(ioapic + 1));
+	return finish_table(b, &m->hdr);
 }
 
-static uint64_t build_xsdt(struct builder *b, const uint64_t *entries, size_t nr_entries)
+/* The RSDT (32-bit entries) or the XSDT (64-bit) listing the given tables. */
+static uint64_t build_sdt(struct builder *b, const char *sig, uint8_t entry_size,
+			  const uint64_t *entries, size_t nr_entries)
 {
-	size_t len = sizeof(struct acpi_header) + nr_entries * sizeof(*entries);
+	size_t len = sizeof(struct acpi_header) + nr_entries * entry_size;
 	struct acpi_header *h = alloc_table(b, len, ACPI_TABLE_ALIGN);
+	uint8_t *e;
 
 	if (!h)
 		return 0;
-	header_init(h, "XSDT", len, XSDT_REVISION);
-	/* The 64-bit entries sit at offset 36: unaligned, hence memcpy. */
-	memcpy(h + 1, entries, nr_entries * sizeof(*entries));
-	header_checksum(h);
-	return gpa_of(b, h);
+	header_init(h, sig, len, SDT_REVISION);
+	e = (uint8_t *)(h + 1);
+	for (size_t i = 0; i < nr_entries; i++)
+		put_pointer(b, e + i * entry_size, entry_size, entries[i]);
+	return finish_table(b, h);
 }
 
-/* No RSDT: every OS that wants ACPI 2.0 tables uses the XSDT. */
-static void build_rsdp(struct acpi_rsdp *r, uint64_t xsdt)
+void acpi_build_rsdp(uint8_t *out, uint64_t rsdt, uint64_t xsdt)
 {
-	memcpy(r->signature, "RSD PTR ", sizeof(r->signature));
-	memcpy(r->oem_id, ACPI_OEM_ID, sizeof(r->oem_id));
-	r->revision = RSDP_REVISION;
-	r->length = sizeof(*r);
-	r->xsdt_address = xsdt;
-	r->checksum = acpi_checksum((const uint8_t *)r, RSDP_V1_LEN);
-	r->ext_checksum = acpi_checksum((const uint8_t *)r, sizeof(*r));
-}
+	struct acpi_rsdp r;
 
-long acpi_build_tables(uint8_t *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg)
+	memset(&r, 0, sizeof(r));
+	memcpy(r.signature, "RSD PTR ", sizeof(r.signature));
+	memcpy(r.oem_id, ACPI_OEM_ID, sizeof(r.oem_id));
+	r.revision = RSDP_REVISION;
+	r.rsdt_address = (uint32_t)rsdt;
+	r.length = sizeof(r);
+	r.xsdt_address = xsdt;
+	r.checksum = acpi_checksum((const uint8_t *)&r, RSDP_V1_LEN);
+	r.ext_checksum = acpi_checksum((const uint8_t *)&r, sizeof(r));
+	memcpy(out, &r, sizeof(r));
+}
+_Static_assert(sizeof(struct acpi_rsdp) == ACPI_RSDP_SIZE, "RSDP size in acpi_internal.h");
+
+static int check_config(const struct acpi_config *cfg, uint64_t gpa, size_t size)
 {
-	struct builder b = {.buf = buf, .size = size, .gpa = gpa};
-	uint64_t facs, dsdt, xsdt, xsdt_entries[2];
-	struct acpi_rsdp *rsdp;
+	const char *why = NULL;
 
 	if (cfg->nr_vcpus == 0 || cfg->nr_vcpus > ACPI_MAX_VCPUS) {
 		pr_err("ACPI: %u vCPUs, the MADT can describe 1 to %u", cfg->nr_vcpus,
@@ -525,16 +543,71 @@ long acpi_build_tables(uint8_t *buf, size_t size, uint64_t gpa, const struct acp
 		pr_err("ACPI: I/O APIC id %u does not fit in 8 bits", cfg->ioapic_id);
 		return -EINVAL;
 	}
+	if (!range_ok(gpa, size, ACPI_MAX_GPA)) {
+		pr_err("ACPI: tables at 0x%llx would reach past 4 GiB", (unsigned long long)gpa);
+		return -EINVAL;
+	}
+	if (!cfg->board || board_desc_check(cfg->board, &why)) {
+		pr_err("ACPI: bad board table (%s)", why ? why : "none");
+		return -EINVAL;
+	}
+	if (!board_find(cfg->board, BOARD_DEV_ACPI_PM1, 0) ||
+	    board_find(cfg->board, BOARD_DEV_ACPI_PM1, 0)->irq == BOARD_NO_IRQ) {
+		pr_err("ACPI: board '%s' has no PM1 block with an SCI", cfg->board->name);
+		return -EINVAL;
+	}
+	if (cfg->board->has_pci && (cfg->pci_mem_start == 0 || cfg->pci_mem_start >= IOAPIC_GPA)) {
+		pr_err("ACPI: the PCI window cannot start at 0x%llx",
+		       (unsigned long long)cfg->pci_mem_start);
+		return -EINVAL;
+	}
+	return 0;
+}
 
-	/* Each table is built after those it points to, so it is final when written. */
-	rsdp = alloc_table(&b, sizeof(*rsdp), ACPI_TABLE_ALIGN);
-	facs = build_facs(&b);
-	dsdt = build_dsdt(&b);
-	xsdt_entries[0] = build_fadt(&b, facs, dsdt);
-	xsdt_entries[1] = build_madt(&b, cfg);
-	xsdt = build_xsdt(&b, xsdt_entries, ARRAY_SIZE(xsdt_entries));
+/* Each table is built after those it points to, so it is final when written. */
+static void build_all(struct builder *b, const struct acpi_config *cfg)
+{
+	uint64_t facs, dsdt, entries[2];
+
+	facs = build_facs(b);
+	dsdt = build_dsdt(b, cfg);
+	entries[0] = build_fadt(b, cfg->board, facs, dsdt);
+	entries[1] = build_madt(b, cfg);
+	b->layout->rsdt = build_sdt(b, "RSDT", 4, entries, ARRAY_SIZE(entries));
+	b->layout->xsdt = build_sdt(b, "XSDT", 8, entries, ARRAY_SIZE(entries));
+}
+
+long acpi_build_without_rsdp(uint8_t *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg,
+			     struct acpi_layout *layout)
+{
+	struct builder b = {.buf = buf, .size = size, .gpa = gpa, .layout = layout};
+	int r = check_config(cfg, gpa, size);
+
+	memset(layout, 0, sizeof(*layout));
+	if (r)
+		return r;
+	build_all(&b, cfg);
 	if (b.nospace)
 		return -ENOSPC;
-	build_rsdp(rsdp, xsdt);
-	return (long)b.used;
+	return b.overflow ? -EOVERFLOW : (long)b.used;
+}
+
+long acpi_build_tables(uint8_t *buf, size_t size, uint64_t gpa, const struct acpi_config *cfg)
+{
+	struct acpi_layout layout;
+	long used;
+
+	if (size < RSDP_SLOT) {
+		/* A bad config is reported as such, whatever the room. */
+		used = acpi_build_without_rsdp(buf, 0, gpa, cfg, &layout);
+		return used == -ENOSPC || used >= 0 ? -ENOSPC : used;
+	}
+	/* The RSDP at offset 0, the other tables after it. */
+	used = acpi_build_without_rsdp(buf + RSDP_SLOT, size - RSDP_SLOT, gpa + RSDP_SLOT, cfg,
+				       &layout);
+	if (used < 0)
+		return used;
+	memset(buf + ACPI_RSDP_SIZE, 0, RSDP_SLOT - ACPI_RSDP_SIZE);
+	acpi_build_rsdp(buf, layout.rsdt, layout.xsdt);
+	return used + RSDP_SLOT;
 }

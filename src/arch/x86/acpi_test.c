@@ -12,16 +12,23 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
+#include "arch/x86/board_desc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TEST_GPA ACPI_TABLES_GPA
+#define TEST_GPA 0xE0000ULL
 #define CANARY	 0xA5
-#define SLACK	 64 /* canary bytes checked past the allowed size */
+/* What the PVH board promises its guests (tests/guests/xentest writes 0x604 itself). */
+#define ACPI_SCI_IRQ	   9
+#define ACPI_PM1A_EVT_PORT 0x600
+#define ACPI_PM1A_CNT_PORT 0x604
+#define ACPI_RESET_PORT	   0x608
+#define PVPANIC_PORT	   0x505
+#define SLACK		   64 /* canary bytes checked past the allowed size */
 
-static uint8_t tables[ACPI_TABLES_SIZE];
+static uint8_t tables[0x10000];
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -49,7 +56,7 @@ static uint8_t sum(const uint8_t *p, size_t len)
 
 static long build(unsigned nr_vcpus)
 {
-	struct acpi_config cfg = {.nr_vcpus = nr_vcpus, .ioapic_id = 0};
+	struct acpi_config cfg = {.board = &board_pvh, .nr_vcpus = nr_vcpus, .ioapic_id = 0};
 	long len;
 
 	memset(tables, CANARY, sizeof(tables));
@@ -271,7 +278,7 @@ static void test_madt(void **state)
 
 static void test_madt_ioapic_id(void **state)
 {
-	struct acpi_config cfg = {.nr_vcpus = 4, .ioapic_id = 4};
+	struct acpi_config cfg = {.board = &board_pvh, .nr_vcpus = 4, .ioapic_id = 4};
 	long len = acpi_build_tables(tables, sizeof(tables), TEST_GPA, &cfg);
 
 	(void)state;
@@ -281,7 +288,7 @@ static void test_madt_ioapic_id(void **state)
 
 static void test_einval(void **state)
 {
-	struct acpi_config cfg = {.nr_vcpus = 0};
+	struct acpi_config cfg = {.board = &board_pvh, .nr_vcpus = 0};
 
 	(void)state;
 	assert_int_equal(acpi_build_tables(tables, sizeof(tables), TEST_GPA, &cfg), -EINVAL);
@@ -295,7 +302,7 @@ static void test_einval(void **state)
 /* Every size below the need fails, writing nothing at or past size. */
 static void check_enospc(unsigned nr_vcpus)
 {
-	struct acpi_config cfg = {.nr_vcpus = nr_vcpus};
+	struct acpi_config cfg = {.board = &board_pvh, .nr_vcpus = nr_vcpus};
 	long need = build(nr_vcpus);
 	uint8_t *buf = malloc((size_t)need + SLACK);
 	size_t size, i;
@@ -326,7 +333,7 @@ static void test_enospc(void **state)
 /* An exactly sized heap buffer, so the sanitizers see any overrun too. */
 static void test_enospc_exact_alloc(void **state)
 {
-	struct acpi_config cfg = {.nr_vcpus = 8};
+	struct acpi_config cfg = {.board = &board_pvh, .nr_vcpus = 8};
 	long need = build(8);
 	size_t size;
 
@@ -391,6 +398,80 @@ static void test_dsdt_pvpanic(void **state)
 	assert_true(contains(dsdt + 36, aml_len, hid, sizeof(hid))); /* with its NUL */
 	assert_true(contains(dsdt + 36, aml_len, crs, sizeof(crs)));
 	assert_true(contains(dsdt + 36, aml_len, com1_hid, sizeof(com1_hid)));
+}
+
+/* PkgLength at p: its value, and in *n the bytes it takes. */
+static uint32_t pkg_length(const uint8_t *p, size_t *n)
+{
+	uint32_t len = p[0] & 0x3F;
+	size_t extra = p[0] >> 6;
+
+	if (extra)
+		len = p[0] & 0x0F;
+	for (size_t i = 0; i < extra; i++)
+		len |= (uint32_t)p[1 + i] << (4 + 8 * i);
+	*n = 1 + extra;
+	return len;
+}
+
+/*
+ * The NameSegs of every Device() in the AML, in order (a byte scan: the
+ * DSDTs here hold no data that looks like DeviceOp).  Returns the count.
+ */
+static size_t device_names(const uint8_t *aml, size_t len, char names[][5], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i + 7 < len; i++) {
+		size_t pl;
+
+		if (aml[i] != 0x5B || aml[i + 1] != 0x82)
+			continue;
+		pkg_length(aml + i + 2, &pl);
+		assert_true(n < max);
+		memcpy(names[n], aml + i + 2 + pl, 4);
+		names[n][4] = 0;
+		n++;
+	}
+	return n;
+}
+
+/* "COM1" is written COM1, "RTC" as RTC_ (NameSegs are padded with '_'). */
+static void seg_of(const char *name, char out[5])
+{
+	memset(out, '_', 4);
+	memcpy(out, name, strlen(name));
+	out[4] = 0;
+}
+
+/* The devices the DSDT lists are exactly the table's entries with a _HID, then extra. */
+static void check_dsdt_devices(const uint8_t *dsdt, const struct board_desc *b,
+			       const char *const *extra, size_t nr_extra)
+{
+	char names[64][5], want[5];
+	size_t n = device_names(dsdt + 36, get32(dsdt + 4) - 36, names, 64), k = 0;
+
+	for (size_t i = 0; i < nr_extra; i++) {
+		seg_of(extra[i], want);
+		assert_true(k < n);
+		assert_string_equal(names[k++], want);
+	}
+	for (size_t i = 0; i < b->nr_devices; i++) {
+		if (!b->devices[i].hid)
+			continue;
+		seg_of(b->devices[i].name, want);
+		assert_true(k < n);
+		assert_string_equal(names[k++], want);
+	}
+	assert_int_equal(k, n);
+}
+
+static void test_dsdt_lists_table(void **state)
+{
+	long len = build(1);
+
+	(void)state;
+	check_dsdt_devices(dsdt_of(len), &board_pvh, NULL, 0);
 }
 
 /* aml writer */
@@ -663,6 +744,7 @@ int main(void)
 	    cmocka_unit_test(test_enospc_exact_alloc),
 	    cmocka_unit_test(test_dsdt_s5),
 	    cmocka_unit_test(test_dsdt_pvpanic),
+	    cmocka_unit_test(test_dsdt_lists_table),
 	    cmocka_unit_test(test_aml_pkg_length_encode),
 	    cmocka_unit_test(test_aml_close),
 	    cmocka_unit_test(test_aml_nested),

@@ -23,6 +23,16 @@
 #define RES_IO		 0x47 /* type 0x08, 7 bytes */
 #define RES_END_TAG	 0x79 /* type 0x0F, 1 byte: checksum */
 #define RES_IO_DECODE16	 0x01
+/* Large resource descriptors (section 6.4.3): tag, 16-bit length of what follows. */
+#define RES_DWORD_ADDRESS 0x87
+#define RES_WORD_ADDRESS  0x88
+#define RES_TYPE_MEMORY	  0
+#define RES_TYPE_IO	  1
+#define RES_TYPE_BUS	  2
+/* General flags: MaxFixed | MinFixed, positive decode, producer. */
+#define RES_FLAGS_FIXED	    0x0C
+#define RES_IO_ENTIRE_RANGE 0x03
+#define RES_MEM_READ_WRITE  0x01
 
 #define NAME_SEG_LEN  4
 #define PKGLEN_MAX    4 /* bytes reserved by aml_open() */
@@ -379,6 +389,44 @@ void aml_io(struct aml *a, uint16_t min, uint16_t max, uint8_t align, uint8_t le
 	aml_le(a, max, 2);
 	aml_byte(a, align);
 	aml_byte(a, len);
+}
+
+/* A Word or DWord Address Space Descriptor: no granularity, no translation. */
+static void address_space(struct aml *a, uint8_t type, uint8_t type_flags, size_t width,
+			  uint32_t min, uint32_t max)
+{
+	uint64_t len = (uint64_t)max - min + 1;
+
+	/* _LEN must be representable too: 0..0xFFFF as a Word is not. */
+	if (max < min || len >> (8 * width)) {
+		a->overflow = true;
+		return;
+	}
+	aml_byte(a, width == 2 ? RES_WORD_ADDRESS : RES_DWORD_ADDRESS);
+	aml_le(a, 3 + 5 * width, 2);
+	aml_byte(a, type);
+	aml_byte(a, RES_FLAGS_FIXED);
+	aml_byte(a, type_flags);
+	aml_le(a, 0, width);
+	aml_le(a, min, width);
+	aml_le(a, max, width);
+	aml_le(a, 0, width);
+	aml_le(a, len, width);
+}
+
+void aml_word_bus_number(struct aml *a, uint16_t min, uint16_t max)
+{
+	address_space(a, RES_TYPE_BUS, 0, 2, min, max);
+}
+
+void aml_word_io(struct aml *a, uint16_t min, uint16_t max)
+{
+	address_space(a, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 2, min, max);
+}
+
+void aml_dword_memory(struct aml *a, uint32_t min, uint32_t max)
+{
+	address_space(a, RES_TYPE_MEMORY, RES_MEM_READ_WRITE, 4, min, max);
 }
 
 void aml_irq_no_flags(struct aml *a, unsigned irq)

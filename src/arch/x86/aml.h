@@ -69,6 +69,14 @@ size_t aml_resource_template_open(struct aml *a);
 void aml_resource_template_close(struct aml *a, size_t mark);
 /* IO (Decode16, min, max, align, len) */
 void aml_io(struct aml *a, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+/*
+ * Address space descriptors a PCI host bridge produces (MinFixed, MaxFixed,
+ * PosDecode, ResourceProducer): WordBusNumber, WordIO (EntireRange) and
+ * DWordMemory (NonCacheable, ReadWrite), covering min..max inclusive.
+ */
+void aml_word_bus_number(struct aml *a, uint16_t min, uint16_t max);
+void aml_word_io(struct aml *a, uint16_t min, uint16_t max);
+void aml_dword_memory(struct aml *a, uint32_t min, uint32_t max);
 /* IRQNoFlags () {irq}: edge-triggered, active high, exclusive; irq < 16. */
 void aml_irq_no_flags(struct aml *a, unsigned irq);
 

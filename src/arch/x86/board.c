@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include "arch/x86/board.h"
-#include "arch/x86/acpi.h"
 #include "core/vm.h"
 #include "devices/xen_console.h"
 #include "lib/log.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void com1_set_irq(void *opaque, bool level)
 {
 	struct board *b = opaque;
 
-	vm_set_irq_line(b->vm, SERIAL_COM1_IRQ, level);
+	vm_set_irq_line(b->vm, b->com1_irq, level);
 }
 
 void board_console_write(void *board, const uint8_t *buf, size_t len)
@@ -45,37 +45,84 @@ static time_t host_time(void)
 	return time(NULL);
 }
 
+/*
+ * The device model serving a table entry, and the interrupt line it gets.
+ * -ENODEV for a kind this board has no model for.
+ */
+static int bind_device(struct board *b, const struct board_device *d, io_handler_fn *fn,
+		       void **opaque)
+{
+	switch (d->kind) {
+	case BOARD_DEV_SERIAL:
+		if (d->instance || d->irq == BOARD_NO_IRQ)
+			return -ENODEV;
+		b->com1_irq = (unsigned)d->irq;
+		*fn = serial_io;
+		*opaque = &b->com1;
+		return 0;
+	case BOARD_DEV_RTC:
+		*fn = rtc_io;
+		*opaque = &b->rtc;
+		return 0;
+	case BOARD_DEV_PVPANIC:
+		*fn = pvpanic_io;
+		*opaque = &b->pvpanic;
+		return 0;
+	case BOARD_DEV_ACPI_PM1:
+		*fn = acpi_pm1_io;
+		*opaque = &b->acpi_pm;
+		return 0;
+	case BOARD_DEV_ACPI_RESET:
+		*fn = acpi_reset_io;
+		*opaque = &b->acpi_pm;
+		return 0;
+	default:
+		return -ENODEV;
+	}
+}
+
+/* Every entry of the table on the I/O bus, at the table's ports. */
 static int place_devices(struct board *b)
 {
-	struct io_bus *pio = &b->vm->pio;
-	int r = 0;
+	const struct board_desc *desc = b->desc;
 
-	r |= io_bus_register(pio, SERIAL_COM1_PORT, SERIAL_NR_REGS, serial_io, &b->com1, "com1");
-	r |= io_bus_register(pio, RTC_PORT, RTC_NR_PORTS, rtc_io, &b->rtc, "rtc");
-	r |= io_bus_register(pio, PVPANIC_PORT, 1, pvpanic_io, &b->pvpanic, "pvpanic");
-	r |= io_bus_register(pio, ACPI_PM1A_EVT_PORT, 6, acpi_pm1_io, &b->acpi_pm, "acpi-pm1");
-	r |= io_bus_register(pio, ACPI_RESET_PORT, 1, acpi_reset_io, &b->acpi_pm, "acpi-reset");
-	if (r) {
-		pr_err("placing the board's devices: overlapping or invalid ranges");
-		return -1;
+	for (size_t i = 0; i < desc->nr_devices; i++) {
+		const struct board_device *d = &desc->devices[i];
+		io_handler_fn fn = NULL;
+		void *opaque = NULL;
+
+		if (d->space != BOARD_IO || d->nested || bind_device(b, d, &fn, &opaque)) {
+			pr_err("board '%s': no model for device '%s'", desc->name, d->name);
+			return -ENODEV;
+		}
+		for (unsigned j = 0; j < BOARD_MAX_RANGES; j++) {
+			const struct board_range *r = &d->ranges[j];
+
+			if (r->len &&
+			    io_bus_register(&b->vm->pio, r->base, r->len, fn, opaque, d->name)) {
+				pr_err("board '%s': device '%s' overlaps another", desc->name,
+				       d->name);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
 }
 
-int board_init(struct board *b, struct vm *vm, int in_fd, int out_fd)
+int board_init(struct board *b, struct vm *vm, const struct board_desc *desc, int in_fd, int out_fd)
 {
 	int r;
 
 	memset(b, 0, sizeof(*b));
 	b->vm = vm;
+	b->desc = desc;
 	r = console_init(&b->console, vm, in_fd, out_fd);
 	if (r)
 		return r;
 	b->console_ready = true;
 	serial_init(&b->com1, &com1_ops, b);
 	rtc_init(&b->rtc, host_time);
-	rtc_set_memory_size(&b->rtc, vm->mem.regions[0].size,
-			    vm->mem.nr_regions > 1 ? vm->mem.regions[1].size : 0);
+	rtc_set_memory_size(&b->rtc, guest_low_ram_end(&vm->mem), guest_high_ram_size(&vm->mem));
 	b->pvpanic.vm = vm;
 	acpi_pm_init(&b->acpi_pm, vm);
 	return place_devices(b);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The x86 board of a PVH VM: which devices exist, at which ports and on
- * which interrupt lines.  Device models know nothing of their placement.
+ * The x86 board of a PVH VM at run time: the device models of its table
+ * (board_desc.h), placed at the table's ports and wired to the table's
+ * interrupt lines.  Device models know nothing of their placement.
  */
 #ifndef XKVM_ARCH_X86_BOARD_H
 #define XKVM_ARCH_X86_BOARD_H
 
+#include "arch/x86/board_desc.h"
 #include "devices/acpi_pm.h"
 #include "devices/console.h"
 #include "devices/pvpanic.h"
@@ -17,6 +19,8 @@ struct xen_console;
 
 struct board {
 	struct vm *vm;
+	const struct board_desc *desc;
+	unsigned com1_irq;
 	struct console console;
 	struct serial com1;
 	struct rtc rtc;
@@ -26,8 +30,12 @@ struct board {
 	struct xen_console *xen_console; /* when set, terminal input goes to hvc0 */
 };
 
-/* Create and place the devices; the console uses in_fd (-1: none) and out_fd. */
-int board_init(struct board *b, struct vm *vm, int in_fd, int out_fd);
+/*
+ * Create the devices of desc and place them; the console uses in_fd (-1:
+ * none) and out_fd.  -ENODEV for a table entry this board has no model for.
+ */
+int board_init(struct board *b, struct vm *vm, const struct board_desc *desc, int in_fd,
+	       int out_fd);
 /* Guest output to the terminal (board is a struct board *): COM1's and the Xen console's. */
 void board_console_write(void *board, const uint8_t *buf, size_t len);
 /* Send terminal input to the guest's Xen console instead of COM1. */

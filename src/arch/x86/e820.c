@@ -17,8 +17,7 @@ unsigned e820_build(const struct guest_memory *mem, struct e820_entry *out)
 	n = add(out, n, E820_LOW_RAM_END, E820_HIGH_MEM_GPA - E820_LOW_RAM_END, E820_RESERVED);
 	if (low > E820_HIGH_MEM_GPA)
 		n = add(out, n, E820_HIGH_MEM_GPA, low - E820_HIGH_MEM_GPA, E820_RAM);
-	if (mem->nr_regions > 1)
-		n = add(out, n, mem->regions[1].gpa, mem->regions[1].size, E820_RAM);
+	n = add(out, n, HIGH_RAM_START, guest_high_ram_size(mem), E820_RAM);
 	n = add(out, n, mem->reserved_gpa, mem->reserved_size, E820_RESERVED);
 	return n;
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include "arch/x86/acpi.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/pvh.h"
 #include "lib/test.h"
@@ -26,8 +25,8 @@ static void test_small_guest(void **state)
 	/* The boot data pages are RAM, the ACPI tables are not. */
 	assert_true(PVH_CMDLINE_GPA + PVH_CMDLINE_MAX <= e[0].addr + e[0].size);
 	assert_int_equal(e[1].type, E820_RESERVED);
-	assert_true(e[1].addr <= ACPI_TABLES_GPA &&
-		    ACPI_TABLES_GPA + ACPI_TABLES_SIZE <= e[1].addr + e[1].size);
+	assert_true(e[1].addr <= PVH_ACPI_GPA &&
+		    PVH_ACPI_GPA + PVH_ACPI_SIZE <= e[1].addr + e[1].size);
 	assert_int_equal(e[2].addr + e[2].size, 512 * MIB);
 }
 

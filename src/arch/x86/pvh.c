@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "arch/x86/pvh.h"
-#include "arch/x86/acpi.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/elf.h"
 #include "arch/x86/kernel_image.h"
@@ -134,23 +133,6 @@ static int write_string(struct vm *vm, uint64_t gpa, const char *text)
 	return guest_write(&vm->mem, gpa, text ? text : "", (uint64_t)len + 1);
 }
 
-static int write_acpi(struct vm *vm, struct hvm_start_info *si)
-{
-	struct acpi_config cfg = {.nr_vcpus = vm->nr_vcpus, .ioapic_id = vm->nr_vcpus};
-	uint8_t *buf = gpa_to_hva(&vm->mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
-	long used;
-
-	if (!buf)
-		return -EFAULT;
-	used = acpi_build_tables(buf, ACPI_TABLES_SIZE, ACPI_TABLES_GPA, &cfg);
-	if (used < 0) {
-		pr_err("building ACPI tables: %s", strerror((int)-used));
-		return (int)used;
-	}
-	si->rsdp_paddr = ACPI_TABLES_GPA;
-	return 0;
-}
-
 /* The kernel parses, has a PVH entry, and lies in RAM of the given layout. */
 static int preflight_kernel(const char *path, const struct guest_memory *layout,
 			    struct elf_kernel *k)
@@ -252,8 +234,7 @@ int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry
 	}
 	if (!r)
 		r = write_memmap(vm, &si);
-	if (!r)
-		r = write_acpi(vm, &si);
+	si.rsdp_paddr = img->rsdp_gpa;
 	if (!r)
 		r = guest_write(&vm->mem, PVH_START_INFO_GPA, &si, sizeof(si));
 	if (r)

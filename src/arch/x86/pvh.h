@@ -23,6 +23,14 @@ struct vm;
 /* The first module's command line shares the page, after the kernel's. */
 #define PVH_MODULE_CMDLINE_GPA (PVH_CMDLINE_GPA + PVH_CMDLINE_MAX)
 #define PVH_MAX_MODULES	       2
+/*
+ * Where a PVH machine may keep its ACPI tables: the BIOS area, which a PVH
+ * guest (no firmware) never has, and which e820.c reports reserved, so the
+ * kernel neither allocates it nor loads anything there (kernels and
+ * modules go above 1 MiB).  Linux finds the RSDP through hvm_start_info.
+ */
+#define PVH_ACPI_GPA  0xE0000ULL
+#define PVH_ACPI_SIZE 0x10000ULL
 
 struct pvh_module {
 	const char *what; /* "ramdisk", "kernel": for messages */
@@ -35,6 +43,7 @@ struct pvh_image {
 	const char *cmdline; /* NULL: empty */
 	unsigned nr_modules;
 	struct pvh_module modules[PVH_MAX_MODULES];
+	uint64_t rsdp_gpa; /* where the machine put the ACPI RSDP; 0: none */
 };
 
 struct pvh_entry {
@@ -51,7 +60,8 @@ int pvh_preflight(const struct pvh_image *img, uint64_t ram_bytes);
 
 /*
  * Load the kernel and modules into the VM's memory and write the boot data
- * and ACPI tables.  Errors are logged with the offending file and a hint;
+ * (hvm_start_info, memory map, command lines; the RSDP address the
+ * machine chose).  Errors are logged with the offending file and a hint;
  * returns 0 or -errno.
  */
 int pvh_load(struct vm *vm, const struct pvh_image *img, struct pvh_entry *entry);

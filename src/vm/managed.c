@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "toolstack/managed.h"
+#include "vm/managed.h"
 #include "core/sandbox.h"
 #include "lib/log.h"
 #include "lib/proc.h"

@@ -8,10 +8,10 @@
  * by one thread of their own, so neither a client nor the daemon can stall
  * a vCPU.
  */
-#ifndef XKVM_TOOLSTACK_MANAGED_H
-#define XKVM_TOOLSTACK_MANAGED_H
+#ifndef XKVM_VM_MANAGED_H
+#define XKVM_VM_MANAGED_H
 
-#include "toolstack/domain.h"
+#include "vm/domain.h"
 
 /* Console output kept for clients that connect later. */
 #define MANAGED_BACKLOG ((size_t)64 * 1024)

@@ -4,8 +4,8 @@
  * from its config, run it, and apply the on_poweroff / on_reboot /
  * on_crash actions until it is destroyed.
  */
-#ifndef XKVM_TOOLSTACK_DOMAIN_H
-#define XKVM_TOOLSTACK_DOMAIN_H
+#ifndef XKVM_VM_DOMAIN_H
+#define XKVM_VM_DOMAIN_H
 
 #include "core/sandbox.h"
 #include "toolstack/config.h"

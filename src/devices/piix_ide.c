@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PIIX3 IDE: the PCI function and its two legacy channels.  The IDE
+ * timing registers (0x40-0x47) are plain storage: Linux's ata_piix
+ * programs PIO timings there and checks each channel's decode-enable bit
+ * (bit 15 of IDETIM, set at reset); timings mean nothing to an emulation.
+ */
+#include "devices/piix_ide.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PIIX3_IDE_VENDOR 0x8086
+#define PIIX3_IDE_DEVICE 0x7010
+/* Mass storage, IDE, bus-master capable, both channels in compatibility mode. */
+#define PIIX_IDE_CLASS	  0x010180
+#define PIIX_IDETIM_PRI	  0x40
+#define PIIX_IDETIM_SEC	  0x42
+#define PIIX_TIMING_END	  0x48
+#define IDETIM_DECODE_ENA 0x8000
+
+struct piix_ide *piix_ide_create(void (*set_irq)(void *opaque, unsigned channel, bool level),
+				 void *opaque)
+{
+	struct piix_ide *ide = calloc(1, sizeof(*ide));
+
+	if (!ide)
+		return NULL;
+	pci_function_init(&ide->pci, "piix3-ide", PIIX3_IDE_VENDOR, PIIX3_IDE_DEVICE,
+			  PIIX_IDE_CLASS, 0, 0);
+	ide->pci.opaque = ide;
+	pci_config_set16(&ide->pci, PIIX_IDETIM_PRI, IDETIM_DECODE_ENA);
+	pci_config_set16(&ide->pci, PIIX_IDETIM_SEC, IDETIM_DECODE_ENA);
+	for (unsigned off = PIIX_IDETIM_PRI; off < PIIX_TIMING_END; off++)
+		ide->pci.wmask[off] = 0xff;
+	for (unsigned i = 0; i < PIIX_IDE_CHANNELS; i++)
+		ide_channel_init(&ide->ch[i], i, set_irq, opaque);
+	return ide;
+}
+
+void piix_ide_destroy(struct piix_ide *ide)
+{
+	if (!ide)
+		return;
+	for (unsigned i = 0; i < PIIX_IDE_CHANNELS; i++)
+		ide_channel_destroy(&ide->ch[i]);
+	free(ide);
+}
+
+int piix_ide_attach(struct piix_ide *ide, unsigned channel, unsigned unit, enum ide_media media,
+		    const char *path, bool readonly)
+{
+	int ret;
+
+	if (channel >= PIIX_IDE_CHANNELS)
+		return -EINVAL;
+	ret = ide_channel_attach(&ide->ch[channel], unit, media, path, readonly);
+	if (ret)
+		pr_err("ide %u.%u: cannot attach %s: %s", channel, unit, path, strerror(-ret));
+	else
+		pr_info("ide %u.%u: %s %s%s", channel, unit, media == IDE_CDROM ? "cdrom" : "disk",
+			path, ide->ch[channel].drive[unit].img.readonly ? " (read-only)" : "");
+	return ret;
+}

@@ -1,0 +1,211 @@
+#!/bin/sh
+# HVM guests: SeaBIOS, then the guest's own bootloader (GRUB from the disk's
+# MBR, isolinux from the CD), then Debian's kernel on the emulated i440FX
+# machine's devices (PIIX IDE, rtl8139), using the images tools/guest-assets
+# builds (hvm-disk.img, hvm-cd.iso).  The guest's init
+# (tools/guest/hvm-init) takes its action from the disk's action sector
+# (LBA 2047), which each case writes into its own copy of the image.
+#
+# HVM_VMM=xkvm (the default) runs xkvm with type = "hvm" configs; HVM_VMM=qemu
+# runs the same cases with qemu-system-x86_64 -M pc (TCG unless
+# HVM_QEMU_ACCEL says otherwise), which checks the images and this script
+# against a known machine:
+#   HVM_VMM=qemu ASSETS=$(tools/guest-assets --print-dir) sh tests/integration/hvm_test.sh
+# HVM_CASES picks cases (default "boot write reboot panic cd").  Needs root
+# for the network namespace and TAP device of the boot case's ping.
+HVM_VMM=${HVM_VMM:-xkvm}
+if [ "$HVM_VMM" = qemu ]; then
+	XKVM=${XKVM:-unused}
+fi
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+QEMU=${QEMU:-qemu-system-x86_64}
+KVER=$(basename "$(readlink -f "$ASSETS")")
+# The kernel version as an extended regex ("6.12.118+deb12-amd64" has '.' and '+').
+KVER_RE=$(printf '%s\n' "$KVER" | sed 's/[.+]/\\&/g')
+TAP=xkvmhvm0
+MAC=00:16:3e:00:00:48
+ACTION_LBA=2047
+
+# disk_for <name> <action>: a sparse copy of hvm-disk.img whose action sector
+# says <action>; sets $disk.
+disk_for() {
+	disk=$WORK/$1.img
+	cp --sparse=always "$ASSETS/hvm-disk.img" "$disk"
+	printf 'xkvm-hvm-action=%s\n' "$2" |
+		dd of="$disk" bs=512 seek=$ACTION_LBA conv=notrunc,sync status=none
+}
+
+# run_hvm <name> <disk> <cdrom or -> <boot order> <tap or -> [key = value...]:
+# boots the machine (xkvm or QEMU) with no console input; output to
+# $WORK/<name>.out (carriage returns dropped), exit code to $rc.  With a TAP,
+# the VMM runs in a network namespace of its own and the host side of the
+# TAP gets 10.0.2.2/24, the address the guest pings.
+run_hvm() {
+	name=$1 hd=$2 cd=$3 order=$4 tap=$5
+	shift 5
+	if [ "$HVM_VMM" = qemu ]; then
+		set -- "$QEMU" -M pc,accel="${HVM_QEMU_ACCEL:-tcg}" -m 512 -smp 2 \
+			-nographic -serial stdio -monitor none -no-user-config \
+			-drive "file=$hd,format=raw,if=ide,index=0,media=disk" \
+			-device pvpanic -action panic=exit-failure -boot "order=$order"
+		[ "$cd" = - ] || set -- "$@" -drive "file=$cd,format=raw,if=ide,index=2,media=cdrom,readonly=on"
+		if [ "$tap" = - ]; then
+			set -- "$@" -nic none
+		else
+			set -- "$@" -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
+				-device "rtl8139,netdev=n0,mac=$MAC"
+		fi
+	else
+		cfg=$WORK/$name.cfg
+		{
+			echo "name = \"it-hvm-$name\""
+			echo 'type = "hvm"'
+			echo 'memory = 512'
+			echo 'vcpus = 2'
+			echo "boot = \"$order\""
+			if [ "$cd" = - ]; then
+				echo "disk = [ 'format=raw, vdev=hda, access=rw, target=$hd' ]"
+			else
+				echo "disk = [ 'format=raw, vdev=hda, access=rw, target=$hd'," \
+					"'format=raw, vdev=hdc, access=ro, devtype=cdrom, target=$cd' ]"
+			fi
+			[ "$tap" = - ] || echo "vif = [ 'model=rtl8139, mac=$MAC, vifname=$tap' ]"
+			for line in "$@"; do echo "$line"; done
+		} >"$cfg"
+		set -- "$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg"
+	fi
+	if [ "$tap" = - ]; then
+		timeout -k 10 "${GUEST_TIMEOUT:-600}" "$@" </dev/null >"$WORK/$name.raw" 2>&1
+		rc=$?
+	else
+		ns=xkvm-it-hvm-$name-$$
+		ip netns add "$ns"
+		timeout -k 10 "${GUEST_TIMEOUT:-600}" ip netns exec "$ns" "$@" \
+			</dev/null >"$WORK/$name.raw" 2>&1 &
+		vmm=$!
+		for _ in $(seq 120); do ip netns exec "$ns" ip link show "$tap" >/dev/null 2>&1 && break; sleep 1; done
+		ip netns exec "$ns" ip addr add 10.0.2.2/24 dev "$tap"
+		ip netns exec "$ns" ip link set "$tap" up
+		wait "$vmm"
+		rc=$?
+		ip netns del "$ns"
+	fi
+	tr -d '\r' <"$WORK/$name.raw" >"$WORK/$name.out"
+}
+
+# plain <name>: the run's output without ANSI escapes.  SeaBIOS and ISOLINUX
+# draw on the serial line with cursor moves, which land anywhere in a line.
+plain() {
+	sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[c]//g' "$WORK/$1.out"
+}
+
+# said <name> <extended regex>: a line of the run's output matches.
+said() {
+	plain "$1" | grep -aqE -- "$2"
+}
+
+# count <name> <extended regex>: how many lines of the run's output match.
+count() {
+	plain "$1" | grep -acE -- "$2"
+}
+
+no_oops() {
+	! said "$1" 'Oops|BUG:|Kernel panic'
+}
+
+# The exit codes of a guest panic with on_crash = "destroy": xkvm's crash
+# status, QEMU's -action panic=exit-failure.
+if [ "$HVM_VMM" = qemu ]; then crash_rc=1; else crash_rc=3; fi
+
+marker="^XKVM-HVM: kernel $KVER_RE cpus 2 mem [0-9]+ root /dev/sda1\$"
+
+# 1. Boot from the disk: firmware, GRUB, the kernel on /dev/sda through
+# ata_piix, 2 CPUs and 512 MiB; eth0 (rtl8139) pings the host side of its
+# TAP; the guest powers off (exit 0).
+case_boot() {
+	disk_for boot poweroff
+	run_hvm boot "$disk" - c "$TAP"
+	check hvm-boot-seabios said boot 'SeaBIOS \(version '
+	check hvm-boot-grub said boot 'XKVM-HVM-GRUB: grub\.cfg loaded'
+	check hvm-boot-grub-loads-kernel said boot '^XKVM-HVM-GRUB: loading /boot/vmlinuz'
+	check hvm-boot-kernel-cmdline said boot 'Kernel command line: BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1'
+	check hvm-boot-ata-piix said boot 'scsi host[0-9]+: ata_piix'
+	check hvm-boot-sda said boot '\[sda\] 524288 512-byte logical blocks'
+	check hvm-boot-root-mounted said boot 'EXT4-fs \(sda1\): mounted filesystem'
+	check hvm-boot-marker said boot "$marker"
+	mem=$(sed -n 's/^XKVM-HVM: kernel .* mem \([0-9]*\) root .*/\1/p' "$WORK/boot.out" | head -n1)
+	# MemTotal is RAM less what the firmware and kernel keep: 80% to 100%.
+	check hvm-boot-memory-512m in_range "$mem" $((512 * 1024 * 8 / 10)) $((512 * 1024))
+	check hvm-boot-rtl8139-eth0 said boot "^XKVM-HVM: eth0 $MAC driver 8139(cp|too)\$"
+	check hvm-boot-ping-host said boot '^XKVM-HVM: ping 10\.0\.2\.2 ok$'
+	check hvm-boot-root-unmounted said boot '^XKVM-HVM: root unmounted$'
+	check hvm-poweroff-exit-0 [ "$rc" = 0 ]
+	check hvm-boot-no-oops no_oops boot
+	if ! said boot '^XKVM-HVM: ping 10\.0\.2\.2 ok$' || [ "$rc" != 0 ]; then show boot; fi
+}
+
+# 2. A file written and synced by the guest is on the host's image after
+# power-off, and the file system is clean.
+case_write() {
+	disk_for write write
+	run_hvm write "$disk" - c -
+	dd if="$disk" of="$WORK/write-part.ext4" bs=512 skip=2048 status=none
+	check hvm-write-exit-0 [ "$rc" = 0 ]
+	check hvm-write-guest-wrote said write '^XKVM-HVM: wrote /hvm-proof$'
+	check hvm-write-e2fsck-clean sh -c "e2fsck -fn '$WORK/write-part.ext4' >'$WORK/write-e2fsck.log' 2>&1"
+	check hvm-write-file-on-host sh -c \
+		"debugfs -R 'cat /hvm-proof' '$WORK/write-part.ext4' 2>/dev/null | grep -qx 'written by the HVM guest'"
+	[ "$rc" = 0 ] || show write
+}
+
+# 3. A reboot goes back through the firmware and the bootloader; the guest
+# set its action sector to poweroff first, so the second boot ends the run.
+case_reboot() {
+	disk_for reboot reboot
+	run_hvm reboot "$disk" - c -
+	check hvm-reboot-guest-rebooted said reboot '^XKVM-HVM: rebooting$'
+	check hvm-reboot-bios-twice [ "$(count reboot 'SeaBIOS \(version ')" = 2 ]
+	check hvm-reboot-grub-twice [ "$(count reboot '^XKVM-HVM-GRUB: loading /boot/vmlinuz')" = 2 ]
+	check hvm-reboot-kernel-twice [ "$(count reboot "$marker")" = 2 ]
+	check hvm-reboot-then-poweroff-exit-0 [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || show reboot
+}
+
+# 4. A guest panic with on_crash = "destroy" gives the crash status.
+case_panic() {
+	disk_for panic panic
+	# Bounded more tightly: a VMM that misses the panic waits for ever.
+	saved_timeout=${GUEST_TIMEOUT:-600}
+	GUEST_TIMEOUT=${HVM_PANIC_TIMEOUT:-300}
+	run_hvm panic "$disk" - c - 'on_crash = "destroy"'
+	GUEST_TIMEOUT=$saved_timeout
+	check hvm-panic-guest-panicked said panic 'Kernel panic - not syncing: sysrq triggered crash'
+	check hvm-panic-destroy-crash-status [ "$rc" = "$crash_rc" ]
+	[ "$rc" = "$crash_rc" ] || show panic
+}
+
+# 5. boot = "d": the ISO on the ATAPI CD-ROM (hdc) boots, although hda is
+# bootable too.
+case_cd() {
+	disk_for cd poweroff
+	run_hvm cd "$disk" "$ASSETS/hvm-cd.iso" d -
+	check hvm-cd-seabios said cd 'SeaBIOS \(version '
+	check hvm-cd-isolinux said cd '^XKVM-HVM-ISOLINUX: isolinux\.cfg loaded'
+	check hvm-cd-booted said cd '^XKVM-HVM-CD: booted from cdrom$'
+	check hvm-cd-sr0 said cd "^XKVM-HVM-CD: kernel $KVER_RE cpus 2 mem [0-9]+ sr0 [^ ]"
+	check hvm-cd-not-from-disk sh -c "! grep -q 'XKVM-HVM-GRUB' '$WORK/cd.out'"
+	check hvm-cd-poweroff-exit-0 [ "$rc" = 0 ]
+	check hvm-cd-no-oops no_oops cd
+	[ "$rc" = 0 ] || show cd
+}
+
+# HVM_CASES: the cases to run, in order (all by default).
+for c in ${HVM_CASES:-boot write reboot panic cd}; do
+	case $c in
+	boot | write | reboot | panic | cd) "case_$c" ;;
+	*) fail "hvm-case-$c" "unknown case (expected boot, write, reboot, panic or cd)" ;;
+	esac
+done
+echo "DONE hvm_test"
