@@ -13,11 +13,12 @@ mkdir -p "$WORK"
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 
-# check <name> <condition...>: PASS when the command succeeds.
+# check <name> <condition...>: PASS when the command succeeds; returns
+# non-zero on FAIL, so that `check ... || show ...` can explain a failure.
 check() {
 	name=$1
 	shift
-	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
+	if "$@"; then pass "$name"; else fail "$name" "$*"; return 1; fi
 }
 
 # in_range <value> <low> <high>: low <= value <= high, for integers.

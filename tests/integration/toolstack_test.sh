@@ -192,6 +192,15 @@ check listen-non-loopback-refused [ $? = 2 ]
 check listen-non-loopback-says-why grep -q 'allow-remote' "$WORK/remote.out"
 
 # 8. Restarting xkvmd leaves the guests running, and it finds them again.
+# dump_vm <vm>: its state, its VMM's log and the daemon's, for a failed check.
+dump_vm() {
+	echo "---- $1: $(api "/rest/v0/vms/$1" | jq -c '{power_state, startTime}') ----"
+	tail -n 20 "$XKVM_RUN_DIR/vms/$(field "$1" .uuid)/vmm.log" 2>/dev/null
+	echo "---- last lines of xkvmd.log ----"
+	tail -n 20 "$WORK/xkvmd.log"
+	echo "----"
+}
+check before-restart-both-running [ "$(names 'power_state:Running')" = "ts-a ts-b " ] || dump_vm ts-b
 pid_a=$(cat "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid" | cut -d' ' -f1)
 start_a=$(field ts-a .startTime)
 kill -KILL "$DAEMON"
@@ -201,7 +210,7 @@ start_daemon
 check daemon-restarted [ -S "$SOCK" ]
 check reattached-running is_state ts-a Running
 check reattached-same-start [ "$(field ts-a .startTime)" = "$start_a" ]
-check reattached-listed [ "$(names 'power_state:Running')" = "ts-a ts-b " ]
+check reattached-listed [ "$(names 'power_state:Running')" = "ts-a ts-b " ] || dump_vm ts-b
 check reattached-console sh -c "(sleep 2; printf 'echo again-\$((6*7))\n'; sleep 8) | timeout 60 '$XKVM' console ts-a | grep -q again-42"
 
 # 9. A VMM killed is a crash, handled per on_crash.
