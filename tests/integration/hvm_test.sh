@@ -115,6 +115,15 @@ no_oops() {
 	! said "$1" 'Oops|BUG:|Kernel panic'
 }
 
+# show_oops <name>: the guest kernel's first Oops, BUG or panic and what
+# follows it, for a failed no_oops.
+show_oops() {
+	grep -n -m1 -E 'Oops|BUG:|Kernel panic' "$WORK/$1.out" | cut -d: -f1 |
+		while read -r at; do
+			sed -n "$((at > 10 ? at - 10 : 1)),$((at + 40))p" "$WORK/$1.out"
+		done | sed 's/^/SHOW /'
+}
+
 # The exit codes of a guest panic with on_crash = "destroy": xkvm's crash
 # status, QEMU's -action panic=exit-failure.
 if [ "$HVM_VMM" = qemu ]; then crash_rc=1; else crash_rc=3; fi
@@ -142,7 +151,7 @@ case_boot() {
 	check hvm-boot-ping-host said boot '^XKVM-HVM: ping 10\.0\.2\.2 ok$'
 	check hvm-boot-root-unmounted said boot '^XKVM-HVM: root unmounted$'
 	check hvm-poweroff-exit-0 [ "$rc" = 0 ]
-	check hvm-boot-no-oops no_oops boot
+	check hvm-boot-no-oops no_oops boot || show_oops boot
 	if ! said boot '^XKVM-HVM: ping 10\.0\.2\.2 ok$' || [ "$rc" != 0 ]; then show boot; fi
 }
 
@@ -197,7 +206,7 @@ case_cd() {
 	check hvm-cd-sr0 said cd "^XKVM-HVM-CD: kernel $KVER_RE cpus 2 mem [0-9]+ sr0 [^ ]"
 	check hvm-cd-not-from-disk sh -c "! grep -q 'XKVM-HVM-GRUB' '$WORK/cd.out'"
 	check hvm-cd-poweroff-exit-0 [ "$rc" = 0 ]
-	check hvm-cd-no-oops no_oops cd
+	check hvm-cd-no-oops no_oops cd || show_oops cd
 	[ "$rc" = 0 ] || show cd
 }
 

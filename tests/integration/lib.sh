@@ -109,7 +109,7 @@ wait_for() {
 
 # show <name>: the tail of a run's output, for a failure's context.
 show() {
-	echo "---- last lines of $1 ----"
-	tail -n 15 "$WORK/$1.out" 2>/dev/null
-	echo "----"
+	echo "SHOW ---- last lines of $1 ----"
+	tail -n 15 "$WORK/$1.out" 2>/dev/null | sed 's/^/SHOW /'
+	echo "SHOW ----"
 }

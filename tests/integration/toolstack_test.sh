@@ -194,11 +194,13 @@ check listen-non-loopback-says-why grep -q 'allow-remote' "$WORK/remote.out"
 # 8. Restarting xkvmd leaves the guests running, and it finds them again.
 # dump_vm <vm>: its state, its VMM's log and the daemon's, for a failed check.
 dump_vm() {
-	echo "---- $1: $(api "/rest/v0/vms/$1" | jq -c '{power_state, startTime}') ----"
-	tail -n 20 "$XKVM_RUN_DIR/vms/$(field "$1" .uuid)/vmm.log" 2>/dev/null
-	echo "---- last lines of xkvmd.log ----"
-	tail -n 20 "$WORK/xkvmd.log"
-	echo "----"
+	{
+		echo "---- $1: $(api "/rest/v0/vms/$1" | jq -c '{power_state, startTime}') ----"
+		tail -n 20 "$XKVM_RUN_DIR/vms/$(field "$1" .uuid)/vmm.log" 2>/dev/null
+		echo "---- last lines of xkvmd.log ----"
+		tail -n 20 "$WORK/xkvmd.log"
+		echo "----"
+	} | sed 's/^/SHOW /'
 }
 check before-restart-both-running [ "$(names 'power_state:Running')" = "ts-a ts-b " ] || dump_vm ts-b
 pid_a=$(cat "$XKVM_RUN_DIR/vms/$(field ts-a .uuid)/pid" | cut -d' ' -f1)
