@@ -616,19 +616,7 @@ static int hvm_build(struct machine *m, const struct machine_console *console)
 /* CPUID without Xen's leaves, power-on MSRs; registers stay at KVM's reset state. */
 static int hvm_setup_vcpu(struct machine *m, struct vcpu *vcpu)
 {
-	struct vm *vm = m->vm;
-	struct kvm_cpuid2 *cpuid =
-	    cpuid_for_vcpu(vm->supported_cpuid, vcpu->index, vm->nr_vcpus,
-			   kvm_check_cap(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
-	int r;
-
-	if (!cpuid)
-		return -ENOMEM;
-	r = cpuid_set(vcpu->fd, cpuid);
-	free(cpuid);
-	if (!r)
-		r = msr_setup_vcpu(vcpu->fd);
-	return r;
+	return machine_setup_vcpu_cpu(m->vm, vcpu, false);
 }
 
 static void *no_work(void *arg)

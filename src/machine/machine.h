@@ -69,4 +69,10 @@ extern const struct machine_ops machine_hvm_ops;
 /* The machine for a guest type, or NULL when this build has none. */
 const struct machine_ops *machine_for_type(enum guest_type type);
 
+/*
+ * What every machine's vCPU starts with: CPUID (KVM's supported set made
+ * per-vCPU, plus Xen's leaves when asked) and the power-on MSRs.  0 or -errno.
+ */
+int machine_setup_vcpu_cpu(struct vm *vm, struct vcpu *vcpu, bool xen_leaves);
+
 #endif

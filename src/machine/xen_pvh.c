@@ -207,22 +207,8 @@ static int xen_pvh_build(struct machine *m, const struct machine_console *consol
 static int xen_pvh_setup_vcpu(struct machine *m, struct vcpu *vcpu)
 {
 	struct xen_pvh *p = state(m);
-	struct vm *vm = m->vm;
-	int khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
-	struct kvm_cpuid2 *cpuid =
-	    cpuid_for_vcpu(vm->supported_cpuid, vcpu->index, vm->nr_vcpus,
-			   kvm_check_cap(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
-	int r;
+	int r = machine_setup_vcpu_cpu(m->vm, vcpu, true);
 
-	if (cpuid)
-		cpuid = cpuid_add_xen_leaves(cpuid, vcpu->index, khz > 0 ? (uint32_t)khz : 0);
-	if (!cpuid)
-		return -ENOMEM;
-	/* CPUID first: KVM refuses some register states until it is set. */
-	r = cpuid_set(vcpu->fd, cpuid);
-	free(cpuid);
-	if (!r)
-		r = msr_setup_vcpu(vcpu->fd);
 	if (!r)
 		r = xen_vcpu_setup(p->xen, vcpu);
 	/* Only the boot vCPU starts at the PVH entry; the others wait for INIT/SIPI. */

@@ -5,6 +5,7 @@
  * once before use), placing the files at addresses of its choosing; the
  * tables are then read back through the patched pointers only.
  */
+#include "arch/x86/acpi_test_bytes.h"
 #include "arch/x86/acpi_loader.h"
 #include "arch/x86/board_desc.h"
 #include "lib/test.h"
@@ -45,30 +46,6 @@ struct firmware {
 	struct fw_file files[2];
 	unsigned nr_pointers, nr_checksums;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	while (len--)
-		s += *p++;
-	return s;
-}
 
 /* A file name field: NUL-terminated inside its 56 bytes, naming one of ours. */
 static struct fw_file *file_named(struct firmware *fw, const uint8_t *field)

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "arch/x86/acpi_test_bytes.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
 #include "arch/x86/board_desc.h"
@@ -29,30 +30,6 @@
 #define SLACK		   64 /* canary bytes checked past the allowed size */
 
 static uint8_t tables[0x10000];
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	while (len--)
-		s += *p++;
-	return s;
-}
 
 static long build(unsigned nr_vcpus)
 {
