@@ -3,8 +3,11 @@
  * PIIX3 IDE through its ports, as SeaBIOS and libata drive it: a disk
  * image and a CD-ROM image in files, every ATA and SCSI command the
  * device serves, and the hostile cases (bad counts, LBAs past the end,
- * transfers longer than declared, writes to a read-only image).
+ * transfers longer than declared, writes to a read-only image), and
+ * bus-master DMA through PRD tables in a guest RAM of our own, hostile
+ * tables included.
  */
+#include "core/memory.h"
 #include "devices/piix_ide.h"
 #include "lib/test.h"
 #include "lib/util.h"
@@ -19,8 +22,10 @@
 #define CD_SECTORS   16ULL
 #define SECT	     ((size_t)512)
 #define CD_SECT	     2048U
+#define RAM_SIZE     (4ULL << 20)
 
 struct fixture {
+	struct guest_memory mem;
 	struct piix_ide *ide;
 	char disk_path[64], cd_path[64];
 	bool irq[2];
@@ -72,12 +77,14 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (!f || make_image(f->disk_path, sizeof(f->disk_path), DISK_SECTORS * SECT, disk_byte) ||
-	    make_image(f->cd_path, sizeof(f->cd_path), CD_SECTORS * CD_SECT, cd_byte))
+	    make_image(f->cd_path, sizeof(f->cd_path), CD_SECTORS * CD_SECT, cd_byte) ||
+	    guest_memory_map(&f->mem, RAM_SIZE))
 		return -1;
-	f->ide = piix_ide_create(record_irq, f);
+	f->ide = piix_ide_create(&f->mem, record_irq, f);
 	if (!f->ide || piix_ide_attach(f->ide, 0, 0, IDE_DISK, f->disk_path, false) ||
 	    piix_ide_attach(f->ide, 1, 0, IDE_CDROM, f->cd_path, false))
 		return -1;
+	f->ide->pci.config[PCI_COMMAND] |= PCI_COMMAND_MASTER; /* as ata_piix's pci_set_master */
 	*state = f;
 	return 0;
 }
@@ -87,6 +94,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	piix_ide_destroy(f->ide);
+	guest_memory_unmap(&f->mem);
 	unlink(f->disk_path);
 	unlink(f->cd_path);
 	free(f);
@@ -225,7 +233,7 @@ static bool devchk(struct fixture *f, unsigned c, unsigned unit)
 static void test_probe_absent_devices(void **state)
 {
 	struct fixture *f = *state;
-	struct piix_ide *empty = piix_ide_create(record_irq, f);
+	struct piix_ide *empty = piix_ide_create(&f->mem, record_irq, f);
 
 	assert_true(devchk(f, 0, 0));
 	assert_false(devchk(f, 0, 1));
@@ -308,7 +316,10 @@ static void test_identify(void **state)
 	assert_int_equal(id_word(id, 100) | (uint32_t)id_word(id, 101) << 16, DISK_SECTORS);
 	assert_int_equal(id_word(id, 47) & 0xff, IDE_MAX_MULTIPLE);
 	assert_true(id_word(id, 49) & (1 << 9));		/* LBA */
-	assert_false(id_word(id, 49) & (1 << 8));		/* no DMA */
+	assert_true(id_word(id, 49) & (1 << 8));		/* DMA */
+	assert_true(id_word(id, 53) & (1 << 2));		/* word 88 valid */
+	assert_int_equal(id_word(id, 63), 0x0007);		/* MWDMA 0-2, none chosen */
+	assert_int_equal(id_word(id, 88), 0x003f);		/* UDMA 0-5, none chosen */
 	assert_true(id_word(id, 83) & (1 << 10));		/* LBA48 */
 	assert_true(id_word(id, 83) & (1 << 12));		/* FLUSH CACHE */
 	assert_true(id_word(id, 85) & (1 << 5));		/* write cache on */
@@ -488,7 +499,7 @@ static void test_chs_and_init_params(void **state)
 static void test_readonly_disk(void **state)
 {
 	struct fixture *f = *state;
-	struct piix_ide *ro = piix_ide_create(NULL, NULL);
+	struct piix_ide *ro = piix_ide_create(&f->mem, NULL, NULL);
 	uint8_t zero[SECT] = {0}, back[SECT];
 	FILE *fp;
 
@@ -552,7 +563,9 @@ static void test_misc_commands(void **state)
 	assert_done(f, 0);
 	nondata(f, 0xef, 0x03, 0x0c); /* SET FEATURES: PIO 4 */
 	assert_done(f, 0);
-	nondata(f, 0xef, 0x03, 0x45); /* UDMA 5: no DMA here */
+	nondata(f, 0xef, 0x03, 0x46); /* UDMA 6: not offered */
+	assert_aborted(f, 0);
+	nondata(f, 0xef, 0x03, 0x23); /* MWDMA 3: not offered */
 	assert_aborted(f, 0);
 	nondata(f, 0xef, 0x82, 0); /* write cache off */
 	assert_done(f, 0);
@@ -572,7 +585,7 @@ static void test_misc_commands(void **state)
 	assert_aborted(f, 0);
 	nondata(f, 0xa0, 0, 0);
 	assert_aborted(f, 0);
-	nondata(f, 0xc8, 0, 1); /* READ DMA */
+	cmd28(f, 0xc8, (uint32_t)DISK_SECTORS, 1); /* READ DMA past the end */
 	assert_aborted(f, 0);
 }
 
