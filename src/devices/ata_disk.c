@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ATA command set of a hard disk on an IDE channel, PIO only: what
+ * The ATA command set of a hard disk on an IDE channel, PIO and DMA: what
  * SeaBIOS (src/hw/ata.c) and Linux libata send to a PATA disk.  Sector
  * ranges are checked against the image before any I/O; anything out of
  * range or not understood ends in ABRT.
@@ -8,6 +8,7 @@
 #include "devices/ide.h"
 #include "lib/util.h"
 
+#include <errno.h>
 #include <string.h>
 
 enum {
@@ -15,10 +16,12 @@ enum {
 	CMD_READ_SECTORS = 0x20,
 	CMD_READ_SECTORS_NORETRY = 0x21,
 	CMD_READ_SECTORS_EXT = 0x24,
+	CMD_READ_DMA_EXT = 0x25,
 	CMD_READ_MULTIPLE_EXT = 0x29,
 	CMD_WRITE_SECTORS = 0x30,
 	CMD_WRITE_SECTORS_NORETRY = 0x31,
 	CMD_WRITE_SECTORS_EXT = 0x34,
+	CMD_WRITE_DMA_EXT = 0x35,
 	CMD_WRITE_MULTIPLE_EXT = 0x39,
 	CMD_READ_VERIFY = 0x40,
 	CMD_READ_VERIFY_NORETRY = 0x41,
@@ -30,6 +33,10 @@ enum {
 	CMD_READ_MULTIPLE = 0xc4,
 	CMD_WRITE_MULTIPLE = 0xc5,
 	CMD_SET_MULTIPLE_MODE = 0xc6,
+	CMD_READ_DMA = 0xc8,
+	CMD_READ_DMA_NORETRY = 0xc9,
+	CMD_WRITE_DMA = 0xca,
+	CMD_WRITE_DMA_NORETRY = 0xcb,
 	CMD_STANDBY_IMMEDIATE = 0xe0,
 	CMD_IDLE = 0xe3,
 	CMD_CHECK_POWER_MODE = 0xe5,
@@ -51,6 +58,16 @@ enum {
 };
 
 #define LBA28_LIMIT 0x0fffffffULL
+
+/* SET FEATURES transfer mode values (sector count register): mode class, mode number. */
+#define XFER_PIO_MAX   0x0c
+#define XFER_MWDMA_0   0x20
+#define XFER_MWDMA_MAX 0x22
+#define XFER_UDMA_0    0x40
+#define XFER_UDMA_MAX  0x45
+/* Supported-mode masks of IDENTIFY words 63 and 88. */
+#define ID_MWDMA_MODES 0x07 /* MWDMA 0-2 */
+#define ID_UDMA_MODES  0x3f /* UDMA 0-5 */
 
 static void id_strings(struct ide_drive *d, uint8_t *buf, const char *model)
 {
@@ -90,6 +107,19 @@ static void identify_geometry(const struct ide_drive *d, uint8_t *buf)
 		ide_put_id(buf, 100 + i, (uint16_t)(d->img.sectors >> (16 * i)));
 }
 
+/* Words 63 and 88: the DMA modes offered, and in the high byte the one SET FEATURES chose. */
+static void identify_dma_modes(const struct ide_drive *d, uint8_t *buf)
+{
+	uint16_t mw = ID_MWDMA_MODES, udma = ID_UDMA_MODES;
+
+	if (d->xfer_mode >= XFER_MWDMA_0 && d->xfer_mode <= XFER_MWDMA_MAX)
+		mw |= (uint16_t)(0x100 << (d->xfer_mode - XFER_MWDMA_0));
+	else if (d->xfer_mode >= XFER_UDMA_0 && d->xfer_mode <= XFER_UDMA_MAX)
+		udma |= (uint16_t)(0x100 << (d->xfer_mode - XFER_UDMA_0));
+	ide_put_id(buf, 63, mw);
+	ide_put_id(buf, 88, udma);
+}
+
 /* IDENTIFY DEVICE, as libata's ata_dev_configure and SeaBIOS's init_drive_ata read it. */
 static void identify(struct ide_drive *d)
 {
@@ -100,10 +130,11 @@ static void identify(struct ide_drive *d)
 	ide_put_id(buf, 0, 0x0040); /* ATA device, fixed */
 	id_strings(d, buf, "XKVM HARDDISK");
 	ide_put_id(buf, 47, 0x8000 | IDE_MAX_MULTIPLE);
-	ide_put_id(buf, 49, 1 << 9 | 1 << 11); /* LBA, IORDY; no DMA */
-	ide_put_id(buf, 51, 0x0200);	       /* PIO timing mode 2 (obsolete word) */
-	ide_put_id(buf, 53, 0x0003);	       /* words 54-58 and 64-70 valid */
+	ide_put_id(buf, 49, 1 << 8 | 1 << 9 | 1 << 11); /* DMA, LBA, IORDY */
+	ide_put_id(buf, 51, 0x0200);			/* PIO timing mode 2 (obsolete word) */
+	ide_put_id(buf, 53, 0x0007);			/* words 54-58, 64-70 and 88 valid */
 	ide_put_id(buf, 59, (uint16_t)(d->mult_sectors ? 0x0100 | d->mult_sectors : 0));
+	identify_dma_modes(d, buf);
 	ide_put_id(buf, 64, 0x0003); /* PIO modes 3 and 4 */
 	ide_put_id(buf, 65, 120);
 	ide_put_id(buf, 66, 120);
@@ -215,6 +246,46 @@ void ata_disk_xfer_done(struct ide_channel *ch, struct ide_drive *d)
 		ide_complete(ch, d, 0);
 }
 
+void ata_disk_dma_block(struct ide_channel *ch, struct ide_drive *d)
+{
+	unsigned n = d->end / IDE_SECTOR_SIZE;
+
+	if (d->xfer == XFER_DMA_OUT && n) {
+		if (disk_image_write(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
+				     (size_t)n * IDE_SECTOR_SIZE)) {
+			ide_complete(ch, d, ATA_ER_ABRT);
+			return;
+		}
+		d->next_lba += n;
+		d->left -= n;
+	}
+	if (!d->left) {
+		ide_complete(ch, d, 0);
+		return;
+	}
+	n = d->left < IDE_MAX_MULTIPLE ? (unsigned)d->left : IDE_MAX_MULTIPLE;
+	if (d->xfer == XFER_DMA_IN) {
+		if (disk_image_read(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
+				    (size_t)n * IDE_SECTOR_SIZE)) {
+			ide_complete(ch, d, ATA_ER_UNC | ATA_ER_ABRT);
+			return;
+		}
+		d->next_lba += n;
+		d->left -= n;
+	}
+	d->pos = 0;
+	d->end = n * IDE_SECTOR_SIZE;
+}
+
+static void dma_sectors(struct ide_channel *ch, struct ide_drive *d, bool write, bool lba48)
+{
+	if (!setup_range(d, lba48, IDE_MAX_MULTIPLE) || (write && d->img.readonly)) {
+		ide_abort(ch, d);
+		return;
+	}
+	ide_start_dma(ch, d, write);
+}
+
 static void rw_sectors(struct ide_channel *ch, struct ide_drive *d, bool write, bool lba48,
 		       bool multiple)
 {
@@ -230,12 +301,28 @@ static void rw_sectors(struct ide_channel *ch, struct ide_drive *d, bool write, 
 		read_block(ch, d);
 }
 
+/*
+ * PIO default (0x00, 0x01), PIO 0-4 (0x08-0x0c), MWDMA 0-2 or UDMA 0-5.
+ * Only the DMA mode is remembered (IDENTIFY reports it); a PIO mode leaves
+ * it, as the two are chosen independently.  0 or -EINVAL.
+ */
+static int set_xfer_mode(struct ide_drive *d)
+{
+	uint8_t m = d->nsector;
+
+	if ((m >= XFER_MWDMA_0 && m <= XFER_MWDMA_MAX) ||
+	    (m >= XFER_UDMA_0 && m <= XFER_UDMA_MAX)) {
+		d->xfer_mode = m;
+		return 0;
+	}
+	return m <= 0x01 || (m >= 0x08 && m <= XFER_PIO_MAX) ? 0 : -EINVAL;
+}
+
 static void set_features(struct ide_channel *ch, struct ide_drive *d)
 {
 	switch (d->feature) {
 	case SF_XFER_MODE:
-		/* PIO default (0x00, 0x01) or PIO modes 0-4 (0x08-0x0c); no DMA here. */
-		if (d->nsector > 0x01 && (d->nsector < 0x08 || d->nsector > 0x0c)) {
+		if (set_xfer_mode(d)) {
 			ide_abort(ch, d);
 			return;
 		}
@@ -371,7 +458,11 @@ void ata_disk_command(struct ide_channel *ch, struct ide_drive *d, uint8_t cmd)
 {
 	bool write, lba48, multiple;
 
-	if (rw_kind(cmd, &write, &lba48, &multiple))
+	if (cmd == CMD_READ_DMA || cmd == CMD_READ_DMA_NORETRY || cmd == CMD_READ_DMA_EXT)
+		dma_sectors(ch, d, false, cmd == CMD_READ_DMA_EXT);
+	else if (cmd == CMD_WRITE_DMA || cmd == CMD_WRITE_DMA_NORETRY || cmd == CMD_WRITE_DMA_EXT)
+		dma_sectors(ch, d, true, cmd == CMD_WRITE_DMA_EXT);
+	else if (rw_kind(cmd, &write, &lba48, &multiple))
 		rw_sectors(ch, d, write, lba48, multiple);
 	else
 		other_command(ch, d, cmd);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An IDE (parallel ATA) channel with up to two devices, PIO only: the
- * register file of the command and control blocks, device selection,
- * software reset, INTRQ, and the PIO data engine that moves one DRQ block
- * at a time through a bounded buffer.  The command sets live beside it:
+ * An IDE (parallel ATA) channel with up to two devices: the register file
+ * of the command and control blocks, device selection, software reset,
+ * INTRQ, the PIO data engine that moves one DRQ block at a time through a
+ * bounded buffer, and the channel's bus-master DMA engine (ide_dma.h),
+ * which moves the same buffer to and from guest memory.  The command sets live beside it:
  * ata_disk.c (ATA hard disks) and atapi_cdrom.c (PACKET CD-ROMs).  The
  * channel knows nothing of port numbers or IRQ lines; its host (piix_ide.c)
  * wires it.  Every register value is the guest's and is checked before
@@ -13,6 +14,7 @@
 #define XKVM_DEVICES_IDE_H
 
 #include "block/disk_image.h"
+#include "devices/ide_dma.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -80,6 +82,8 @@ enum ide_xfer {
 	XFER_WRITE_SECTORS, /* ATA write: store the block, ask for the next or complete */
 	XFER_ATAPI_CDB,	    /* the 12-byte command packet arrived */
 	XFER_ATAPI_DATA,    /* ATAPI data-in: the next chunk or completion */
+	XFER_DMA_IN,	    /* ATA DMA read: buf[pos, end) goes to memory */
+	XFER_DMA_OUT,	    /* ATA DMA write: buf[pos, end) comes from memory */
 };
 
 struct ide_drive {
@@ -96,6 +100,7 @@ struct ide_drive {
 	unsigned mult_sectors; /* sectors per DRQ block for MULTIPLE commands, 0 = off */
 	bool write_cache;
 	unsigned heads, spt; /* INITIALIZE DEVICE PARAMETERS geometry, for CHS addressing */
+	uint8_t xfer_mode;   /* the DMA mode SET FEATURES chose (0x20-0x22, 0x40-0x45), or 0 */
 
 	/* The running command's transfer. */
 	enum ide_xfer xfer;
@@ -126,6 +131,7 @@ struct ide_channel {
 	void (*set_irq)(void *opaque, unsigned channel, bool level);
 	void *irq_opaque;
 	unsigned index; /* passed back to set_irq */
+	struct ide_bmdma bm;
 };
 
 void ide_channel_init(struct ide_channel *ch, unsigned index,
@@ -153,6 +159,8 @@ static inline void ide_abort(struct ide_channel *ch, struct ide_drive *d)
 /* Offer buf[0, len) to the guest (or ask for len bytes); irq: raise INTRQ now. */
 void ide_start_pio(struct ide_channel *ch, struct ide_drive *d, unsigned len, bool to_device,
 		   enum ide_xfer xfer, bool irq);
+/* Start a DMA data transfer for the selected device; the command set fills buf. */
+void ide_start_dma(struct ide_channel *ch, struct ide_drive *d, bool to_device);
 void ide_raise_irq(struct ide_channel *ch);
 /* The reset signature (and status) of a device. */
 void ide_set_signature(struct ide_drive *d);
@@ -164,6 +172,8 @@ void ide_id_string(uint16_t *words, const char *s, unsigned nwords);
 /* ata_disk.c */
 void ata_disk_command(struct ide_channel *ch, struct ide_drive *d, uint8_t cmd);
 void ata_disk_xfer_done(struct ide_channel *ch, struct ide_drive *d);
+/* DMA: buf[0, end) was moved; store it (a write) and refill, or complete. */
+void ata_disk_dma_block(struct ide_channel *ch, struct ide_drive *d);
 
 /* atapi_cdrom.c */
 void atapi_command(struct ide_channel *ch, struct ide_drive *d, uint8_t cmd);

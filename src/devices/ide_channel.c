@@ -87,6 +87,8 @@ static void update_irq(struct ide_channel *ch)
 
 void ide_raise_irq(struct ide_channel *ch)
 {
+	/* The bus master latches every rising INTRQ, DMA or not (SFF-8038i). */
+	ch->bm.status |= BM_ST_INTR;
 	ch->intrq = true;
 	update_irq(ch);
 }
@@ -111,6 +113,17 @@ void ide_start_pio(struct ide_channel *ch, struct ide_drive *d, unsigned len, bo
 	d->status = ATA_ST_DRDY | ATA_ST_DSC | ATA_ST_DRQ;
 	if (irq)
 		ide_raise_irq(ch);
+}
+
+void ide_start_dma(struct ide_channel *ch, struct ide_drive *d, bool to_device)
+{
+	d->pos = d->end = 0;
+	d->to_device = to_device;
+	d->xfer = to_device ? XFER_DMA_OUT : XFER_DMA_IN;
+	d->error = 0;
+	/* DMARQ stands for DRQ: the drive is ready as soon as the bus master is. */
+	d->status = ATA_ST_DRDY | ATA_ST_DSC | ATA_ST_DRQ;
+	ide_dma_kick(ch);
 }
 
 void ide_put_id(uint8_t *buf, unsigned word, uint16_t v)
@@ -161,8 +174,9 @@ static void data_io(struct ide_channel *ch, struct ide_drive *d, uint8_t *data, 
 {
 	unsigned n;
 
-	if (!(d->status & ATA_ST_DRQ) || d->to_device != is_write) {
-		/* More data than the command declared, or the wrong way: refuse it. */
+	if (!(d->status & ATA_ST_DRQ) || d->to_device != is_write || d->xfer == XFER_DMA_IN ||
+	    d->xfer == XFER_DMA_OUT) {
+		/* More data than the command declared, the wrong way, or PIO during DMA: refuse. */
 		d->xfer = XFER_NONE;
 		d->error = ATA_ER_ABRT;
 		d->status = (uint8_t)((d->status & ~ATA_ST_DRQ) | ATA_ST_ERR);

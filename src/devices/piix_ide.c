@@ -4,6 +4,7 @@
  * timing registers (0x40-0x47) are plain storage: Linux's ata_piix
  * programs PIO timings there and checks each channel's decode-enable bit
  * (bit 15 of IDETIM, set at reset); timings mean nothing to an emulation.
+ * BAR4 holds both channels' bus-master registers, primary first.
  */
 #include "devices/piix_ide.h"
 #include "lib/log.h"
@@ -20,8 +21,20 @@
 #define PIIX_IDETIM_SEC	  0x42
 #define PIIX_TIMING_END	  0x48
 #define IDETIM_DECODE_ENA 0x8000
+#define PIIX_BMDMA_BAR	  4
 
-struct piix_ide *piix_ide_create(void (*set_irq)(void *opaque, unsigned channel, bool level),
+/* BAR4: 8 ports per channel; a byte past a channel's last register is dropped. */
+static void bmdma_bar_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct piix_ide *ide = opaque;
+	uint64_t c = offset / BM_NR_REGS;
+
+	if (c < PIIX_IDE_CHANNELS)
+		ide_bmdma_io(&ide->ch[c], offset % BM_NR_REGS, data, len, is_write);
+}
+
+struct piix_ide *piix_ide_create(const struct guest_memory *mem,
+				 void (*set_irq)(void *opaque, unsigned channel, bool level),
 				 void *opaque)
 {
 	struct piix_ide *ide = calloc(1, sizeof(*ide));
@@ -35,8 +48,15 @@ struct piix_ide *piix_ide_create(void (*set_irq)(void *opaque, unsigned channel,
 	pci_config_set16(&ide->pci, PIIX_IDETIM_SEC, IDETIM_DECODE_ENA);
 	for (unsigned off = PIIX_IDETIM_PRI; off < PIIX_TIMING_END; off++)
 		ide->pci.wmask[off] = 0xff;
-	for (unsigned i = 0; i < PIIX_IDE_CHANNELS; i++)
+	ide->pci.bars[PIIX_BMDMA_BAR] = (struct pci_bar){.type = PCI_BAR_IO,
+							 .size = PIIX_IDE_BMDMA_PORTS,
+							 .prefetchable = false,
+							 .handler = bmdma_bar_io,
+							 .opaque = ide};
+	for (unsigned i = 0; i < PIIX_IDE_CHANNELS; i++) {
 		ide_channel_init(&ide->ch[i], i, set_irq, opaque);
+		ide_bmdma_init(&ide->ch[i].bm, mem, &ide->pci.config[PCI_COMMAND]);
+	}
 	return ide;
 }
 

@@ -4,8 +4,9 @@
  * legacy ("compatibility") mode: two IDE channels (devices/ide.h) whose
  * command and control blocks sit at the ISA addresses the machine
  * chooses (the PC board puts them at 0x1F0/0x3F6 and 0x170/0x376, IRQ 14
- * and 15) instead of behind BARs.  No bus-master DMA (no BAR4), so
- * SeaBIOS and Linux's ata_piix both use PIO.
+ * and 15) instead of behind BARs.  Bus-master DMA (ide_dma.h) answers in
+ * BAR4, wherever the firmware puts it: Linux's ata_piix uses it for disks;
+ * SeaBIOS and CD-ROMs (no ATAPI DMA here) stay on PIO.
  */
 #ifndef XKVM_DEVICES_PIIX_IDE_H
 #define XKVM_DEVICES_PIIX_IDE_H
@@ -13,9 +14,12 @@
 #include "devices/ide.h"
 #include "devices/pci.h"
 
-#define PIIX_IDE_CHANNELS  2
-#define PIIX_IDE_CMD_PORTS IDE_NR_CMD_REGS /* command block size, per channel */
-#define PIIX_IDE_CTL_PORTS 1		   /* control block size (0x3F7 is the floppy's) */
+#define PIIX_IDE_CHANNELS    2
+#define PIIX_IDE_CMD_PORTS   IDE_NR_CMD_REGS /* command block size, per channel */
+#define PIIX_IDE_CTL_PORTS   1		     /* control block size (0x3F7 is the floppy's) */
+#define PIIX_IDE_BMDMA_PORTS (PIIX_IDE_CHANNELS * BM_NR_REGS) /* BAR4 */
+
+struct guest_memory;
 
 struct piix_ide {
 	struct pci_function pci;
@@ -23,10 +27,12 @@ struct piix_ide {
 };
 
 /*
- * Allocate the function with no devices.  set_irq drives channel 0's or
- * 1's interrupt line (legacy mode: not the PCI INTx pin).  NULL on ENOMEM.
+ * Allocate the function with no devices.  mem is what bus-master DMA
+ * reaches; set_irq drives channel 0's or 1's interrupt line (legacy mode:
+ * not the PCI INTx pin).  NULL on ENOMEM.
  */
-struct piix_ide *piix_ide_create(void (*set_irq)(void *opaque, unsigned channel, bool level),
+struct piix_ide *piix_ide_create(const struct guest_memory *mem,
+				 void (*set_irq)(void *opaque, unsigned channel, bool level),
 				 void *opaque);
 /* Close the images and free; NULL is a no-op. */
 void piix_ide_destroy(struct piix_ide *ide);

@@ -3,8 +3,11 @@
  * PIIX3 IDE through its ports, as SeaBIOS and libata drive it: a disk
  * image and a CD-ROM image in files, every ATA and SCSI command the
  * device serves, and the hostile cases (bad counts, LBAs past the end,
- * transfers longer than declared, writes to a read-only image).
+ * transfers longer than declared, writes to a read-only image), and
+ * bus-master DMA through PRD tables in a guest RAM of our own, hostile
+ * tables included.
  */
+#include "core/memory.h"
 #include "devices/piix_ide.h"
 #include "lib/test.h"
 #include "lib/util.h"
@@ -19,8 +22,10 @@
 #define CD_SECTORS   16ULL
 #define SECT	     ((size_t)512)
 #define CD_SECT	     2048U
+#define RAM_SIZE     (4ULL << 20)
 
 struct fixture {
+	struct guest_memory mem;
 	struct piix_ide *ide;
 	char disk_path[64], cd_path[64];
 	bool irq[2];
@@ -72,12 +77,14 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (!f || make_image(f->disk_path, sizeof(f->disk_path), DISK_SECTORS * SECT, disk_byte) ||
-	    make_image(f->cd_path, sizeof(f->cd_path), CD_SECTORS * CD_SECT, cd_byte))
+	    make_image(f->cd_path, sizeof(f->cd_path), CD_SECTORS * CD_SECT, cd_byte) ||
+	    guest_memory_map(&f->mem, RAM_SIZE))
 		return -1;
-	f->ide = piix_ide_create(record_irq, f);
+	f->ide = piix_ide_create(&f->mem, record_irq, f);
 	if (!f->ide || piix_ide_attach(f->ide, 0, 0, IDE_DISK, f->disk_path, false) ||
 	    piix_ide_attach(f->ide, 1, 0, IDE_CDROM, f->cd_path, false))
 		return -1;
+	f->ide->pci.config[PCI_COMMAND] |= PCI_COMMAND_MASTER; /* as ata_piix's pci_set_master */
 	*state = f;
 	return 0;
 }
@@ -87,6 +94,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	piix_ide_destroy(f->ide);
+	guest_memory_unmap(&f->mem);
 	unlink(f->disk_path);
 	unlink(f->cd_path);
 	free(f);
@@ -225,7 +233,7 @@ static bool devchk(struct fixture *f, unsigned c, unsigned unit)
 static void test_probe_absent_devices(void **state)
 {
 	struct fixture *f = *state;
-	struct piix_ide *empty = piix_ide_create(record_irq, f);
+	struct piix_ide *empty = piix_ide_create(&f->mem, record_irq, f);
 
 	assert_true(devchk(f, 0, 0));
 	assert_false(devchk(f, 0, 1));
@@ -308,7 +316,10 @@ static void test_identify(void **state)
 	assert_int_equal(id_word(id, 100) | (uint32_t)id_word(id, 101) << 16, DISK_SECTORS);
 	assert_int_equal(id_word(id, 47) & 0xff, IDE_MAX_MULTIPLE);
 	assert_true(id_word(id, 49) & (1 << 9));		/* LBA */
-	assert_false(id_word(id, 49) & (1 << 8));		/* no DMA */
+	assert_true(id_word(id, 49) & (1 << 8));		/* DMA */
+	assert_true(id_word(id, 53) & (1 << 2));		/* word 88 valid */
+	assert_int_equal(id_word(id, 63), 0x0007);		/* MWDMA 0-2, none chosen */
+	assert_int_equal(id_word(id, 88), 0x003f);		/* UDMA 0-5, none chosen */
 	assert_true(id_word(id, 83) & (1 << 10));		/* LBA48 */
 	assert_true(id_word(id, 83) & (1 << 12));		/* FLUSH CACHE */
 	assert_true(id_word(id, 85) & (1 << 5));		/* write cache on */
@@ -488,7 +499,7 @@ static void test_chs_and_init_params(void **state)
 static void test_readonly_disk(void **state)
 {
 	struct fixture *f = *state;
-	struct piix_ide *ro = piix_ide_create(NULL, NULL);
+	struct piix_ide *ro = piix_ide_create(&f->mem, NULL, NULL);
 	uint8_t zero[SECT] = {0}, back[SECT];
 	FILE *fp;
 
@@ -552,7 +563,9 @@ static void test_misc_commands(void **state)
 	assert_done(f, 0);
 	nondata(f, 0xef, 0x03, 0x0c); /* SET FEATURES: PIO 4 */
 	assert_done(f, 0);
-	nondata(f, 0xef, 0x03, 0x45); /* UDMA 5: no DMA here */
+	nondata(f, 0xef, 0x03, 0x46); /* UDMA 6: not offered */
+	assert_aborted(f, 0);
+	nondata(f, 0xef, 0x03, 0x23); /* MWDMA 3: not offered */
 	assert_aborted(f, 0);
 	nondata(f, 0xef, 0x82, 0); /* write cache off */
 	assert_done(f, 0);
@@ -572,7 +585,7 @@ static void test_misc_commands(void **state)
 	assert_aborted(f, 0);
 	nondata(f, 0xa0, 0, 0);
 	assert_aborted(f, 0);
-	nondata(f, 0xc8, 0, 1); /* READ DMA */
+	cmd28(f, 0xc8, (uint32_t)DISK_SECTORS, 1); /* READ DMA past the end */
 	assert_aborted(f, 0);
 }
 
@@ -834,6 +847,325 @@ static void test_atapi_long_packet(void **state)
 	assert_aborted(f, 1);
 }
 
+/* ---- Bus-master DMA ---- */
+
+#define PRD_TABLE  0x10000ULL /* a 64 KiB window of its own */
+#define DMA_BUF	   0x100000ULL
+#define DMA_WINDOW 0x10000U
+
+static void bm_out(struct fixture *f, unsigned c, unsigned reg, uint8_t v)
+{
+	ide_bmdma_io(&f->ide->ch[c], reg, &v, 1, true);
+}
+
+static uint8_t bm_in(struct fixture *f, unsigned c, unsigned reg)
+{
+	uint8_t v = 0;
+
+	ide_bmdma_io(&f->ide->ch[c], reg, &v, 1, false);
+	return v;
+}
+
+static void bm_set_prd(struct fixture *f, unsigned c, uint32_t addr)
+{
+	uint8_t v[4] = {(uint8_t)addr, (uint8_t)(addr >> 8), (uint8_t)(addr >> 16),
+			(uint8_t)(addr >> 24)};
+
+	ide_bmdma_io(&f->ide->ch[c], BM_REG_PRD, v, 4, true);
+}
+
+static void put_prd(struct fixture *f, uint64_t table, unsigned i, uint32_t addr, uint32_t count,
+		    bool last)
+{
+	uint32_t flags = (count & 0xffff) | (last ? PRD_EOT : 0);
+	uint8_t e[8] = {(uint8_t)addr,		(uint8_t)(addr >> 8),  (uint8_t)(addr >> 16),
+			(uint8_t)(addr >> 24),	(uint8_t)flags,	       (uint8_t)(flags >> 8),
+			(uint8_t)(flags >> 16), (uint8_t)(flags >> 24)};
+
+	assert_int_equal(guest_write(&f->mem, table + (uint64_t)i * 8, e, sizeof(e)), 0);
+}
+
+/* What libata does around a DMA command: table, direction, command, start. */
+static void dma_prepare(struct fixture *f, uint32_t table, bool to_mem)
+{
+	bm_set_prd(f, 0, table);
+	bm_out(f, 0, BM_REG_COMMAND, to_mem ? BM_CMD_TO_MEM : 0);
+	bm_out(f, 0, BM_REG_STATUS, BM_ST_ERROR | BM_ST_INTR);
+}
+
+static void dma_start(struct fixture *f, bool to_mem)
+{
+	bm_out(f, 0, BM_REG_COMMAND, (uint8_t)(BM_CMD_START | (to_mem ? BM_CMD_TO_MEM : 0)));
+}
+
+static void assert_guest_disk_data(struct fixture *f, uint64_t gpa, uint64_t lba, size_t len)
+{
+	uint8_t *p = gpa_to_hva(&f->mem, gpa, len);
+
+	assert_non_null(p);
+	assert_disk_data(p, lba, len);
+}
+
+/* READ DMA and READ DMA EXT through three regions of different sizes. */
+static void test_dma_read(void **state)
+{
+	struct fixture *f = *state;
+
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 512, false);
+	put_prd(f, PRD_TABLE, 1, DMA_BUF + 0x10000, 2048, false);
+	put_prd(f, PRD_TABLE, 2, DMA_BUF + 0x20000, 1536, true);
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 5, 8);
+	assert_int_equal(altstatus(f, 0), ATA_ST_DRDY | ATA_ST_DSC | ATA_ST_DRQ);
+	assert_false(f->irq[0]);
+	dma_start(f, true);
+	/* The table matched the transfer: Interrupt without Active. */
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_true(f->irq[0]);
+	bm_out(f, 0, BM_REG_COMMAND, BM_CMD_TO_MEM);
+	assert_done(f, 0);
+	assert_guest_disk_data(f, DMA_BUF, 5, 512);
+	assert_guest_disk_data(f, DMA_BUF + 0x10000, 6, 2048);
+	assert_guest_disk_data(f, DMA_BUF + 0x20000, 10, 1536);
+
+	/* The same by LBA48, with the engine started before the command. */
+	memset(gpa_to_hva(&f->mem, DMA_BUF, 0x30000), 0, 0x30000);
+	dma_prepare(f, PRD_TABLE, true);
+	dma_start(f, true);
+	cmd48(f, 0x25, 700, 8);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_done(f, 0);
+	assert_guest_disk_data(f, DMA_BUF + 0x10000, 701, 2048);
+	assert_guest_disk_data(f, DMA_BUF + 0x20000, 705, 1536);
+}
+
+/* WRITE DMA (EXT) from several regions, read back by PIO. */
+static void test_dma_write(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *src = gpa_to_hva(&f->mem, DMA_BUF, 0x20000);
+	uint8_t back[3 * SECT];
+
+	for (size_t i = 0; i < 0x20000; i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 1024, false);
+	put_prd(f, PRD_TABLE, 1, DMA_BUF + 0x10000, 512, true);
+	dma_prepare(f, PRD_TABLE, false);
+	cmd48(f, 0x35, 100, 3);
+	dma_start(f, false);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_done(f, 0);
+	cmd28(f, 0x20, 100, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		read_data(f, 0, back + i * SECT, SECT);
+		(void)inb(f, 0, IDE_REG_STATUS_COMMAND);
+	}
+	assert_memory_equal(back, src, 1024);
+	assert_memory_equal(back + 1024, src + 0x10000, 512);
+	/* LBA28 WRITE DMA, and a FLUSH CACHE after it still works. */
+	dma_prepare(f, PRD_TABLE, false);
+	cmd28(f, 0xca, 200, 3);
+	dma_start(f, false);
+	assert_done(f, 0);
+	nondata(f, 0xe7, 0, 0);
+	assert_done(f, 0);
+	cmd28(f, 0x20, 201, 1);
+	read_data(f, 0, back, SECT);
+	assert_memory_equal(back, src + 1024 - SECT, SECT);
+}
+
+/* A byte count of 0 is 64 KiB; a table longer than the transfer leaves Active set. */
+static void test_dma_64k_entry(void **state)
+{
+	struct fixture *f = *state;
+
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 0, false);
+	put_prd(f, PRD_TABLE, 1, DMA_BUF + 0x10000, 0, true);
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 0, 192); /* 96 KiB: all of the first region, half the second */
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR | BM_ST_ACTIVE);
+	bm_out(f, 0, BM_REG_COMMAND, 0);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_done(f, 0);
+	assert_guest_disk_data(f, DMA_BUF, 0, 192 * SECT);
+}
+
+/* The table wraps inside its 64 KiB window. */
+static void test_dma_table_wraps(void **state)
+{
+	struct fixture *f = *state;
+
+	put_prd(f, PRD_TABLE + DMA_WINDOW - 8, 0, DMA_BUF, 512, false);
+	put_prd(f, PRD_TABLE, 0, DMA_BUF + 0x8000, 512, true);
+	dma_prepare(f, (uint32_t)(PRD_TABLE + DMA_WINDOW - 8), true);
+	cmd28(f, 0xc8, 9, 2);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_done(f, 0);
+	assert_guest_disk_data(f, DMA_BUF, 9, SECT);
+	assert_guest_disk_data(f, DMA_BUF + 0x8000, 10, SECT);
+}
+
+static void assert_dma_failed(struct fixture *f)
+{
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_ERROR | BM_ST_INTR);
+	assert_true(f->irq[0]);
+	bm_out(f, 0, BM_REG_COMMAND, 0);
+	assert_aborted(f, 0);
+}
+
+/* Regions and tables outside RAM: Error and Interrupt, and the command fails. */
+static void test_dma_outside_ram(void **state)
+{
+	struct fixture *f = *state;
+
+	/* A region running off the end of RAM, both ways. */
+	put_prd(f, PRD_TABLE, 0, (uint32_t)(RAM_SIZE - 512), 1024, true);
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 0, 2);
+	dma_start(f, true);
+	assert_dma_failed(f);
+	dma_prepare(f, PRD_TABLE, false);
+	cmd28(f, 0xca, 0, 2);
+	dma_start(f, false);
+	assert_dma_failed(f);
+	/* A region just below 4 GiB, and the table itself outside RAM. */
+	put_prd(f, PRD_TABLE, 0, 0xfffffe00U, 0, true);
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 0, 2);
+	dma_start(f, true);
+	assert_dma_failed(f);
+	dma_prepare(f, 0xfffffff8U, true);
+	cmd28(f, 0xc8, 0, 2);
+	dma_start(f, true);
+	assert_dma_failed(f);
+	/* The disk still works. */
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 512, true);
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 3, 1);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_guest_disk_data(f, DMA_BUF, 3, SECT);
+}
+
+/* A whole window of descriptors without an end bit: the walk stops after one lap. */
+static void test_dma_no_end_bit(void **state)
+{
+	struct fixture *f = *state;
+
+	for (unsigned i = 0; i < PRD_MAX_ENTRIES; i++)
+		put_prd(f, PRD_TABLE, i, DMA_BUF, 2, false);
+	dma_prepare(f, PRD_TABLE + 0x100, true);
+	cmd28(f, 0xc8, 0, 64); /* 32 KiB: more than 8192 regions of 2 bytes */
+	dma_start(f, true);
+	assert_dma_failed(f);
+}
+
+/*
+ * A table shorter than the transfer: the engine stops with neither
+ * Interrupt nor Error (SFF-8038i's error signature) and the drive keeps
+ * waiting; a new table restarted by the guest takes the rest.
+ */
+static void test_dma_short_table(void **state)
+{
+	struct fixture *f = *state;
+
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 512, true);
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 20, 2);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), 0);
+	assert_false(f->irq[0]);
+	assert_true(altstatus(f, 0) & ATA_ST_DRQ);
+	assert_guest_disk_data(f, DMA_BUF, 20, SECT);
+	bm_out(f, 0, BM_REG_COMMAND, BM_CMD_TO_MEM);
+	put_prd(f, PRD_TABLE, 0, DMA_BUF + 0x1000, 512, true);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_done(f, 0);
+	assert_guest_disk_data(f, DMA_BUF + 0x1000, 21, SECT);
+}
+
+/* Stopping the engine (or never letting it master) moves nothing; a new command recovers. */
+static void test_dma_stop(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *dst = gpa_to_hva(&f->mem, DMA_BUF, SECT);
+	uint8_t w[2];
+
+	memset(dst, 0xee, SECT);
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 512, true);
+	f->ide->pci.config[PCI_COMMAND] &= (uint8_t)~PCI_COMMAND_MASTER;
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 30, 1);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_ACTIVE);
+	bm_out(f, 0, BM_REG_COMMAND, BM_CMD_TO_MEM);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), 0);
+	assert_int_equal(dst[0], 0xee);
+	assert_false(f->irq[0]);
+	/* PIO from the data port during DMA is refused. */
+	ide_cmd_io(&f->ide->ch[0], IDE_REG_DATA, w, 2, false);
+	assert_aborted(f, 0);
+	f->ide->pci.config[PCI_COMMAND] |= PCI_COMMAND_MASTER;
+	dma_prepare(f, PRD_TABLE, true);
+	cmd28(f, 0xc8, 30, 1);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_done(f, 0);
+	assert_guest_disk_data(f, DMA_BUF, 30, SECT);
+}
+
+/* Status: Interrupt and Error clear on writing 1, the capable bits are storage. */
+static void test_bm_registers(void **state)
+{
+	struct fixture *f = *state;
+
+	nondata(f, 0xe7, 0, 0); /* any INTRQ latches Interrupt */
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_INTR);
+	assert_int_equal(bm_in(f, 1, BM_REG_STATUS), 0);
+	put_prd(f, PRD_TABLE, 0, 0xfffffe00U, 512, true);
+	dma_prepare(f, PRD_TABLE, true); /* clears Interrupt; a master abort sets both */
+	cmd28(f, 0xc8, 0, 1);
+	dma_start(f, true);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_ERROR | BM_ST_INTR);
+	bm_out(f, 0, BM_REG_STATUS, BM_ST_INTR | BM_ST_DMA_CAP0 | BM_ST_ACTIVE);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_ERROR | BM_ST_DMA_CAP0);
+	bm_out(f, 0, BM_REG_STATUS, BM_ST_ERROR | BM_ST_DMA_CAP1);
+	assert_int_equal(bm_in(f, 0, BM_REG_STATUS), BM_ST_DMA_CAP1);
+	/* The table address is dword aligned; the command keeps start and direction. */
+	bm_set_prd(f, 1, 0x12345677U);
+	assert_int_equal(bm_in(f, 1, BM_REG_PRD), 0x74);
+	assert_int_equal(bm_in(f, 1, BM_REG_PRD + 3), 0x12);
+	bm_out(f, 1, BM_REG_COMMAND, 0xfe);
+	assert_int_equal(bm_in(f, 1, BM_REG_COMMAND), BM_CMD_TO_MEM);
+	assert_int_equal(bm_in(f, 1, 1), 0);
+	assert_int_equal(bm_in(f, 1, 3), 0);
+}
+
+/* SET FEATURES' transfer mode shows in IDENTIFY words 63 and 88. */
+static void test_dma_mode_identify(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[SECT];
+
+	nondata(f, 0xef, 0x03, 0x22); /* MWDMA 2 */
+	assert_done(f, 0);
+	nondata(f, 0xec, 0, 0);
+	read_data(f, 0, id, sizeof(id));
+	assert_int_equal(id_word(id, 63), 0x0407);
+	assert_int_equal(id_word(id, 88), 0x003f);
+	nondata(f, 0xef, 0x03, 0x45); /* UDMA 5 */
+	assert_done(f, 0);
+	nondata(f, 0xef, 0x03, 0x0c); /* PIO 4 leaves the DMA mode */
+	assert_done(f, 0);
+	nondata(f, 0xec, 0, 0);
+	read_data(f, 0, id, sizeof(id));
+	assert_int_equal(id_word(id, 63), 0x0007);
+	assert_int_equal(id_word(id, 88), 0x203f);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -860,6 +1192,16 @@ int main(void)
 	    T(test_atapi_mmc_pages),
 	    T(test_atapi_tray_and_unknown),
 	    T(test_atapi_long_packet),
+	    T(test_dma_read),
+	    T(test_dma_write),
+	    T(test_dma_64k_entry),
+	    T(test_dma_table_wraps),
+	    T(test_dma_outside_ram),
+	    T(test_dma_no_end_bit),
+	    T(test_dma_short_table),
+	    T(test_dma_stop),
+	    T(test_bm_registers),
+	    T(test_dma_mode_identify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

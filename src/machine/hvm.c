@@ -274,7 +274,7 @@ static int create_nics(struct hvm *h, const struct domain_config *cfg)
  */
 static int attach_disks(struct hvm *h, const struct domain_config *cfg)
 {
-	h->ide = piix_ide_create(ide_set_irq, h);
+	h->ide = piix_ide_create(&h->vm->mem, ide_set_irq, h);
 	if (!h->ide)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {

@@ -774,6 +774,74 @@ static void ide_packet(struct seed *s, const uint8_t *cdb, uint16_t limit)
 	ide_burst(s, IDE_CH1, false, 1024, 0);
 }
 
+/* Bus-master ops: the control block bit with a register (tests/fuzz/fuzz_ide.c). */
+#define IDE_BM	     0x40
+#define IDE_BM_CMD   1
+#define IDE_BM_ST    2
+#define IDE_BM_PRD   4
+#define IDE_BM_DWORD 0x10
+#define IDE_RAM	     3
+
+static void ide_ram(struct seed *s, uint32_t gpa, const void *p, uint8_t n)
+{
+	put8(s, IDE_W | IDE_BM | IDE_RAM);
+	put8(s, (uint8_t)(gpa >> 4));
+	put8(s, (uint8_t)(gpa >> 12));
+	put8(s, n);
+	put(s, p, n);
+}
+
+/* A PRD table of two regions at 0x10000: 0x20000 and 0x30000, n bytes each. */
+static void ide_prd_table(struct seed *s, uint16_t n, bool end)
+{
+	uint8_t t[16] = {0, 0, 2, 0, (uint8_t)n, (uint8_t)(n >> 8), 0, 0,
+			 0, 0, 3, 0, (uint8_t)n, (uint8_t)(n >> 8), 0, end ? 0x80 : 0};
+
+	ide_ram(s, 0x10000, t, sizeof(t));
+}
+
+/* libata's sequence: table address, direction, command, start, status, stop. */
+static void ide_dma(struct seed *s, uint8_t cmd, uint32_t lba, uint16_t count, bool lba48,
+		    bool to_mem)
+{
+	static const uint8_t prd[4] = {0, 0, 1, 0};
+
+	put8(s, IDE_W | IDE_BM | IDE_BM_DWORD | IDE_BM_PRD);
+	put(s, prd, sizeof(prd));
+	put8(s, IDE_W | IDE_BM | IDE_BM_CMD);
+	put8(s, to_mem ? 0x08 : 0);
+	ide_cmd(s, 0, cmd, lba, count, lba48);
+	put8(s, IDE_W | IDE_BM | IDE_BM_CMD);
+	put8(s, to_mem ? 0x09 : 0x01);
+	put8(s, IDE_BM | IDE_BM_ST);
+	put8(s, IDE_W | IDE_BM | IDE_BM_CMD);
+	put8(s, 0);
+	put8(s, IDE_W | IDE_BM | IDE_BM_ST);
+	put8(s, 0x06);
+	put8(s, 7); /* status */
+}
+
+static void ide_dma_seed(void)
+{
+	static const uint8_t data[32] = {0x5a, 0xa5, 1, 2, 3, 4};
+	struct seed s = {.len = 0};
+
+	/* Disk at 0.0: MWDMA 2, reads and writes by DMA, a short table, one without an end. */
+	put8(&s, 0x01);
+	ide_out(&s, 0, 1, 0x03);
+	ide_out(&s, 0, 2, 0x22);
+	ide_out(&s, 0, 7, 0xef);
+	ide_prd_table(&s, 1024, true);
+	ide_dma(&s, 0xc8, 0, 4, false, true);
+	ide_ram(&s, 0x20000, data, sizeof(data));
+	ide_dma(&s, 0x35, 8, 4, true, false);
+	ide_dma(&s, 0xca, 16, 4, false, false);
+	ide_dma(&s, 0x25, 0, 8, true, true);
+	ide_prd_table(&s, 512, false);
+	ide_dma(&s, 0xc8, 0, 4, false, true);
+	save("ide", "dma", &s);
+}
+
 static void ide(void)
 {
 	static const uint8_t read10[12] = {0x28, 0, 0, 0, 0, 1, 0, 0, 2};
@@ -810,6 +878,7 @@ static void ide(void)
 	ide_packet(&s, toc, 64);
 	ide_packet(&s, sense, 18);
 	save("ide", "cdrom-packets", &s);
+	ide_dma_seed();
 }
 
 int main(void)

@@ -142,6 +142,15 @@ case_boot() {
 	check hvm-boot-kernel-cmdline said boot 'Kernel command line: BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1'
 	check hvm-boot-ata-piix said boot 'scsi host[0-9]+: ata_piix'
 	check hvm-boot-sda said boot '\[sda\] 524288 512-byte logical blocks'
+	# Bus-master DMA: BAR4 placed by the firmware (a non-zero bmdma), the
+	# disk in a DMA mode (a PIIX3 tops out at MWDMA2), and libata never
+	# fell back towards PIO or hit a DMA error.
+	check hvm-boot-bmdma said boot \
+		'ata1: PATA max (MWDMA[0-4]|UDMA/[0-9]+) cmd 0x1f0 ctl 0x3f6 bmdma 0x0*[1-9a-f][0-9a-f]*( |$)'
+	check hvm-boot-disk-dma said boot 'ata1\.00: configured for (MWDMA[0-4]|UDMA/[0-9]+)'
+	check hvm-boot-no-pio-fallback sh -c "! grep -aqE \
+		'DMA disabled|limiting speed to|BAR4 is zero|failed to set xfermode|ata1(\\.00)?: exception Emask' \
+		'$WORK/boot.out'"
 	check hvm-boot-root-mounted said boot 'EXT4-fs \(sda1\): mounted filesystem'
 	check hvm-boot-marker said boot "$marker"
 	mem=$(sed -n 's/^XKVM-HVM: kernel .* mem \([0-9]*\) root .*/\1/p' "$WORK/boot.out" | head -n1)
