@@ -147,7 +147,7 @@ case_boot() {
 	# fell back towards PIO or hit a DMA error.
 	check hvm-boot-bmdma said boot \
 		'ata1: PATA max (MWDMA[0-4]|UDMA/[0-9]+) cmd 0x1f0 ctl 0x3f6 bmdma 0x0*[1-9a-f][0-9a-f]*( |$)'
-	check hvm-boot-disk-dma said boot 'ata1\.00: configured for (MWDMA[0-4]|UDMA/[0-9]+)'
+	check hvm-boot-disk-dma said boot '^XKVM-HVM: sda xfer mode XFER_(MW_DMA|UDMA)_[0-9]$'
 	check hvm-boot-no-pio-fallback sh -c "! grep -aqE \
 		'DMA disabled|limiting speed to|BAR4 is zero|failed to set xfermode|ata1(\\.00)?: exception Emask' \
 		'$WORK/boot.out'"
