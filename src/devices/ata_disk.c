@@ -69,21 +69,6 @@ enum {
 #define ID_MWDMA_MODES 0x07 /* MWDMA 0-2 */
 #define ID_UDMA_MODES  0x3f /* UDMA 0-5 */
 
-static void id_strings(struct ide_drive *d, uint8_t *buf, const char *model)
-{
-	uint16_t w[20];
-
-	ide_id_string(w, d->serial, 10);
-	for (unsigned i = 0; i < 10; i++)
-		ide_put_id(buf, 10 + i, w[i]);
-	ide_id_string(w, "1.0", 4);
-	for (unsigned i = 0; i < 4; i++)
-		ide_put_id(buf, 23 + i, w[i]);
-	ide_id_string(w, model, 20);
-	for (unsigned i = 0; i < 20; i++)
-		ide_put_id(buf, 27 + i, w[i]);
-}
-
 static void identify_geometry(const struct ide_drive *d, uint8_t *buf)
 {
 	uint64_t cyl = d->img.sectors / (16ULL * 63);
@@ -128,7 +113,7 @@ static void identify(struct ide_drive *d)
 
 	memset(buf, 0, IDE_SECTOR_SIZE);
 	ide_put_id(buf, 0, 0x0040); /* ATA device, fixed */
-	id_strings(d, buf, "XKVM HARDDISK");
+	ide_put_id_strings(buf, d->serial, "XKVM HARDDISK");
 	ide_put_id(buf, 47, 0x8000 | IDE_MAX_MULTIPLE);
 	ide_put_id(buf, 49, 1 << 8 | 1 << 9 | 1 << 11); /* DMA, LBA, IORDY */
 	ide_put_id(buf, 51, 0x0200);			/* PIO timing mode 2 (obsolete word) */

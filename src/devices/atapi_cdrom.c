@@ -418,20 +418,11 @@ void atapi_xfer_done(struct ide_channel *ch, struct ide_drive *d)
 static void identify_packet(struct ide_drive *d)
 {
 	uint8_t *buf = d->buf;
-	uint16_t w[20];
 
 	memset(buf, 0, IDE_SECTOR_SIZE);
 	/* ATAPI, CD-ROM, removable, DRQ within 50us of PACKET, 12-byte packets. */
 	ide_put_id(buf, 0, 0x85c0);
-	ide_id_string(w, d->serial, 10);
-	for (unsigned i = 0; i < 10; i++)
-		ide_put_id(buf, 10 + i, w[i]);
-	ide_id_string(w, "1.0", 4);
-	for (unsigned i = 0; i < 4; i++)
-		ide_put_id(buf, 23 + i, w[i]);
-	ide_id_string(w, "XKVM CD-ROM", 20);
-	for (unsigned i = 0; i < 20; i++)
-		ide_put_id(buf, 27 + i, w[i]);
+	ide_put_id_strings(buf, d->serial, "XKVM CD-ROM");
 	ide_put_id(buf, 49, 1 << 9 | 1 << 11); /* LBA, IORDY; no DMA */
 	ide_put_id(buf, 53, 0x0002);	       /* words 64-70 valid */
 	ide_put_id(buf, 64, 0x0003);	       /* PIO modes 3 and 4 */

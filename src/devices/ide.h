@@ -166,8 +166,8 @@ void ide_raise_irq(struct ide_channel *ch);
 void ide_set_signature(struct ide_drive *d);
 /* Store IDENTIFY word `word` (little-endian) in a 512-byte IDENTIFY buffer. */
 void ide_put_id(uint8_t *buf, unsigned word, uint16_t v);
-/* Copy s into IDENTIFY words, space padded, bytes swapped as ATA strings are. */
-void ide_id_string(uint16_t *words, const char *s, unsigned nwords);
+/* IDENTIFY's serial number, firmware revision and model, as ATA strings are stored. */
+void ide_put_id_strings(uint8_t *buf, const char *serial, const char *model);
 
 /* ata_disk.c */
 void ata_disk_command(struct ide_channel *ch, struct ide_drive *d, uint8_t cmd);

@@ -132,19 +132,24 @@ void ide_put_id(uint8_t *buf, unsigned word, uint16_t v)
 	buf[(size_t)word * 2 + 1] = (uint8_t)(v >> 8);
 }
 
-void ide_id_string(uint16_t *words, const char *s, unsigned nwords)
+/* Put s at IDENTIFY words first.., space padded, the first character of a pair high. */
+static void put_id_string(uint8_t *buf, unsigned first, const char *s, unsigned nwords)
 {
 	size_t n = strlen(s);
 
-	for (unsigned i = 0; i < nwords * 2; i++) {
-		uint8_t c = i < n ? (uint8_t)s[i] : ' ';
+	for (unsigned w = 0; w < nwords; w++) {
+		uint8_t hi = 2 * w < n ? (uint8_t)s[2 * w] : ' ';
+		uint8_t lo = 2 * w + 1 < n ? (uint8_t)s[2 * w + 1] : ' ';
 
-		/* The first character of each pair is the word's high byte. */
-		if (i & 1)
-			words[i / 2] |= c;
-		else
-			words[i / 2] = (uint16_t)(c << 8);
+		ide_put_id(buf, first + w, (uint16_t)(hi << 8 | lo));
 	}
+}
+
+void ide_put_id_strings(uint8_t *buf, const char *serial, const char *model)
+{
+	put_id_string(buf, 10, serial, 10);
+	put_id_string(buf, 23, "1.0", 4); /* firmware revision */
+	put_id_string(buf, 27, model, 20);
 }
 
 /* ---- Data port ---- */
