@@ -138,8 +138,9 @@ static void put_id_string(uint8_t *buf, unsigned first, const char *s, unsigned 
 	size_t n = strlen(s);
 
 	for (unsigned w = 0; w < nwords; w++) {
-		uint8_t hi = 2 * w < n ? (uint8_t)s[2 * w] : ' ';
-		uint8_t lo = 2 * w + 1 < n ? (uint8_t)s[2 * w + 1] : ' ';
+		size_t at = (size_t)w * 2;
+		uint8_t hi = at < n ? (uint8_t)s[at] : ' ';
+		uint8_t lo = at + 1 < n ? (uint8_t)s[at + 1] : ' ';
 
 		ide_put_id(buf, first + w, (uint16_t)(hi << 8 | lo));
 	}
