@@ -186,18 +186,42 @@ static bool setup_range(struct ide_drive *d, bool lba48, unsigned block)
 	return true;
 }
 
+/*
+ * Move n sectors between the drive's buffer and the image at next_lba and
+ * advance; on an image error the command ends with the drive's error bits.
+ * false: it ended.
+ */
+static bool read_sectors(struct ide_channel *ch, struct ide_drive *d, unsigned n)
+{
+	if (disk_image_read(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
+			    (size_t)n * IDE_SECTOR_SIZE)) {
+		ide_complete(ch, d, ATA_ER_UNC | ATA_ER_ABRT);
+		return false;
+	}
+	d->next_lba += n;
+	d->left -= n;
+	return true;
+}
+
+static bool write_sectors(struct ide_channel *ch, struct ide_drive *d, unsigned n)
+{
+	if (disk_image_write(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
+			     (size_t)n * IDE_SECTOR_SIZE)) {
+		ide_complete(ch, d, ATA_ER_ABRT);
+		return false;
+	}
+	d->next_lba += n;
+	d->left -= n;
+	return true;
+}
+
 /* Fill the next DRQ block of a read and offer it. */
 static void read_block(struct ide_channel *ch, struct ide_drive *d)
 {
 	unsigned n = d->left < d->block_sectors ? (unsigned)d->left : d->block_sectors;
 
-	if (disk_image_read(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
-			    (size_t)n * IDE_SECTOR_SIZE)) {
-		ide_complete(ch, d, ATA_ER_UNC | ATA_ER_ABRT);
+	if (!read_sectors(ch, d, n))
 		return;
-	}
-	d->next_lba += n;
-	d->left -= n;
 	ide_start_pio(ch, d, n * IDE_SECTOR_SIZE, false,
 		      d->left ? XFER_READ_SECTORS : XFER_DATA_IN_LAST, true);
 }
@@ -218,13 +242,8 @@ void ata_disk_xfer_done(struct ide_channel *ch, struct ide_drive *d)
 		return;
 	}
 	n = d->end / IDE_SECTOR_SIZE;
-	if (disk_image_write(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
-			     (size_t)n * IDE_SECTOR_SIZE)) {
-		ide_complete(ch, d, ATA_ER_ABRT);
+	if (!write_sectors(ch, d, n))
 		return;
-	}
-	d->next_lba += n;
-	d->left -= n;
 	if (d->left)
 		want_write_block(ch, d, true);
 	else
@@ -235,29 +254,15 @@ void ata_disk_dma_block(struct ide_channel *ch, struct ide_drive *d)
 {
 	unsigned n = d->end / IDE_SECTOR_SIZE;
 
-	if (d->xfer == XFER_DMA_OUT && n) {
-		if (disk_image_write(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
-				     (size_t)n * IDE_SECTOR_SIZE)) {
-			ide_complete(ch, d, ATA_ER_ABRT);
-			return;
-		}
-		d->next_lba += n;
-		d->left -= n;
-	}
+	if (d->xfer == XFER_DMA_OUT && n && !write_sectors(ch, d, n))
+		return;
 	if (!d->left) {
 		ide_complete(ch, d, 0);
 		return;
 	}
 	n = d->left < IDE_MAX_MULTIPLE ? (unsigned)d->left : IDE_MAX_MULTIPLE;
-	if (d->xfer == XFER_DMA_IN) {
-		if (disk_image_read(&d->img, d->buf, d->next_lba * IDE_SECTOR_SIZE,
-				    (size_t)n * IDE_SECTOR_SIZE)) {
-			ide_complete(ch, d, ATA_ER_UNC | ATA_ER_ABRT);
-			return;
-		}
-		d->next_lba += n;
-		d->left -= n;
-	}
+	if (d->xfer == XFER_DMA_IN && !read_sectors(ch, d, n))
+		return;
 	d->pos = 0;
 	d->end = n * IDE_SECTOR_SIZE;
 }
