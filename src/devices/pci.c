@@ -48,13 +48,14 @@ void pci_function_init(struct pci_function *fn, const char *name, uint16_t vendo
 
 void pci_set_irq(struct pci_function *fn, bool level)
 {
-	struct pci_bus *bus = fn->bus;
+	struct pci_bus *bus = __atomic_load_n(&fn->bus, __ATOMIC_ACQUIRE);
 	unsigned pin = fn->config[PCI_INTERRUPT_PIN];
 
 	if (!bus || pin < 1 || pin > 4)
 		return;
 	pthread_mutex_lock(&bus->lock);
-	if (fn->intx_level != level) {
+	/* pci_bus_remove may have taken fn off (and lowered its line) while we waited. */
+	if (fn->bus == bus && fn->intx_level != level) {
 		fn->intx_level = level;
 		bus->ops->set_intx(bus->host, fn->devfn, pin, level);
 	}
@@ -193,6 +194,26 @@ int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, unsigned slot, uns
 	update_multifunction(bus, slot);
 	pthread_mutex_unlock(&bus->config_lock);
 	return 0;
+}
+
+void pci_bus_remove(struct pci_bus *bus, struct pci_function *fn)
+{
+	pthread_mutex_lock(&bus->config_lock);
+	if (!fn || fn->bus != bus || bus->fns[fn->devfn] != fn)
+		goto out;
+	/* Unmapped first, under config_lock alone, as every BAR move is. */
+	for (unsigned i = 0; i < PCI_NR_BARS; i++)
+		unmap_bar(bus, fn, i);
+	bus->fns[fn->devfn] = NULL;
+	pthread_mutex_lock(&bus->lock);
+	if (fn->intx_level)
+		bus->ops->set_intx(bus->host, fn->devfn, fn->config[PCI_INTERRUPT_PIN], false);
+	fn->intx_level = false;
+	/* Under lock too: pci_set_irq rechecks it there, so no raise can follow. */
+	__atomic_store_n(&fn->bus, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&bus->lock);
+out:
+	pthread_mutex_unlock(&bus->config_lock);
 }
 
 static void reset_function(struct pci_bus *bus, struct pci_function *fn)

@@ -119,6 +119,16 @@ void pci_bus_destroy(struct pci_bus *bus);
 /* Place fn at slot.func; -EBUSY if taken, -EINVAL out of range.  Before vCPUs run. */
 int pci_bus_add(struct pci_bus *bus, struct pci_function *fn, unsigned slot, unsigned func);
 /*
+ * Take fn off the bus while the guest runs (a PV unplug): its BARs are
+ * unmapped through the host's unmap_bar, its INTx is lowered, and its
+ * devfn then reads as an absent function (all ones) and ignores writes;
+ * a later pci_set_irq on it does nothing.  Any thread; a no-op when fn
+ * is not on this bus.  The host's unmap_bar does not wait for accesses
+ * already inside a BAR handler, so the caller keeps fn's device model
+ * alive until those have drained (e.g. until the VM stops).
+ */
+void pci_bus_remove(struct pci_bus *bus, struct pci_function *fn);
+/*
  * A machine reset (vCPUs stopped): every BAR unmapped and cleared, decoding
  * and bus mastering off, interrupt lines 0, 0xCF8 cleared.  Device models
  * reset their own registers after this.

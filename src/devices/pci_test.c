@@ -446,6 +446,57 @@ static void test_intx(void **state)
 	assert_int_equal(f->host.nr, 2);
 }
 
+static void test_remove(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_host *h = &f->host;
+	struct pci_function *other = &f->more[0];
+
+	pci_function_init(other, "other", 0x8086, 0x7000, 0x060100, 0, 1);
+	assert_int_equal(pci_bus_add(&f->bus, other, 1, 0), 0);
+	cfg_write(&f->bus, DEV, 0x10, 4, 0xc000);
+	cfg_write(&f->bus, DEV, 0x14, 4, 0xfebf0000);
+	cfg_write(&f->bus, DEV, 0x04, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	pci_set_irq(&f->dev, true);
+	pci_set_irq(other, true);
+	assert_int_equal(h->nr, 4);
+	assert_int_equal(h->nr_maps, 2);
+
+	pci_bus_remove(&f->bus, &f->dev);
+	/* Both BARs unmapped where they were, then the line lowered. */
+	assert_int_equal(h->nr, 7);
+	assert_int_equal(h->nr_maps, 0);
+	assert_true(h->calls[4].kind == 'u' && h->calls[4].bar == 0 && h->calls[4].base == 0xc000);
+	assert_true(h->calls[5].kind == 'u' && h->calls[5].bar == 1 &&
+		    h->calls[5].base == 0xfebf0000);
+	assert_true(h->calls[6].kind == 'i' && h->calls[6].bar == DEV && !h->calls[6].level);
+	assert_null(f->dev.bus);
+	/* Absent: all ones, writes go nowhere, its interrupt no longer reaches the host. */
+	assert_int_equal(cfg_read(&f->bus, DEV, 0, 2), 0xffff);
+	assert_int_equal(cfg_read(&f->bus, DEV, 0, 4), 0xffffffff);
+	cfg_write(&f->bus, DEV, 0x04, 2, 0);
+	cfg_write(&f->bus, DEV, 0x10, 4, 0xc100);
+	assert_int_equal(pci_config_get32(&f->dev, 0x10), 0xc001);
+	pci_set_irq(&f->dev, false);
+	pci_set_irq(&f->dev, true);
+	assert_int_equal(h->nr, 7);
+
+	/* Twice, or a function that was never added: nothing. */
+	pci_bus_remove(&f->bus, &f->dev);
+	pci_bus_remove(&f->bus, &f->more[1]);
+	pci_bus_remove(&f->bus, NULL);
+	assert_int_equal(h->nr, 7);
+
+	/* The other function is untouched. */
+	assert_int_equal(cfg_read(&f->bus, 0x08, 0, 4), 0x70008086);
+	assert_true(other->intx_level);
+	pci_set_irq(other, false);
+	assert_int_equal(h->nr, 8);
+	assert_true(h->calls[7].bar == 0x08 && !h->calls[7].level);
+	/* The slot can be filled again. */
+	assert_int_equal(pci_bus_add(&f->bus, &f->more[2], 3, 0), 0);
+}
+
 struct hook {
 	unsigned calls, off, len;
 };
@@ -494,6 +545,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_overlap_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_multifunction_and_add, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_registers, setup, teardown),
 	};
 
