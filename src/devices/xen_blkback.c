@@ -250,6 +250,9 @@ struct xen_blkback {
 	unsigned devid;
 	struct disk_image img;
 	bool discard;
+	/* The frontend keys xenbus_device_add gets, copied: publishing may come late. */
+	char **front_keys;
+	pthread_mutex_t publish_lock; /* serialises xen_blkback_publish */
 
 	/* Connection; connect and disconnect are serialised by XenBus. */
 	bool connected;
@@ -480,19 +483,72 @@ static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 	return 0;
 }
 
+static void free_keys(char **keys)
+{
+	for (size_t i = 0; keys && keys[i]; i++)
+		free(keys[i]);
+	free(keys);
+}
+
 static void blkback_free(struct xen_blkback *b)
 {
 	disk_image_close(&b->img);
+	free_keys(b->front_keys);
+	pthread_mutex_destroy(&b->publish_lock);
 	free(b->target);
 	free(b->vdev);
 	free(b);
 }
 
+/* Keep the spec's frontend keys, or the defaults, for xen_blkback_publish. */
+static int copy_front_keys(struct xen_blkback *b, const char *const *keys)
+{
+	char devkey[40];
+	const char *defaults[] = {devkey, "device-type=disk", NULL};
+	size_t n = 0;
+
+	snprintf(devkey, sizeof(devkey), "virtual-device=%u", b->devid);
+	if (!keys)
+		keys = defaults;
+	while (keys[n])
+		n++;
+	b->front_keys = calloc(n + 1, sizeof(*b->front_keys));
+	if (!b->front_keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		b->front_keys[i] = strdup(keys[i]);
+		if (!b->front_keys[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int xen_blkback_publish(struct xen_blkback *b)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&b->publish_lock);
+	if (b->dev)
+		goto out;
+	/* Also on failure: ops->init may have left a device that add then freed. */
+	b->dev =
+	    xenbus_device_add(b->xd, &vbd_ops, b->devid, b, (const char *const *)b->front_keys);
+	if (!b->dev) {
+		pr_err("vbd %u: cannot add disk %s to XenBus", b->devid, b->target);
+		ret = -EIO;
+		goto out;
+	}
+	pr_info("vbd %u: %s%s, %" PRIu64 " sectors%s", b->devid, b->target,
+		b->img.readonly ? " (read-only)" : "", b->img.sectors,
+		b->discard ? ", discard" : "");
+out:
+	pthread_mutex_unlock(&b->publish_lock);
+	return ret;
+}
+
 struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_disk_spec *spec)
 {
 	struct xen_blkback *b = calloc(1, sizeof(*b));
-	char devkey[40];
-	const char *defaults[] = {devkey, "device-type=disk", NULL};
 
 	if (!b) {
 		pr_err("vbd %u: out of memory", spec->devid);
@@ -501,24 +557,21 @@ struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_d
 	b->xd = xd;
 	b->devid = spec->devid;
 	b->img.fd = b->kick_fd = b->stop_fd = -1;
+	pthread_mutex_init(&b->publish_lock, NULL);
 	b->target = strdup(spec->target);
 	b->vdev = spec->vdev ? strdup(spec->vdev) : NULL;
-	if (!b->target || (spec->vdev && !b->vdev)) {
+	if (!b->target || (spec->vdev && !b->vdev) || copy_front_keys(b, spec->front_keys)) {
 		pr_err("vbd %u: out of memory", spec->devid);
 		goto fail;
 	}
 	if (open_image(b, spec))
 		goto fail;
-	snprintf(devkey, sizeof(devkey), "virtual-device=%u", spec->devid);
-	b->dev = xenbus_device_add(xd, &vbd_ops, spec->devid, b,
-				   spec->front_keys ? spec->front_keys : defaults);
-	if (!b->dev) {
-		pr_err("vbd %u: cannot add disk %s to XenBus", spec->devid, b->target);
-		goto fail;
+	if (spec->unpublished) {
+		pr_info("vbd %u: %s opened, not yet on XenBus", b->devid, b->target);
+		return b;
 	}
-	pr_info("vbd %u: %s%s, %" PRIu64 " sectors%s", b->devid, b->target,
-		b->img.readonly ? " (read-only)" : "", b->img.sectors,
-		b->discard ? ", discard" : "");
+	if (xen_blkback_publish(b))
+		goto fail;
 	return b;
 
 fail:

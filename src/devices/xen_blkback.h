@@ -47,16 +47,32 @@ struct xen_disk_spec {
 	bool readonly;	    /* open O_RDONLY, advertise mode "r" and VDISK_READONLY */
 	bool discard;	    /* offer discard when the image can punch holes */
 	const char *const *front_keys; /* NULL-terminated "key=value"s, or NULL for the defaults */
+	/*
+	 * Open the image now but leave XenBus alone until xen_blkback_publish:
+	 * for a disk the guest reaches through emulated IDE until it unplugs
+	 * it, while the image can only be opened before the VMM is confined.
+	 */
+	bool unpublished;
 };
 
 struct xen_blkback;
 
 /*
- * Open the image (shared lock when read-only, exclusive otherwise) and
- * add the vbd to XenBus.  NULL on error, after a message naming the file.
+ * Open the image (shared lock when read-only, exclusive otherwise) and,
+ * unless spec->unpublished, add the vbd to XenBus.  spec and its strings
+ * need not outlive the call.  NULL on error, after a message naming the
+ * file.
  */
 struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_disk_spec *spec);
-/* Remove the device (disconnecting it first) and close the image.  NULL is a no-op. */
+/*
+ * Add an unpublished vbd to XenBus with the keys create would have used,
+ * so the frontend can find it.  Opens no file (fine once confined).  0,
+ * also when already published, or -errno.  Any thread; calls serialise
+ * among themselves but must not race xen_blkback_destroy.
+ */
+int xen_blkback_publish(struct xen_blkback *b);
+/* Remove the device, if published (disconnecting it first), and close the image.  NULL is a no-op.
+ */
 void xen_blkback_destroy(struct xen_blkback *b);
 
 /*

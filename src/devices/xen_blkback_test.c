@@ -757,6 +757,65 @@ static void test_bus_create_errors(void **state)
 	xen_blkback_destroy(NULL);
 }
 
+/* Unpublished: the image is open (and locked), XenStore has nothing until publish. */
+static void test_bus_unpublished(void **state)
+{
+	struct bus_fixture *bf = *state;
+	char target[64], vdev[16];
+	struct xen_disk_spec spec = {
+	    .target = target, .vdev = vdev, .devid = 51712, .unpublished = true};
+	struct xen_blkback *b, *b2;
+
+	/* The spec's strings may die with the call: publish must not need them. */
+	snprintf(target, sizeof(target), "%s", bf->path);
+	snprintf(vdev, sizeof(vdev), "xvda");
+	b = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	memset(target, 0, sizeof(target));
+	memset(vdev, 0, sizeof(vdev));
+	assert_key(bf, BACK, NULL);
+	assert_key(bf, FRONT, NULL);
+	/* Opened already: a second writer is refused. */
+	spec.target = bf->path;
+	spec.devid = 51728;
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+
+	assert_int_equal(xen_blkback_publish(b), 0);
+	assert_key(bf, BACK "/state", "2");
+	assert_key(bf, BACK "/params", bf->path);
+	assert_key(bf, BACK "/dev", "xvda");
+	assert_key(bf, BACK "/mode", "w");
+	assert_key(bf, BACK "/sectors", "2048");
+	assert_key(bf, FRONT "/virtual-device", "51712");
+	assert_key(bf, FRONT "/device-type", "disk");
+	assert_int_equal(xen_blkback_publish(b), 0);
+	assert_key(bf, BACK "/state", "2");
+
+	/* It serves as a normally created one does. */
+	front_connect(bf, "x86_64-abi");
+	assert_key(bf, BACK "/state", "4");
+	blkif_request_t *r = new_request(bf->f, BLKIF_OP_READ, 1, 8);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(bf->f, 0), bf->f->disk + 8 * SECT, 4096);
+	xen_blkback_destroy(b);
+	assert_key(bf, BACK, NULL);
+	assert_key(bf, FRONT, NULL);
+
+	/* Own frontend keys are kept too; destroying without publishing is fine. */
+	static const char *const keys[] = {"virtual-device=51728", "device-type=cdrom", NULL};
+	spec.front_keys = keys;
+	spec.readonly = true;
+	b = xen_blkback_create(&bf->xd, &spec);
+	b2 = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	assert_non_null(b2);
+	assert_int_equal(xen_blkback_publish(b), 0);
+	assert_key(bf, "/local/domain/1/device/vbd/51728/device-type", "cdrom");
+	xen_blkback_destroy(b);
+	xen_blkback_destroy(b2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -779,6 +838,7 @@ int main(void)
 	    T(test_short_image),
 	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
 	};
 #undef T
 
