@@ -15,6 +15,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -489,6 +490,7 @@ struct xen_netback {
 	char *bridge;
 	char ifname[IFNAMSIZ];
 	int tap_fd;
+	pthread_mutex_t publish_lock; /* serialises xen_netback_publish */
 
 	/* Connection state: changed only by connect/disconnect, which XenBus serialises. */
 	bool connected;
@@ -789,6 +791,8 @@ static int choose_ifname(const struct xen_domain *xd, const struct xen_nic_spec 
 
 	if (spec->ifname)
 		n = snprintf(name, IFNAMSIZ, "%s", spec->ifname);
+	else if (spec->fd >= 0)
+		n = snprintf(name, IFNAMSIZ, "fd");
 	else
 		n = snprintf(name, IFNAMSIZ, "vif%u.%u", xd->domid, spec->devid);
 	if (n <= 0 || n >= IFNAMSIZ) {
@@ -800,52 +804,105 @@ static int choose_ifname(const struct xen_domain *xd, const struct xen_nic_spec 
 	return 0;
 }
 
+/* The io path reads until EAGAIN: a blocking fd would stall the thread forever. */
+static int adopt_fd(struct xen_netback *nb, int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	int ret;
+
+	if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK))) {
+		ret = -errno;
+		pr_err("vif %u: fd %d: %s", nb->devid, fd, strerror(-ret));
+		return ret;
+	}
+	nb->tap_fd = fd;
+	return 0;
+}
+
+static int open_tap(struct xen_netback *nb, const struct xen_domain *xd,
+		    const struct xen_nic_spec *spec)
+{
+	char want[IFNAMSIZ];
+
+	if (choose_ifname(xd, spec, want))
+		return -EINVAL;
+	if (spec->fd >= 0) {
+		memcpy(nb->ifname, want, sizeof(nb->ifname));
+		return adopt_fd(nb, spec->fd);
+	}
+	if (spec->bridge && *spec->bridge) {
+		nb->bridge = strdup(spec->bridge);
+		if (!nb->bridge) {
+			pr_err("vif %u: out of memory", spec->devid);
+			return -ENOMEM;
+		}
+	}
+	nb->tap_fd = tap_open(want, nb->bridge, nb->ifname);
+	return nb->tap_fd < 0 ? nb->tap_fd : 0;
+}
+
+int xen_netback_publish(struct xen_netback *nb)
+{
+	char mac_kv[32], handle_kv[32];
+	const char *front_keys[] = {mac_kv, handle_kv, NULL};
+	const uint8_t *m = nb->mac;
+	int ret = 0;
+
+	pthread_mutex_lock(&nb->publish_lock);
+	if (nb->dev)
+		goto out;
+	snprintf(mac_kv, sizeof(mac_kv), "mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+	snprintf(handle_kv, sizeof(handle_kv), "handle=%u", nb->devid);
+	nb->dev = xenbus_device_add(nb->xd, &netback_ops, nb->devid, nb, front_keys);
+	if (!nb->dev) {
+		pr_err("vif %u: cannot add the XenBus device", nb->devid);
+		ret = -EIO;
+		goto out;
+	}
+	pr_info("vif %u: %s%s%s", nb->devid, nb->ifname, nb->bridge ? " on bridge " : "",
+		nb->bridge ? nb->bridge : "");
+out:
+	pthread_mutex_unlock(&nb->publish_lock);
+	return ret;
+}
+
+static void netback_free(struct xen_netback *nb)
+{
+	tap_close(nb->tap_fd);
+	pthread_mutex_destroy(&nb->publish_lock);
+	free(nb->bridge);
+	free(nb);
+}
+
 struct xen_netback *xen_netback_create(struct xen_domain *xd, const struct xen_nic_spec *spec)
 {
 	struct xen_netback *nb = calloc(1, sizeof(*nb));
-	char want[IFNAMSIZ], mac_kv[32], handle_kv[32];
-	const char *front_keys[3];
-	const uint8_t *m = spec->mac;
 
 	if (!nb) {
 		pr_err("vif %u: out of memory", spec->devid);
+		tap_close(spec->fd); /* ours from the call on */
 		return NULL;
 	}
 	nb->xd = xd;
 	nb->devid = spec->devid;
 	memcpy(nb->mac, spec->mac, sizeof(nb->mac));
 	nb->tap_fd = nb->tx_efd = nb->rx_efd = nb->stop_efd = -1;
-	if (spec->bridge && *spec->bridge) {
-		nb->bridge = strdup(spec->bridge);
-		if (!nb->bridge) {
-			pr_err("vif %u: out of memory", spec->devid);
-			goto fail;
-		}
-	}
-	if (choose_ifname(xd, spec, want))
-		goto fail;
-	nb->tap_fd = tap_open(want, nb->bridge, nb->ifname);
-	if (nb->tap_fd < 0)
-		goto fail;
-
-	snprintf(mac_kv, sizeof(mac_kv), "mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
-	snprintf(handle_kv, sizeof(handle_kv), "handle=%u", spec->devid);
-	front_keys[0] = mac_kv;
-	front_keys[1] = handle_kv;
-	front_keys[2] = NULL;
-	nb->dev = xenbus_device_add(xd, &netback_ops, spec->devid, nb, front_keys);
-	if (!nb->dev) {
-		pr_err("vif %u: cannot add the XenBus device", spec->devid);
+	pthread_mutex_init(&nb->publish_lock, NULL);
+	if (open_tap(nb, xd, spec)) {
+		if (nb->tap_fd < 0)
+			tap_close(spec->fd); /* not adopted, still ours to close */
 		goto fail;
 	}
-	pr_info("vif %u: %s%s%s", spec->devid, nb->ifname, nb->bridge ? " on bridge " : "",
-		nb->bridge ? nb->bridge : "");
+	if (spec->unpublished) {
+		pr_info("vif %u: %s open, not yet on XenBus", nb->devid, nb->ifname);
+		return nb;
+	}
+	if (xen_netback_publish(nb))
+		goto fail;
 	return nb;
 fail:
-	tap_close(nb->tap_fd);
-	free(nb->bridge);
-	free(nb);
+	netback_free(nb);
 	return NULL;
 }
 
@@ -854,9 +911,7 @@ void xen_netback_destroy(struct xen_netback *nb)
 	if (!nb)
 		return;
 	xenbus_device_remove(nb->dev); /* disconnects: the thread is gone after this */
-	tap_close(nb->tap_fd);
-	free(nb->bridge);
-	free(nb);
+	netback_free(nb);
 }
 
 const char *xen_netback_ifname(const struct xen_netback *nb)

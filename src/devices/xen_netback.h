@@ -34,21 +34,38 @@ struct xen_netback;
 
 struct xen_nic_spec {
 	uint8_t mac[6];	    /* the guest's MAC */
-	const char *bridge; /* host bridge to add the TAP to, or NULL */
-	const char *ifname; /* TAP name, or NULL for "vif<domid>.<devid>" */
+	const char *bridge; /* host bridge to add the TAP to, or NULL; unused with fd */
+	const char *ifname; /* TAP name, or NULL for "vif<domid>.<devid>" ("fd" with fd) */
 	unsigned devid;	    /* XenBus device id: the guest's ethN handle */
+	/*
+	 * An open TAP (one frame per read/write) to adopt instead of opening
+	 * one, or -1.  0 is an fd: every spec sets this.  The netback owns it
+	 * from the call on, failure included, and closes it at destroy; a
+	 * caller keeping its own passes a dup.
+	 */
+	int fd;
+	/* Open now, add to XenBus at xen_netback_publish (a NIC the guest unplugs later). */
+	bool unpublished;
 };
 
 /*
- * Open the TAP and add the vif to XenBus (xenbus_device_add).  The
- * frontend keys "mac" (aa:bb:cc:dd:ee:ff) and "handle" (devid) are passed
- * to xenbus_device_add here; the caller passes none.  Returns NULL after
- * logging why.
+ * Open (or adopt) the TAP and, unless spec->unpublished, add the vif to
+ * XenBus (xenbus_device_add).  The frontend keys "mac"
+ * (aa:bb:cc:dd:ee:ff) and "handle" (devid) are passed to
+ * xenbus_device_add; the caller passes none.  spec's strings need not
+ * outlive the call.  Returns NULL after logging why.
  */
 struct xen_netback *xen_netback_create(struct xen_domain *xd, const struct xen_nic_spec *spec);
-/* Remove the XenBus device (disconnecting it) and close the TAP.  NULL is fine. */
+/*
+ * Add an unpublished vif to XenBus with the keys create would have used.
+ * Opens nothing (fine once confined).  0, also when already published,
+ * or -errno.  Any thread; calls serialise among themselves but must not
+ * race xen_netback_destroy.
+ */
+int xen_netback_publish(struct xen_netback *nb);
+/* Remove the XenBus device if published (disconnecting it) and close the TAP.  NULL is fine. */
 void xen_netback_destroy(struct xen_netback *nb);
-/* The host-side interface name, e.g. "vif1.0". */
+/* The host-side interface name, e.g. "vif1.0"; for an adopted fd spec->ifname or "fd". */
 const char *xen_netback_ifname(const struct xen_netback *nb);
 
 /* ---- Ring processing, exposed for the unit tests ---- */

@@ -841,12 +841,9 @@ static bool private_netns(void)
 	return true;
 }
 
-static void e2e_open(struct e2e *e, struct fixture *f)
+/* A domain with a XenStore and grants but no KVM. */
+static void e2e_domain(struct e2e *e, struct fixture *f)
 {
-	static const struct xen_nic_spec spec = {.mac = {0x00, 0x16, 0x3e, 0x01, 0x02, 0x03},
-						 .devid = 0};
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(E2E_ETHERTYPE)};
-
 	memset(e, 0, sizeof(*e));
 	e->f = f;
 	e->vm = calloc(1, sizeof(*e->vm));
@@ -862,7 +859,15 @@ static void e2e_open(struct e2e *e, struct fixture *f)
 	grant_pages(&f->mem);
 	e->xd->xs = xs_store_new(NULL);
 	assert_non_null(e->xd->xs);
+}
 
+static void e2e_open(struct e2e *e, struct fixture *f)
+{
+	static const struct xen_nic_spec spec = {
+	    .mac = {0x00, 0x16, 0x3e, 0x01, 0x02, 0x03}, .devid = 0, .fd = -1};
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(E2E_ETHERTYPE)};
+
+	e2e_domain(e, f);
 	e->nb = xen_netback_create(e->xd, &spec);
 	assert_non_null(e->nb);
 	assert_string_equal(xen_netback_ifname(e->nb), "vif1.0");
@@ -929,6 +934,101 @@ static void test_vif_end_to_end(void **state)
 	e2e_close(&e);
 }
 
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static void assert_no_xs(struct e2e *e, const char *path)
+{
+	char *v = xs_read(e->xd->xs, path);
+
+	assert_null(v);
+}
+
+/*
+ * An adopted fd (a blocking datagram socket standing in for the TAP a
+ * machine opened at build), unpublished until asked: nothing in XenStore
+ * before, the usual keys after, traffic through exactly that fd, and the
+ * fd closed at destroy.
+ */
+static void test_vif_adopted_fd_unpublished(void **state)
+{
+	static const char fe[] = "/local/domain/1/device/vif/2";
+	struct xen_nic_spec spec = {
+	    .mac = {0x00, 0x16, 0x3e, 0x0a, 0x0b, 0x0c}, .devid = 2, .unpublished = true};
+	int sv[2];
+	uint8_t fr[120];
+	RING_IDX i;
+	struct e2e e;
+
+	e2e_domain(&e, *state);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	spec.fd = sv[0];
+	e.nb = xen_netback_create(e.xd, &spec);
+	assert_non_null(e.nb);
+	e.pkt = sv[1];
+	assert_string_equal(xen_netback_ifname(e.nb), "fd");
+	assert_true(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
+	assert_no_xs(&e, fe);
+	assert_no_xs(&e, "/local/domain/0/backend/vif/1/2");
+
+	assert_int_equal(xen_netback_publish(e.nb), 0);
+	assert_int_equal(xen_netback_publish(e.nb), 0);
+	assert_xs(&e, "/local/domain/1/device/vif/2/mac", "00:16:3e:0a:0b:0c");
+	assert_xs(&e, "/local/domain/1/device/vif/2/handle", "2");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/2/mac", "00:16:3e:0a:0b:0c");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/2/feature-rx-copy", "1");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "2");
+
+	frontend_connect(&e, fe, false, "1");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "4");
+	e2e_tx(&e, 5);
+	/* Host → guest over the same fd. */
+	i = e.rxf.req_prod_pvt;
+	*RING_GET_REQUEST(&e.rxf, i) = (netif_rx_request_t){.id = 7, .gref = 1};
+	e.rxf.req_prod_pvt++;
+	e.rxf.sring->req_prod = e.rxf.req_prod_pvt;
+	kick(&e, e.ports[1]);
+	make_frame(fr, sizeof(fr), 6);
+	assert_int_equal(send(sv[1], fr, sizeof(fr), 0), sizeof(fr));
+	wait_for(&e.rxf.sring->rsp_prod, i + 1);
+	assert_int_equal(RING_GET_RESPONSE(&e.rxf, i)->status, sizeof(fr));
+	assert_memory_equal(data_page(e.f, 1), fr, sizeof(fr));
+
+	e2e_close(&e); /* closes sv[1] as e.pkt */
+	assert_false(fd_open(sv[0]));
+}
+
+/* Named adopted fds, destroy before publish, and failures that still close the fd. */
+static void test_vif_adopted_fd_lifecycle(void **state)
+{
+	struct xen_nic_spec spec = {.devid = 3, .ifname = "guest0", .unpublished = true};
+	int sv[2];
+	struct e2e e;
+
+	e2e_domain(&e, *state);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	spec.fd = sv[0];
+	e.nb = xen_netback_create(e.xd, &spec);
+	assert_non_null(e.nb);
+	assert_string_equal(xen_netback_ifname(e.nb), "guest0");
+	xen_netback_destroy(e.nb);
+	assert_false(fd_open(sv[0]));
+	assert_no_xs(&e, "/local/domain/0/backend/vif/1/3");
+
+	/* A name too long for an interface: refused, and the fd is still the netback's to close. */
+	spec.fd = dup(sv[1]);
+	assert_true(spec.fd >= 0);
+	spec.ifname = "a-name-much-too-long-for-ifnamsiz";
+	e.nb = xen_netback_create(e.xd, &spec);
+	assert_null(e.nb);
+	assert_false(fd_open(spec.fd));
+	close(sv[1]);
+	e.pkt = -1;
+	e2e_close(&e);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -956,6 +1056,8 @@ int main(void)
 	    T(test_rx_bad_gref),
 	    T(test_rx_corrupt_req_prod),
 	    T(test_vif_end_to_end),
+	    T(test_vif_adopted_fd_unpublished),
+	    T(test_vif_adopted_fd_lifecycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

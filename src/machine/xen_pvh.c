@@ -99,7 +99,7 @@ static int create_nics(struct xen_pvh *p, const struct domain_config *cfg)
 	for (unsigned i = 0; i < cfg->nr_nics; i++) {
 		const struct nic_config *nc = &cfg->nics[i];
 		struct xen_nic_spec spec = {
-		    .bridge = nc->bridge, .ifname = nc->ifname, .devid = nc->devid};
+		    .bridge = nc->bridge, .ifname = nc->ifname, .devid = nc->devid, .fd = -1};
 
 		memcpy(spec.mac, nc->mac, sizeof(spec.mac));
 		p->nics[i] = xen_netback_create(p->xen, &spec);
