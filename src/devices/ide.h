@@ -144,6 +144,17 @@ void ide_channel_destroy(struct ide_channel *ch);
  */
 int ide_channel_attach(struct ide_channel *ch, unsigned unit, enum ide_media media,
 		       const char *path, bool readonly);
+/*
+ * Take the disk at unit away while the guest runs (a PV unplug): under
+ * the channel lock, so no register access or DMA runs meanwhile, a
+ * command under way is abandoned (a PIO block not yet complete is never
+ * written; a waiting DMA stops the engine with its error bit), the image
+ * is flushed and closed, and the unit then answers as an empty one.
+ * Only IDE_DISK units; anything else, or a second call, is a no-op
+ * returning 0.  Returns 0 or the flush's -errno (the disk is detached
+ * anyway).  Any thread.
+ */
+int ide_channel_detach_disk(struct ide_channel *ch, unsigned unit);
 /* Bus handlers: the command block (offset 0-7) and the control block (offset 0). */
 void ide_cmd_io(void *channel, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 void ide_ctl_io(void *channel, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);

@@ -85,6 +85,52 @@ static void update_irq(struct ide_channel *ch)
 	}
 }
 
+/* A command the drive will never finish: what the bus master shows for one it dropped. */
+static void abandon_command(struct ide_channel *ch, struct ide_drive *d)
+{
+	bool dma = d->xfer == XFER_DMA_IN || d->xfer == XFER_DMA_OUT;
+
+	if (dma && (ch->bm.status & BM_ST_ACTIVE)) {
+		ch->bm.status = (uint8_t)((ch->bm.status & ~BM_ST_ACTIVE) | BM_ST_ERROR);
+		ch->bm.entry_loaded = false;
+	}
+	d->xfer = XFER_NONE;
+	d->pos = d->end = 0;
+	d->left = 0;
+}
+
+int ide_channel_detach_disk(struct ide_channel *ch, unsigned unit)
+{
+	struct ide_drive *d;
+	int ret = 0;
+
+	if (unit > 1)
+		return -EINVAL;
+	pthread_mutex_lock(&ch->lock);
+	d = &ch->drive[unit];
+	if (d->media != IDE_DISK)
+		goto out;
+	abandon_command(ch, d);
+	/* Every write the guest completed went to the image under this lock: make it durable. */
+	ret = disk_image_flush(&d->img);
+	if (ret)
+		pr_err("ide %u.%u: flushing %s before detaching it: %s", ch->index, unit,
+		       d->img.path, strerror(-ret));
+	pr_info("ide %u.%u: disk %s detached", ch->index, unit, d->img.path);
+	disk_image_close(&d->img);
+	/* Register reads now take the absent-device paths; the latched task file stays. */
+	d->media = IDE_NONE;
+	d->status = d->error = 0;
+	if (ch->cur == unit) {
+		/* An absent device drives no INTRQ. */
+		ch->intrq = false;
+		update_irq(ch);
+	}
+out:
+	pthread_mutex_unlock(&ch->lock);
+	return ret;
+}
+
 void ide_raise_irq(struct ide_channel *ch)
 {
 	/* The bus master latches every rising INTRQ, DMA or not (SFF-8038i). */

@@ -84,3 +84,21 @@ int piix_ide_attach(struct piix_ide *ide, unsigned channel, unsigned unit, enum 
 			path, ide->ch[channel].drive[unit].img.readonly ? " (read-only)" : "");
 	return ret;
 }
+
+int piix_ide_unplug_disks(struct piix_ide *ide, bool keep_primary_master)
+{
+	int ret = 0;
+
+	for (unsigned c = 0; c < PIIX_IDE_CHANNELS; c++) {
+		for (unsigned u = 0; u < 2; u++) {
+			int r;
+
+			if (keep_primary_master && c == 0 && u == 0)
+				continue;
+			r = ide_channel_detach_disk(&ide->ch[c], u);
+			if (r && !ret)
+				ret = r;
+		}
+	}
+	return ret;
+}

@@ -44,6 +44,17 @@ int piix_ide_attach(struct piix_ide *ide, unsigned channel, unsigned unit, enum 
 		    const char *path, bool readonly);
 
 /*
+ * The PV unplug of the emulated disks (Xen's unplug protocol: mask bit 0
+ * is every IDE disk, bit 2 every disk but the primary master; bit 0
+ * wins, so keep_primary_master = !(mask & 1) && (mask & 4)).  Each
+ * IDE_DISK unit, except channel 0 unit 0 when keep_primary_master, is
+ * flushed, closed and then reads as an empty unit (ide_channel_detach_disk);
+ * CD-ROMs stay.  Safe against I/O on other vCPUs; a second call does
+ * nothing.  0, or the first flush's -errno (every disk is detached anyway).
+ */
+int piix_ide_unplug_disks(struct piix_ide *ide, bool keep_primary_master);
+
+/*
  * What the machine registers on its I/O bus for channel c: ide_cmd_io with
  * &ide->ch[c] over PIIX_IDE_CMD_PORTS ports, ide_ctl_io with &ide->ch[c]
  * over PIIX_IDE_CTL_PORTS.

@@ -13,6 +13,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1166,6 +1167,217 @@ static void test_dma_mode_identify(void **state)
 	assert_int_equal(id_word(id, 88), 0x203f);
 }
 
+/* ---- PV unplug ---- */
+
+static void file_read(const char *path, uint64_t off, void *buf, size_t len)
+{
+	FILE *fp = fopen(path, "rb");
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)off, SEEK_SET), 0);
+	assert_int_equal(fread(buf, 1, len, fp), len);
+	fclose(fp);
+}
+
+static void assert_unit_absent(struct fixture *f, unsigned c, unsigned unit, uint8_t status)
+{
+	outb(f, c, IDE_REG_DEVICE, unit ? 0xb0 : 0xa0);
+	outb(f, c, IDE_REG_STATUS_COMMAND, 0xec); /* IDENTIFY: nobody takes it */
+	assert_int_equal(inb(f, c, IDE_REG_STATUS_COMMAND), status);
+	assert_int_equal(altstatus(f, c), status);
+	assert_false(f->irq[c]);
+}
+
+/* A second disk image beside the fixture's, at channel c, unit u. */
+static void attach_disk(struct fixture *f, char *path, size_t cap, unsigned c, unsigned u)
+{
+	assert_int_equal(make_image(path, cap, DISK_SECTORS * SECT, disk_byte), 0);
+	assert_int_equal(piix_ide_attach(f->ide, c, u, IDE_DISK, path, false), 0);
+}
+
+/* What PIO and DMA wrote before the unplug is in the file; the disk is then gone. */
+static void test_unplug_idle(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *src = gpa_to_hva(&f->mem, DMA_BUF, 2 * SECT);
+	uint8_t out[SECT], back[2 * SECT];
+	struct disk_image img;
+
+	for (unsigned i = 0; i < SECT; i++)
+		out[i] = (uint8_t)(i ^ 0xa5);
+	for (unsigned i = 0; i < 2 * SECT; i++)
+		src[i] = (uint8_t)(i * 13 + 1);
+	cmd28(f, 0x30, 3, 1);
+	write_data(f, 0, out, SECT);
+	assert_done(f, 0);
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, 2 * SECT, true);
+	dma_prepare(f, PRD_TABLE, false);
+	cmd28(f, 0xca, 40, 2);
+	dma_start(f, false);
+	assert_done(f, 0);
+
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	assert_int_equal(f->ide->ch[0].drive[0].img.fd, -1);
+	file_read(f->disk_path, 3 * SECT, back, SECT);
+	assert_memory_equal(back, out, SECT);
+	file_read(f->disk_path, 40 * SECT, back, 2 * SECT);
+	assert_memory_equal(back, src, 2 * SECT);
+	/* Nothing left on channel 0: it floats as a channel that never had a device. */
+	assert_unit_absent(f, 0, 0, 0x7f);
+	assert_false(devchk(f, 0, 0));
+	/* The lock went with the fd: the PV backend's own open of the image is not refused. */
+	assert_int_equal(disk_image_open(&img, f->disk_path, false), 0);
+	disk_image_close(&img);
+	/* The CD-ROM stays, and a second unplug changes nothing. */
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	assert_int_equal(f->ide->ch[1].drive[0].media, IDE_CDROM);
+	outb(f, 1, IDE_REG_DEVICE, 0xa0);
+	outb(f, 1, IDE_REG_STATUS_COMMAND, 0xa1);
+	read_data(f, 1, back, SECT);
+	assert_int_equal(id_word(back, 0), 0x85c0);
+}
+
+static void test_unplug_keep_primary_master(void **state)
+{
+	struct fixture *f = *state;
+	char slave[64], sec_slave[64];
+	uint8_t id[SECT];
+
+	attach_disk(f, slave, sizeof(slave), 0, 1);
+	attach_disk(f, sec_slave, sizeof(sec_slave), 1, 1);
+	assert_true(devchk(f, 0, 1));
+	assert_int_equal(piix_ide_unplug_disks(f->ide, true), 0);
+	/* 0.1 reads as an absent device 1 beside a present device 0: status 0. */
+	assert_false(devchk(f, 0, 1));
+	assert_unit_absent(f, 0, 1, 0);
+	assert_unit_absent(f, 1, 1, 0);
+	assert_int_equal(f->ide->ch[1].drive[1].media, IDE_NONE);
+	/* 0.0 still serves. */
+	nondata(f, 0xec, 0, 0);
+	read_data(f, 0, id, sizeof(id));
+	assert_done(f, 0);
+	assert_int_equal(id_word(id, 60), DISK_SECTORS);
+	assert_int_equal(f->ide->ch[1].drive[0].media, IDE_CDROM);
+	/* Then everything: 0.0 goes too. */
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	assert_unit_absent(f, 0, 0, 0x7f);
+	unlink(slave);
+	unlink(sec_slave);
+}
+
+/*
+ * Unplug in the middle of a PIO write (first sector done, half of the
+ * second sent): the completed sector is in the file, the half one never
+ * lands, later data writes go nowhere and the channel's other device works.
+ */
+static void test_unplug_mid_pio(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[2 * SECT], back[2 * SECT], id[SECT];
+
+	assert_int_equal(piix_ide_attach(f->ide, 0, 1, IDE_CDROM, f->cd_path, true), 0);
+	for (unsigned i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 5 + 7);
+	cmd28(f, 0x30, 20, 2);
+	write_data(f, 0, out, SECT + SECT / 2);
+	assert_true(altstatus(f, 0) & ATA_ST_DRQ);
+
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	write_data(f, 0, out + SECT + SECT / 2, SECT / 2);
+	assert_int_equal(inb(f, 0, IDE_REG_STATUS_COMMAND), 0);
+	file_read(f->disk_path, 20 * SECT, back, sizeof(back));
+	assert_memory_equal(back, out, SECT);
+	assert_disk_data(back + SECT, 21, SECT);
+
+	outb(f, 0, IDE_REG_DEVICE, 0xb0);
+	outb(f, 0, IDE_REG_STATUS_COMMAND, 0xa1);
+	read_data(f, 0, id, sizeof(id));
+	assert_int_equal(id_word(id, 0), 0x85c0);
+	/* A reset with one device gone brings back only the one that is there. */
+	ctl(f, 0, ATA_DC_SRST);
+	ctl(f, 0, 0);
+	assert_int_equal(inb(f, 0, IDE_REG_STATUS_COMMAND), 0);
+	outb(f, 0, IDE_REG_DEVICE, 0xb0);
+	assert_int_equal(inb(f, 0, IDE_REG_LBAH), 0xeb);
+}
+
+/* A DMA write waiting for the engine: abandoned, the engine started later moves nothing. */
+static void test_unplug_mid_dma(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *src = gpa_to_hva(&f->mem, DMA_BUF, SECT);
+	uint8_t back[SECT];
+
+	memset(src, 0xee, SECT);
+	put_prd(f, PRD_TABLE, 0, DMA_BUF, SECT, true);
+	dma_prepare(f, PRD_TABLE, false);
+	cmd28(f, 0xca, 60, 1);
+	assert_true(altstatus(f, 0) & ATA_ST_DRQ);
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	dma_start(f, false);
+	assert_false(bm_in(f, 0, BM_REG_STATUS) & (BM_ST_INTR | BM_ST_ERROR));
+	file_read(f->disk_path, 60 * SECT, back, SECT);
+	assert_disk_data(back, 60, SECT);
+
+	/* Waiting with the engine running (bus mastering off): it stops with its error bit. */
+	char disk2[64];
+
+	attach_disk(f, disk2, sizeof(disk2), 1, 1);
+	f->ide->pci.config[PCI_COMMAND] &= (uint8_t)~PCI_COMMAND_MASTER;
+	bm_set_prd(f, 1, PRD_TABLE);
+	bm_out(f, 1, BM_REG_COMMAND, BM_CMD_START);
+	outb(f, 1, IDE_REG_DEVICE, 0xf0);
+	outb(f, 1, IDE_REG_NSECTOR, 1);
+	outb(f, 1, IDE_REG_LBAL, 9);
+	outb(f, 1, IDE_REG_LBAM, 0);
+	outb(f, 1, IDE_REG_LBAH, 0);
+	outb(f, 1, IDE_REG_STATUS_COMMAND, 0xca);
+	assert_true(altstatus(f, 1) & ATA_ST_DRQ);
+	assert_int_equal(bm_in(f, 1, BM_REG_STATUS), BM_ST_ACTIVE);
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	assert_int_equal(bm_in(f, 1, BM_REG_STATUS), BM_ST_ERROR);
+	f->ide->pci.config[PCI_COMMAND] |= PCI_COMMAND_MASTER;
+	bm_out(f, 1, BM_REG_COMMAND, 0);
+	bm_out(f, 1, BM_REG_COMMAND, BM_CMD_START);
+	file_read(disk2, 9 * SECT, back, SECT);
+	assert_disk_data(back, 9, SECT);
+	unlink(disk2);
+}
+
+struct hammer {
+	struct fixture *f;
+	unsigned rounds;
+};
+
+/* Another vCPU reading sectors in a loop until the disk is gone (no cmocka asserts here). */
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	uint8_t buf[SECT];
+
+	for (h->rounds = 0; h->rounds < 100000; h->rounds++) {
+		cmd28(h->f, 0x20, h->rounds % DISK_SECTORS, 1);
+		read_data(h->f, 0, buf, SECT);
+		if (inb(h->f, 0, IDE_REG_STATUS_COMMAND) == 0x7f)
+			break;
+	}
+	return NULL;
+}
+
+static void test_unplug_during_io(void **state)
+{
+	struct fixture *f = *state;
+	struct hammer h = {.f = f};
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, hammer_main, &h), 0);
+	usleep(2000);
+	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(h.rounds < 100000);
+	assert_unit_absent(f, 0, 0, 0x7f);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -1202,6 +1414,11 @@ int main(void)
 	    T(test_dma_stop),
 	    T(test_bm_registers),
 	    T(test_dma_mode_identify),
+	    T(test_unplug_idle),
+	    T(test_unplug_keep_primary_master),
+	    T(test_unplug_mid_pio),
+	    T(test_unplug_mid_dma),
+	    T(test_unplug_during_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
