@@ -18,6 +18,7 @@
 #include "xen/xenbus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -468,9 +469,29 @@ static const struct xenbus_backend_ops vbd_ops = {
     .disconnect = vbd_disconnect,
 };
 
+/* A duplicate of the other model's fd: the same open file description, hence the same lock. */
+static int share_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
+{
+	int fd;
+
+	if (spec->share->fd < 0 || (spec->share->readonly && !spec->readonly)) {
+		pr_err("vbd %u: %s is not open %s to share", b->devid, b->target,
+		       spec->share->fd < 0 ? "at all" : "read-write");
+		return -EINVAL;
+	}
+	fd = fcntl(spec->share->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		fd = -errno;
+		pr_err("vbd %u: duplicating the fd of %s: %s", b->devid, b->target, strerror(-fd));
+		return fd;
+	}
+	return disk_image_from_fd(&b->img, fd, b->target, spec->readonly);
+}
+
 static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 {
-	int ret = disk_image_open(&b->img, b->target, spec->readonly);
+	int ret = spec->share ? share_image(b, spec)
+			      : disk_image_open(&b->img, b->target, spec->readonly);
 
 	if (ret) {
 		pr_err("vbd %u: cannot use disk image %s", b->devid, b->target);

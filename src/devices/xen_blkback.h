@@ -53,6 +53,16 @@ struct xen_disk_spec {
 	 * it, while the image can only be opened before the VMM is confined.
 	 */
 	bool unpublished;
+	/*
+	 * The same image, already open by another device model in this VMM
+	 * (the emulated IDE disk the guest unplugs later), or NULL.  Its lock
+	 * belongs to its open file description, so a second open of target
+	 * would be refused as a second writer; the backend takes a duplicate
+	 * of share's fd instead (same description, so the lock stays held
+	 * after the other model closes its fd).  A read-write spec needs a
+	 * read-write share.
+	 */
+	const struct disk_image *share;
 };
 
 struct xen_blkback;

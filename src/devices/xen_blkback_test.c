@@ -816,6 +816,45 @@ static void test_bus_unpublished(void **state)
 	xen_blkback_destroy(b2);
 }
 
+/*
+ * The image already open (exclusively) by the emulated disk the guest
+ * will unplug: a second open is refused as a second writer, sharing its
+ * fd is not, and the lock outlives the emulated disk's close.
+ */
+static void test_bus_shared_image(void **state)
+{
+	struct bus_fixture *bf = *state;
+	struct disk_image ide, other;
+	struct xen_disk_spec spec = {
+	    .target = bf->path, .devid = 51712, .unpublished = true, .share = &ide};
+	struct xen_blkback *b;
+
+	assert_int_equal(disk_image_open(&ide, bf->path, false), 0);
+	spec.share = NULL;
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+	spec.share = &ide;
+	b = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	disk_image_close(&ide); /* the unplug */
+	assert_int_equal(disk_image_open(&other, bf->path, true), -EWOULDBLOCK);
+	assert_int_equal(xen_blkback_publish(b), 0);
+	assert_key(bf, BACK "/sectors", "2048");
+	assert_key(bf, BACK "/mode", "w");
+	xen_blkback_destroy(b);
+	assert_int_equal(disk_image_open(&other, bf->path, false), 0);
+	disk_image_close(&other);
+
+	/* A read-write backend cannot share a read-only image, nor a closed one. */
+	assert_int_equal(disk_image_open(&ide, bf->path, true), 0);
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+	spec.readonly = true;
+	b = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	xen_blkback_destroy(b);
+	disk_image_close(&ide);
+	assert_null(xen_blkback_create(&bf->xd, &spec));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -839,6 +878,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_shared_image, bus_setup, bus_teardown),
 	};
 #undef T
 
