@@ -40,7 +40,8 @@ const struct seccomp_rule seccomp_rules[] = {
     /* Waiting on descriptors (eventfds, sockets, pipes, signalfd). */
     {"poll", MAIN | IO | CONTROL | XEN, false},
     {"ppoll", MAIN | IO | CONTROL | XEN, false},
-    {"close", MAIN | CONTROL | XEN, false},
+    /* vCPU: Xen's unplug protocol (a port write) closes the emulated disk's image. */
+    {"close", MAIN | VCPU | CONTROL | XEN, false},
     /* KVM: KVM_RUN and vCPU state; event channels and IRQs (backends, console input). */
     {"ioctl", SANDBOX_ALL, false},
     /* Kicking a vCPU out of KVM_RUN (SIGUSR1), and returning from the kick. */

@@ -954,6 +954,11 @@ const char *rtl8139_ifname(const struct rtl8139 *nic)
 	return nic->ifname;
 }
 
+int rtl8139_fd(const struct rtl8139 *nic)
+{
+	return nic->fd;
+}
+
 void rtl8139_reset(struct rtl8139 *nic)
 {
 	pthread_mutex_lock(&nic->lock);

@@ -67,6 +67,8 @@ void rtl8139_destroy(struct rtl8139 *nic);
 struct pci_function *rtl8139_pci(struct rtl8139 *nic);
 /* The TAP's name (for a caller's fd: spec->ifname, or "fd"). */
 const char *rtl8139_ifname(const struct rtl8139 *nic);
+/* The TAP (or caller's) fd the NIC sends and receives on. */
+int rtl8139_fd(const struct rtl8139 *nic);
 
 /* Start or stop the receive thread (both idempotent).  0 or -errno. */
 int rtl8139_start(struct rtl8139 *nic);

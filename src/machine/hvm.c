@@ -11,7 +11,7 @@
  * says.  Every reboot recreates the VM, so each boot starts from a fresh
  * copy of the firmware.
  */
-#include "machine/machine.h"
+#include "machine/hvm.h"
 #include "arch/x86/acpi_loader.h"
 #include "arch/x86/board_desc.h"
 #include "arch/x86/cpuid.h"
@@ -51,6 +51,9 @@
 #define DEBUGCON_READBACK 0xe9
 /* The domain id in TAP names: one guest per VMM, numbered as the Xen machines number theirs. */
 #define HVM_DOMID 1U
+/* What a machine built on this one may add (machine/hvm.h). */
+#define HVM_MAX_EXTRA_FNS 2
+#define HVM_MAX_RESERVED  2
 
 struct hvm {
 	struct vm *vm;
@@ -72,6 +75,16 @@ struct hvm {
 	struct piix_ide *ide;
 	unsigned ide_irq[PIIX_IDE_CHANNELS];
 	struct rtl8139 **nics; /* cfg->nr_nics of them */
+	bool nics_unplugged;
+	/* Added by a machine built on this one, before build. */
+	struct pci_function *extra_fns[HVM_MAX_EXTRA_FNS];
+	unsigned nr_extra_fns;
+	io_handler_fn platform_io;
+	void *platform_opaque;
+	struct {
+		uint64_t gpa, size;
+	} reserved[HVM_MAX_RESERVED];
+	unsigned nr_reserved;
 	pthread_mutex_t debug_lock;
 	char debug_line[160];
 	size_t debug_len;
@@ -211,6 +224,12 @@ static size_t console_to_guest(void *opaque, const uint8_t *buf, size_t len)
 	return serial_receive(&h->com1, buf, len);
 }
 
+/* NIC i's slot: after the free slot's added functions. */
+static unsigned nic_slot(const struct hvm *h, unsigned i)
+{
+	return h->desc->first_free_pci_slot + h->nr_extra_fns + i;
+}
+
 /* The i440FX at 00:00.0 and the PIIX3 at the table's devfn. */
 static int init_pci(struct hvm *h)
 {
@@ -232,9 +251,10 @@ static int init_pci(struct hvm *h)
 	/* The IDE controller is function 1 of the PIIX3's slot, as on a real PIIX3. */
 	if (!r)
 		r = pci_bus_add(&h->pci, &h->ide->pci, h->desc->isa_bridge_devfn >> 3, 1);
+	for (unsigned i = 0; !r && i < h->nr_extra_fns; i++)
+		r = pci_bus_add(&h->pci, h->extra_fns[i], h->desc->first_free_pci_slot + i, 0);
 	for (unsigned i = 0; !r && h->nics && h->nics[i]; i++)
-		r = pci_bus_add(&h->pci, rtl8139_pci(h->nics[i]), h->desc->first_free_pci_slot + i,
-				0);
+		r = pci_bus_add(&h->pci, rtl8139_pci(h->nics[i]), nic_slot(h, i), 0);
 	return r;
 }
 
@@ -384,6 +404,10 @@ static bool bind_device(struct hvm *h, const struct board_device *d, unsigned ra
 		*fn = range == 0 ? ide_cmd_io : ide_ctl_io;
 		*opaque = &h->ide->ch[d->instance];
 		return true;
+	case BOARD_DEV_XEN_PLATFORM:
+		*fn = h->platform_io;
+		*opaque = h->platform_opaque;
+		return h->platform_io != NULL;
 	case BOARD_DEV_PCI_CONFIG:
 		/* The PIIX3 decodes 0xCF9 (reset) inside the configuration ports. */
 		*fn = piix3_cf8_io;
@@ -445,13 +469,15 @@ static size_t put_e820(uint8_t *out, size_t n, uint64_t addr, uint64_t len, uint
 static int add_e820(struct hvm *h)
 {
 	const struct guest_memory *mem = &h->vm->mem;
-	uint8_t table[3 * 20];
+	uint8_t table[(3 + HVM_MAX_RESERVED) * 20];
 	size_t n = 0;
 
 	n = put_e820(table, n, 0, guest_low_ram_end(mem), 1);
 	if (guest_high_ram_size(mem))
 		n = put_e820(table, n, HIGH_RAM_START, guest_high_ram_size(mem), 1);
 	n = put_e820(table, n, KVM_PRIVATE_GPA, KVM_PRIVATE_SIZE, 2);
+	for (unsigned i = 0; i < h->nr_reserved; i++)
+		n = put_e820(table, n, h->reserved[i].gpa, h->reserved[i].size, 2);
 	return fw_cfg_add_file(&h->fw_cfg, "etc/e820", table, (uint32_t)(n * 20));
 }
 
@@ -516,7 +542,7 @@ static int add_bootorder(struct hvm *h, const struct domain_config *cfg)
 		if (*c == 'n' && cfg->nr_nics)
 			n += (size_t)snprintf(text + n, sizeof(text) - n,
 					      "/pci@i0cf8/ethernet@%x/ethernet-phy@0\n",
-					      h->desc->first_free_pci_slot);
+					      nic_slot(h, 0));
 		else if (slot >= 0)
 			n += (size_t)snprintf(text + n, sizeof(text) - n,
 					      "/pci@i0cf8/ide@%x,1/drive@%x/disk@%x\n", ide_slot,
@@ -647,7 +673,7 @@ static int hvm_start_io(struct machine *m)
 	struct hvm *h = state(m);
 	int r = 0;
 
-	for (unsigned i = 0; !r && h->nics[i]; i++)
+	for (unsigned i = 0; !r && h->nics[i] && !h->nics_unplugged; i++)
 		r = rtl8139_start(h->nics[i]);
 	return r ? r : console_start_input(&h->console, console_to_guest, h);
 }
@@ -680,6 +706,74 @@ static void hvm_destroy(struct machine *m)
 	pthread_mutex_destroy(&h->debug_lock);
 	free(h);
 	m->priv = NULL;
+}
+
+int hvm_add_pci_function(struct machine *m, struct pci_function *fn)
+{
+	struct hvm *h = state(m);
+
+	if (h->nr_extra_fns == HVM_MAX_EXTRA_FNS)
+		return -ENOSPC;
+	h->extra_fns[h->nr_extra_fns++] = fn;
+	return 0;
+}
+
+void hvm_set_platform_ports(struct machine *m, io_handler_fn fn, void *opaque)
+{
+	state(m)->platform_io = fn;
+	state(m)->platform_opaque = opaque;
+}
+
+int hvm_reserve_range(struct machine *m, uint64_t gpa, uint64_t size)
+{
+	struct hvm *h = state(m);
+
+	if (h->nr_reserved == HVM_MAX_RESERVED)
+		return -ENOSPC;
+	h->reserved[h->nr_reserved].gpa = gpa;
+	h->reserved[h->nr_reserved++].size = size;
+	return 0;
+}
+
+int hvm_unplug_disks(struct machine *m, bool keep_primary_master)
+{
+	struct hvm *h = state(m);
+
+	return h->ide ? piix_ide_unplug_disks(h->ide, keep_primary_master) : 0;
+}
+
+/*
+ * Off the bus first, so no vCPU reaches the registers any more, then the
+ * receive thread stops.  The model stays allocated until destroy.
+ */
+void hvm_unplug_nics(struct machine *m)
+{
+	struct hvm *h = state(m);
+
+	if (h->nics_unplugged)
+		return;
+	h->nics_unplugged = true;
+	for (unsigned i = 0; h->nics && h->nics[i]; i++) {
+		pci_bus_remove(&h->pci, rtl8139_pci(h->nics[i]));
+		rtl8139_stop(h->nics[i]);
+	}
+}
+
+const struct disk_image *hvm_disk_image(struct machine *m, unsigned i)
+{
+	struct hvm *h = state(m);
+	int slot = i < m->cfg->nr_disks ? m->cfg->disks[i].ide_slot : -1;
+
+	if (!h->ide || slot < 0 || slot >= 2 * PIIX_IDE_CHANNELS)
+		return NULL;
+	return &h->ide->ch[slot / 2].drive[slot % 2].img;
+}
+
+int hvm_nic_fd(struct machine *m, unsigned i)
+{
+	struct hvm *h = state(m);
+
+	return i < m->cfg->nr_nics && h->nics && h->nics[i] ? rtl8139_fd(h->nics[i]) : -1;
 }
 
 const struct machine_ops machine_hvm_ops = {

@@ -11,15 +11,17 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
-const struct machine_ops *machine_for_type(enum guest_type type)
+const struct machine_ops *machine_for_config(const struct domain_config *cfg)
 {
-	switch (type) {
+	switch (cfg->type) {
 	case GUEST_PVH:
 		return &machine_xen_pvh_ops;
 	case GUEST_PV:
 		return &machine_xen_pv_ops;
 	case GUEST_HVM:
-		return &machine_hvm_ops;
+		/* xl's xen_platform_pci: the Xen personality and its platform device, or a plain
+		 * PC. */
+		return cfg->xen_platform_pci ? &machine_xen_hvm_ops : &machine_hvm_ops;
 	}
 	return NULL;
 }

@@ -27,7 +27,7 @@ struct machine_console {
 };
 
 struct machine_ops {
-	const char *name; /* "pvh", "pv", "hvm" */
+	const char *name; /* "pvh", "pv", "hvm", "xen-hvm" */
 	/* Where guest RAM and the 32-bit device hole go (core/memory.h); NULL: the default. */
 	const struct mem_layout *mem_layout;
 	/* Allocate per-boot state in m->priv.  0 or -errno. */
@@ -61,13 +61,14 @@ struct machine {
 	void *priv; /* the machine's own state */
 };
 
-/* The machines of this build (machine/xen_pvh.c, machine/hvm.c). */
+/* The machines of this build (machine/xen_pvh.c, machine/hvm.c, machine/xen_hvm.c). */
 extern const struct machine_ops machine_xen_pvh_ops;
 extern const struct machine_ops machine_xen_pv_ops;
 extern const struct machine_ops machine_hvm_ops;
+extern const struct machine_ops machine_xen_hvm_ops;
 
-/* The machine for a guest type, or NULL when this build has none. */
-const struct machine_ops *machine_for_type(enum guest_type type);
+/* The machine for a config (its type, and for HVM its platform device), or NULL for none. */
+const struct machine_ops *machine_for_config(const struct domain_config *cfg);
 
 /*
  * What every machine's vCPU starts with: CPUID (KVM's supported set made

@@ -7,6 +7,7 @@
  * the PV kernel as a module (boot_image.c chooses what to load).
  */
 #include "machine/machine.h"
+#include "machine/xen_common.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/board.h"
 #include "arch/x86/cpuid.h"
@@ -20,7 +21,6 @@
 #include "devices/xen_netback.h"
 #include "lib/log.h"
 #include "toolstack/boot_image.h"
-#include "toolstack/paths.h"
 #include "xen/domain.h"
 #include "xen/xenstore.h"
 #include "xen/xs_socket.h"
@@ -53,22 +53,6 @@ static int xen_pvh_create(struct machine *m)
 {
 	m->priv = calloc(1, sizeof(struct xen_pvh));
 	return m->priv ? 0 : -ENOMEM;
-}
-
-/*
- * Where XenStore's socket goes: the run directory (toolstack/paths.h), or
- * a per-user one in /tmp for a user without XDG_RUNTIME_DIR.
- */
-static int xenstore_socket_path(struct xen_pvh *p, const char *name)
-{
-	char dir[200];
-
-	if (xkvm_run_dir(dir, sizeof(dir)))
-		snprintf(dir, sizeof(dir), "/tmp/xkvm-%u", (unsigned)geteuid());
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	snprintf(p->xs_socket_path, sizeof(p->xs_socket_path), "%s/%s.xenstored", dir, name);
-	return 0;
 }
 
 static int create_disks(struct xen_pvh *p, const struct domain_config *cfg)
@@ -138,13 +122,8 @@ static int make_xen_domain(struct machine *m)
 		return -EIO;
 	p->xen->console_out = board_console_write;
 	p->xen->console_opaque = &p->board;
-	r = xenstore_socket_path(p, cfg->name);
-	if (!r) {
-		p->xs_socket = xs_socket_open(p->xen->xs, p->xs_socket_path);
-		if (p->xs_socket)
-			pr_info("domain '%s': XenStore at XENSTORED_PATH=%s", cfg->name,
-				p->xs_socket_path);
-	}
+	p->xs_socket = xen_machine_open_xs_socket(p->xen, cfg->name, p->xs_socket_path,
+						  sizeof(p->xs_socket_path));
 	r = create_disks(p, cfg);
 	return r ? r : create_nics(p, cfg);
 }
@@ -254,9 +233,8 @@ static bool xen_pvh_request_shutdown(struct machine *m, const char *how)
 static bool xen_pvh_pv_drivers_active(struct machine *m)
 {
 	struct xen_pvh *p = state(m);
-	const struct domain_config *cfg = m->cfg;
-	bool active = false;
 	char path[96], *v;
+	bool active;
 
 	if (!p->xen)
 		return false;
@@ -264,17 +242,7 @@ static bool xen_pvh_pv_drivers_active(struct machine *m)
 	v = xs_read(p->xen->xs, path);
 	active = v && strcmp(v, "1") == 0;
 	free(v);
-	for (unsigned i = 0; !active && i < cfg->nr_disks + cfg->nr_nics; i++) {
-		bool disk = i < cfg->nr_disks;
-
-		snprintf(path, sizeof(path), "/local/domain/%u/device/%s/%u/state", p->xen->domid,
-			 disk ? "vbd" : "vif",
-			 disk ? cfg->disks[i].devid : cfg->nics[i - cfg->nr_disks].devid);
-		v = xs_read(p->xen->xs, path);
-		active = v && strcmp(v, "4") == 0;
-		free(v);
-	}
-	return active;
+	return active || xen_machine_frontends_connected(p->xen, m->cfg);
 }
 
 const struct machine_ops machine_xen_pvh_ops = {

@@ -323,10 +323,8 @@ void load_hvm_keys(struct loader *ld)
 	get_serial(ld);
 	cfg->acpi = get_bool(ld, "acpi", true);
 	cfg->apic = get_bool(ld, "apic", true);
-	cfg->xen_platform_pci = get_bool(ld, "xen_platform_pci", false);
-	if (cfg->xen_platform_pci)
-		config_error(ld, "xen_platform_pci",
-			     "xen_platform_pci=1 (PVHVM) is not available yet");
+	/* As in xl: on unless the config says 0 (a plain PC, no Xen in sight). */
+	cfg->xen_platform_pci = get_bool(ld, "xen_platform_pci", true);
 	warn_viridian(ld);
 	place_disks(ld);
 	pick_nic_models(ld);

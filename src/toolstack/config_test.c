@@ -315,7 +315,7 @@ static void test_hvm_defaults(void **state)
 	assert_int_equal(r.cfg.serial, SERIAL_PTY);
 	assert_true(r.cfg.acpi);
 	assert_true(r.cfg.apic);
-	assert_false(r.cfg.xen_platform_pci);
+	assert_true(r.cfg.xen_platform_pci); /* xl's default */
 	assert_int_equal(r.cfg.nr_disks, 1);
 	assert_int_equal(r.cfg.disks[0].ide_slot, 0);
 	assert_false(r.cfg.disks[0].cdrom);
@@ -500,8 +500,12 @@ static void test_hvm_platform_keys(void **state)
 	check_hvm_ok(fx, "disk = [ 'IMG,raw,hda,rw' ]\nviridian=[]\n");
 	check_hvm_error(fx, "disk = [ 'IMG,raw,hda,rw' ]\nacpi='yes'\n",
 			":5: acpi must be a number");
-	check_hvm_error(fx, "disk = [ 'IMG,raw,hda,rw' ]\nxen_platform_pci=1\n",
-			":5: xen_platform_pci=1 (PVHVM) is not available yet");
+	load_hvm(&r, fx, "disk = [ 'IMG,raw,hda,rw' ]\nxen_platform_pci=1\n");
+	assert_int_equal(r.rc, 0);
+	assert_true(r.cfg.xen_platform_pci);
+	done(&r);
+	check_hvm_error(fx, "disk = [ 'IMG,raw,hda,rw' ]\nxen_platform_pci='on'\n",
+			":5: xen_platform_pci must be a number");
 	check_hvm_warning(fx, "disk = [ 'IMG,raw,hda,rw' ]\nviridian=1\n",
 			  ":5: warning: viridian: Hyper-V enlightenments are not provided");
 	check_hvm_warning(fx, "disk = [ 'IMG,raw,hda,rw' ]\nviridian=['base', 'freq']\n",

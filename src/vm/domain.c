@@ -28,7 +28,7 @@ static int build(struct domain_instance *d, const struct domain_io *io)
 	    .in_fd = io->console_in, .out_fd = io->console_out, .no_escape = io->console_no_escape};
 	int r;
 
-	m->ops = machine_for_type(d->cfg->type);
+	m->ops = machine_for_config(d->cfg);
 	m->cfg = d->cfg;
 	m->vm = &d->vm;
 	if (!m->ops) {
@@ -172,7 +172,7 @@ static void teardown(struct domain_instance *d)
 static enum vm_stop_reason run_once(const struct domain_config *cfg, const struct domain_io *io,
 				    int sig_fd)
 {
-	const struct machine_ops *ops = machine_for_type(cfg->type);
+	const struct machine_ops *ops = machine_for_config(cfg);
 	struct vm_params params = {.ram_bytes = cfg->memory_mib << 20, .nr_vcpus = cfg->vcpus};
 	struct domain_instance d = {.cfg = cfg};
 	enum vm_stop_reason reason;

@@ -11,7 +11,9 @@
 # HVM_QEMU_ACCEL says otherwise), which checks the images and this script
 # against a known machine:
 #   HVM_VMM=qemu ASSETS=$(tools/guest-assets --print-dir) sh tests/integration/hvm_test.sh
-# HVM_CASES picks cases (default "boot write reboot panic cd").  Needs root
+# The pvhvm cases boot the same disk with Xen's platform device (xkvm only).
+# HVM_CASES picks cases (default "boot write reboot panic cd pvhvm
+# pvhvm-write pvhvm-never").  Needs root
 # for the network namespace and TAP device of the boot case's ping.
 HVM_VMM=${HVM_VMM:-xkvm}
 if [ "$HVM_VMM" = qemu ]; then
@@ -72,6 +74,8 @@ run_hvm() {
 					"'format=raw, vdev=hdc, access=ro, devtype=cdrom, target=$cd' ]"
 			fi
 			[ "$tap" = - ] || echo "vif = [ 'model=rtl8139, mac=$MAC, vifname=$tap' ]"
+			# A plain PC unless the case asks for PVHVM (xl's default platform device).
+			[ -n "${PVHVM:-}" ] || echo 'xen_platform_pci = 0'
 			for line in "$@"; do echo "$line"; done
 		} >"$cfg"
 		set -- "$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg"
@@ -219,11 +223,83 @@ case_cd() {
 	[ "$rc" = 0 ] || show cd
 }
 
-# HVM_CASES: the cases to run, in order (all by default).
-for c in ${HVM_CASES:-boot write reboot panic cd}; do
+pvhvm_marker="^XKVM-HVM: kernel $KVER_RE cpus 2 mem [0-9]+ root /dev/xvda1\$"
+
+# 6. PVHVM: the same disk with xl's default platform device.  The guest
+# finds Xen, unplugs the emulated disk and NIC before its PCI scan, and
+# runs on xen-blkfront (hda appears as xvda) and xen-netfront, which
+# pings the host through the TAP the RTL8139 had.
+case_pvhvm() {
+	disk_for pvhvm poweroff
+	PVHVM=1 run_hvm pvhvm "$disk" - c "$TAP"
+	check pvhvm-seabios said pvhvm 'SeaBIOS \(version '
+	check pvhvm-xen-detected said pvhvm 'Hypervisor detected: Xen HVM'
+	check pvhvm-upcall-vector said pvhvm 'Xen HVM callback vector for event delivery is enabled|percpu upcall vector'
+	check pvhvm-unplug-disks said pvhvm 'unplug emulated disks'
+	check pvhvm-unplug-nics said pvhvm 'unplug emulated NICs'
+	check pvhvm-platform-pci-grants said pvhvm 'Grant table initialized'
+	check pvhvm-no-sda sh -c "! grep -aq '\[sda\]' '$WORK/pvhvm.out'"
+	check pvhvm-xvda-blkfront said pvhvm '^XKVM-HVM: disk xvda driver vbd hypervisor xen$'
+	check pvhvm-marker said pvhvm "$pvhvm_marker"
+	check pvhvm-netfront-eth0 said pvhvm "^XKVM-HVM: eth0 $MAC driver vif\$"
+	check pvhvm-ping-host said pvhvm '^XKVM-HVM: ping 10\.0\.2\.2 ok$'
+	check pvhvm-root-unmounted said pvhvm '^XKVM-HVM: root unmounted$'
+	check pvhvm-poweroff-exit-0 [ "$rc" = 0 ]
+	check pvhvm-no-oops no_oops pvhvm || show_oops pvhvm
+	if ! said pvhvm "$pvhvm_marker" || [ "$rc" != 0 ]; then show pvhvm; fi
+}
+
+# 7. A file written and synced through blkfront survives power-off; the
+# file system is clean.
+case_pvhvm_write() {
+	disk_for pvhvm-write write
+	PVHVM=1 run_hvm pvhvm-write "$disk" - c -
+	dd if="$disk" of="$WORK/pvhvm-write-part.ext4" bs=512 skip=2048 status=none
+	check pvhvm-write-exit-0 [ "$rc" = 0 ]
+	check pvhvm-write-on-xvda said pvhvm-write "$pvhvm_marker"
+	check pvhvm-write-guest-wrote said pvhvm-write '^XKVM-HVM: wrote /hvm-proof$'
+	check pvhvm-write-e2fsck-clean sh -c "e2fsck -fn '$WORK/pvhvm-write-part.ext4' >'$WORK/pvhvm-write-e2fsck.log' 2>&1"
+	check pvhvm-write-file-on-host sh -c \
+		"debugfs -R 'cat /hvm-proof' '$WORK/pvhvm-write-part.ext4' 2>/dev/null | grep -qx 'written by the HVM guest'"
+	[ "$rc" = 0 ] || show pvhvm-write
+}
+
+# grub_cmdline_add <disk> <words>: the disk's grub.cfg passes <words> to the
+# kernel too (the test edits its own copy of the image offline).
+grub_cmdline_add() {
+	part=$WORK/grub-edit.ext4
+	dd if="$1" of="$part" bs=512 skip=2048 status=none
+	debugfs -R 'cat /boot/grub/grub.cfg' "$part" 2>/dev/null |
+		sed "s|console=ttyS0,115200|& $2|" >"$WORK/grub.cfg"
+	debugfs -w -R 'rm /boot/grub/grub.cfg' "$part" >/dev/null 2>&1
+	debugfs -w -R "write $WORK/grub.cfg /boot/grub/grub.cfg" "$part" >/dev/null 2>&1
+	dd if="$part" of="$1" bs=512 seek=2048 conv=notrunc status=none
+	rm -f "$part"
+}
+
+# 8. xen_emul_unplug=never: the guest keeps its emulated disk and NIC, so
+# no PV backend appears and the disk is never served twice.
+case_pvhvm_never() {
+	disk_for pvhvm-never poweroff
+	grub_cmdline_add "$disk" xen_emul_unplug=never
+	PVHVM=1 run_hvm pvhvm-never "$disk" - c -
+	check pvhvm-never-cmdline said pvhvm-never 'Kernel command line: .*xen_emul_unplug=never'
+	check pvhvm-never-xen-detected said pvhvm-never 'Hypervisor detected: Xen HVM'
+	check pvhvm-never-no-unplug sh -c "! grep -aq 'unplug emulated' '$WORK/pvhvm-never.out'"
+	check pvhvm-never-on-sda said pvhvm-never "$marker"
+	check pvhvm-never-no-blkfront sh -c "! grep -aq 'blkfront: xvda' '$WORK/pvhvm-never.out'"
+	check pvhvm-never-exit-0 [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || show pvhvm-never
+}
+
+# HVM_CASES: the cases to run, in order (all by default; pvhvm ones with xkvm only).
+all_cases="boot write reboot panic cd"
+[ "$HVM_VMM" = qemu ] || all_cases="$all_cases pvhvm pvhvm-write pvhvm-never"
+for c in ${HVM_CASES:-$all_cases}; do
 	case $c in
 	boot | write | reboot | panic | cd) "case_$c" ;;
-	*) fail "hvm-case-$c" "unknown case (expected boot, write, reboot, panic or cd)" ;;
+	pvhvm | pvhvm-write | pvhvm-never) "case_$(echo "$c" | tr - _)" ;;
+	*) fail "hvm-case-$c" "unknown case (expected one of: $all_cases)" ;;
 	esac
 done
 echo "DONE hvm_test"

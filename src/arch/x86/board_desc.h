@@ -16,21 +16,22 @@
 
 /* What a table entry is: the board binds each kind to its device model. */
 enum board_dev_kind {
-	BOARD_DEV_SERIAL,     /* 16550 UART */
-	BOARD_DEV_RTC,	      /* MC146818 CMOS RTC */
-	BOARD_DEV_PVPANIC,    /* QEMU's pvpanic port */
-	BOARD_DEV_ACPI_PM1,   /* PM1a event (4 bytes) + control (2 bytes) blocks; irq: the SCI */
-	BOARD_DEV_ACPI_TIMER, /* ACPI PM timer, 4 bytes */
-	BOARD_DEV_ACPI_RESET, /* FADT reset register, 1 byte */
-	BOARD_DEV_I8042,      /* keyboard controller: data port, command/status port */
-	BOARD_DEV_I8042_AUX,  /* its mouse (AUX) interrupt */
-	BOARD_DEV_PORT92,     /* System Control Port A (A20, fast reset) */
-	BOARD_DEV_ELCR,	      /* PIIX3 edge/level control registers */
-	BOARD_DEV_FW_CFG,     /* QEMU firmware configuration: selector, data */
-	BOARD_DEV_FW_CFG_DMA, /* its DMA address register */
-	BOARD_DEV_PCI_CONFIG, /* configuration mechanism #1: 0xCF8 address, 0xCFC data */
-	BOARD_DEV_IDE,	      /* a legacy ATA channel: command block, control block */
-	BOARD_DEV_DEBUGCON,   /* QEMU's debug console (SeaBIOS's log) */
+	BOARD_DEV_SERIAL,	/* 16550 UART */
+	BOARD_DEV_RTC,		/* MC146818 CMOS RTC */
+	BOARD_DEV_PVPANIC,	/* QEMU's pvpanic port */
+	BOARD_DEV_ACPI_PM1,	/* PM1a event (4 bytes) + control (2 bytes) blocks; irq: the SCI */
+	BOARD_DEV_ACPI_TIMER,	/* ACPI PM timer, 4 bytes */
+	BOARD_DEV_ACPI_RESET,	/* FADT reset register, 1 byte */
+	BOARD_DEV_I8042,	/* keyboard controller: data port, command/status port */
+	BOARD_DEV_I8042_AUX,	/* its mouse (AUX) interrupt */
+	BOARD_DEV_PORT92,	/* System Control Port A (A20, fast reset) */
+	BOARD_DEV_ELCR,		/* PIIX3 edge/level control registers */
+	BOARD_DEV_FW_CFG,	/* QEMU firmware configuration: selector, data */
+	BOARD_DEV_FW_CFG_DMA,	/* its DMA address register */
+	BOARD_DEV_PCI_CONFIG,	/* configuration mechanism #1: 0xCF8 address, 0xCFC data */
+	BOARD_DEV_IDE,		/* a legacy ATA channel: command block, control block */
+	BOARD_DEV_DEBUGCON,	/* QEMU's debug console (SeaBIOS's log) */
+	BOARD_DEV_XEN_PLATFORM, /* Xen's platform device's fixed unplug ports */
 };
 
 enum board_space { BOARD_IO, BOARD_MMIO };

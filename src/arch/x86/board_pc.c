@@ -36,6 +36,8 @@ static const struct board_device pc_devices[] = {
     {.name = "P92", .kind = BOARD_DEV_PORT92, .ranges = {{0x92, 1}}, .irq = BOARD_NO_IRQ},
     {.name = "ELCR", .kind = BOARD_DEV_ELCR, .ranges = {{0x4D0, 2}}, .irq = BOARD_NO_IRQ},
     {.name = "DBGC", .kind = BOARD_DEV_DEBUGCON, .ranges = {{0x402, 1}}, .irq = BOARD_NO_IRQ},
+    /* Where Xen's device model decodes them; only a machine with the platform device has them. */
+    {.name = "XENP", .kind = BOARD_DEV_XEN_PLATFORM, .ranges = {{0x10, 16}}, .irq = BOARD_NO_IRQ},
     {.name = "FWCF", .kind = BOARD_DEV_FW_CFG, .ranges = {{0x510, 2}}, .irq = BOARD_NO_IRQ},
     {.name = "PCFG", .kind = BOARD_DEV_PCI_CONFIG, .ranges = {{0xCF8, 8}}, .irq = BOARD_NO_IRQ},
     {.name = "RST",

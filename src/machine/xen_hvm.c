@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen HVM machine (type = "hvm" with xen_platform_pci = 1, xl's
+ * default): the HVM PC of machine/hvm.c with a Xen personality.  The
+ * guest sees Xen's CPUID leaves, hypercalls, XenStore and the Xen
+ * platform PCI device; until its PV drivers take over it runs on the
+ * emulated IDE disks and RTL8139 NICs.  Each disk and NIC also has a Xen
+ * backend, opened at build (the VMM opens nothing once confined) but kept
+ * out of XenStore until the guest unplugs the emulated device: a disk is
+ * never served twice at once.  An unplug flushes and detaches the IDE
+ * disk before its blkback appears, and hands the NIC's TAP to netback.
+ * The toolstack reports "pvhvm" once a frontend connects.
+ */
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "devices/xen_blkback.h"
+#include "devices/xen_netback.h"
+#include "devices/xen_platform.h"
+#include "lib/log.h"
+#include "machine/hvm.h"
+#include "machine/machine.h"
+#include "machine/xen_common.h"
+#include "xen/domain.h"
+#include "xen/xs_socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct xen_hvm {
+	struct machine pc; /* the HVM PC underneath, driven through machine_hvm_ops */
+	bool pc_created;
+	struct xen_domain *xen;
+	struct xs_socket *xs_socket;
+	char xs_socket_path[256];
+	struct xen_platform platform;
+	bool platform_ready;
+	pthread_mutex_t unplug_lock; /* one unplug at a time */
+	struct xen_blkback **disks;  /* per config disk; NULL for a CD-ROM */
+	struct xen_netback **nics;   /* per config vif */
+};
+
+static struct xen_hvm *state(struct machine *m)
+{
+	return m->priv;
+}
+
+static int xen_hvm_create(struct machine *m)
+{
+	struct xen_hvm *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	m->priv = x;
+	pthread_mutex_init(&x->unplug_lock, NULL);
+	x->pc = (struct machine){.ops = &machine_hvm_ops, .cfg = m->cfg, .vm = m->vm};
+	r = machine_hvm_ops.create(&x->pc);
+	x->pc_created = !r;
+	return r;
+}
+
+/*
+ * Each hard disk's blkback, unpublished, on the emulated disk's open image
+ * (whose lock a second open would meet); CD-ROMs stay emulated (PV drivers
+ * ignore them).
+ */
+static int open_disk_backends(struct xen_hvm *x, const struct domain_config *cfg)
+{
+	x->disks = calloc(cfg->nr_disks + 1, sizeof(*x->disks));
+	if (!x->disks)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct disk_config *dc = &cfg->disks[i];
+		struct xen_disk_spec spec = {.target = dc->target,
+					     .vdev = dc->vdev,
+					     .devid = dc->devid,
+					     .readonly = dc->readonly,
+					     .discard = dc->discard,
+					     .unpublished = true,
+					     .share = hvm_disk_image(&x->pc, i)};
+
+		if (dc->cdrom)
+			continue;
+		x->disks[i] = xen_blkback_create(x->xen, &spec);
+		if (!x->disks[i])
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Each vif's netback, unpublished, on a duplicate of the emulated NIC's TAP fd. */
+static int open_nic_backends(struct xen_hvm *x, const struct domain_config *cfg)
+{
+	x->nics = calloc(cfg->nr_nics + 1, sizeof(*x->nics));
+	if (!x->nics)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->nr_nics; i++) {
+		const struct nic_config *nc = &cfg->nics[i];
+		int fd = fcntl(hvm_nic_fd(&x->pc, i), F_DUPFD_CLOEXEC, 3);
+		struct xen_nic_spec spec = {
+		    .fd = fd, .ifname = nc->ifname, .devid = nc->devid, .unpublished = true};
+
+		if (fd < 0)
+			return -errno;
+		memcpy(spec.mac, nc->mac, sizeof(spec.mac));
+		x->nics[i] = xen_netback_create(x->xen, &spec);
+		if (!x->nics[i])
+			return -EIO;
+	}
+	return 0;
+}
+
+static void publish(struct xen_hvm *x, unsigned i, bool disk)
+{
+	int r = disk ? xen_blkback_publish(x->disks[i]) : xen_netback_publish(x->nics[i]);
+
+	if (r)
+		pr_err("%s %u: cannot hand it to the PV driver: %s", disk ? "vbd" : "vif", i,
+		       strerror(-r));
+}
+
+/*
+ * The guest's unplug write (a vCPU thread): the emulated devices go first
+ * (disks flushed), then their backends appear in XenStore.
+ */
+static void unplug(void *opaque, unsigned mask)
+{
+	struct xen_hvm *x = opaque;
+	const struct domain_config *cfg = x->pc.cfg;
+
+	pthread_mutex_lock(&x->unplug_lock);
+	if (mask & (XEN_UNPLUG_IDE_DISKS | XEN_UNPLUG_AUX_IDE_DISKS)) {
+		bool keep_master = !(mask & XEN_UNPLUG_IDE_DISKS);
+		int r = hvm_unplug_disks(&x->pc, keep_master);
+
+		if (r)
+			pr_err("unplug: flushing the IDE disks: %s", strerror(-r));
+		for (unsigned i = 0; i < cfg->nr_disks; i++)
+			if (x->disks[i] && !(keep_master && cfg->disks[i].ide_slot == 0))
+				publish(x, i, true);
+	}
+	if (mask & XEN_UNPLUG_NICS) {
+		hvm_unplug_nics(&x->pc);
+		for (unsigned i = 0; i < cfg->nr_nics; i++)
+			publish(x, i, false);
+	}
+	pthread_mutex_unlock(&x->unplug_lock);
+}
+
+static const struct xen_platform_ops platform_ops = {.unplug = unplug};
+
+static int make_xen_domain(struct machine *m)
+{
+	struct xen_hvm *x = state(m);
+	const struct domain_config *cfg = m->cfg;
+	struct xen_domain_params params = {.domid = XEN_GUEST_DOMID,
+					   .name = cfg->name,
+					   .nr_vcpus = cfg->vcpus,
+					   .memory_kib = cfg->memory_mib << 10};
+
+	x->xen = xen_domain_create(m->vm, &params);
+	if (!x->xen)
+		return -EIO;
+	x->xs_socket = xen_machine_open_xs_socket(x->xen, cfg->name, x->xs_socket_path,
+						  sizeof(x->xs_socket_path));
+	return 0;
+}
+
+/* The platform device, its ports and Xen's special pages, added to the PC before it is built. */
+static int extend_pc(struct xen_hvm *x)
+{
+	int r;
+
+	xen_platform_init(&x->platform, &platform_ops, x);
+	x->platform_ready = true;
+	r = hvm_add_pci_function(&x->pc, &x->platform.pci);
+	if (!r)
+		r = hvm_reserve_range(&x->pc, XEN_SPECIAL_PAGES_GPA,
+				      XEN_NR_SPECIAL_PAGES * 4096ULL);
+	hvm_set_platform_ports(&x->pc, xen_platform_ports_io, &x->platform);
+	return r;
+}
+
+static int xen_hvm_build(struct machine *m, const struct machine_console *console)
+{
+	struct xen_hvm *x = state(m);
+	int r = make_xen_domain(m);
+
+	if (!r)
+		r = extend_pc(x);
+	if (!r)
+		r = machine_hvm_ops.build(&x->pc, console);
+	if (!r)
+		r = open_disk_backends(x, m->cfg);
+	if (!r)
+		r = open_nic_backends(x, m->cfg);
+	return r;
+}
+
+/* Xen's CPUID leaves and the vCPU's Xen id; registers stay at KVM's reset state. */
+static int xen_hvm_setup_vcpu(struct machine *m, struct vcpu *vcpu)
+{
+	int r = machine_setup_vcpu_cpu(m->vm, vcpu, true);
+
+	return r ? r : xen_vcpu_setup(state(m)->xen, vcpu);
+}
+
+static int xen_hvm_start(struct machine *m)
+{
+	struct xen_hvm *x = state(m);
+	int r = machine_hvm_ops.start(&x->pc);
+
+	return r ? r : xen_domain_start(x->xen);
+}
+
+static int xen_hvm_start_io(struct machine *m)
+{
+	return machine_hvm_ops.start_io(&state(m)->pc);
+}
+
+static void destroy_backends(struct xen_hvm *x, const struct domain_config *cfg)
+{
+	for (unsigned i = 0; x->disks && i < cfg->nr_disks; i++)
+		xen_blkback_destroy(x->disks[i]);
+	for (unsigned i = 0; x->nics && i < cfg->nr_nics; i++)
+		xen_netback_destroy(x->nics[i]);
+	free(x->disks);
+	free(x->nics);
+}
+
+static void xen_hvm_destroy(struct machine *m)
+{
+	struct xen_hvm *x = state(m);
+
+	if (!x)
+		return;
+	if (x->xs_socket)
+		xs_socket_close(x->xs_socket);
+	destroy_backends(x, m->cfg);
+	if (x->pc_created)
+		machine_hvm_ops.destroy(&x->pc);
+	if (x->platform_ready)
+		xen_platform_destroy(&x->platform);
+	xen_domain_destroy(x->xen);
+	pthread_mutex_destroy(&x->unplug_lock);
+	free(x);
+	m->priv = NULL;
+}
+
+static bool xen_hvm_request_shutdown(struct machine *m, const char *how)
+{
+	struct xen_hvm *x = state(m);
+
+	return x->xen && xen_request_shutdown(x->xen, how);
+}
+
+/* Only connected frontends count: an HVM guest's XenBus alone does not make it PVHVM. */
+static bool xen_hvm_pv_drivers_active(struct machine *m)
+{
+	struct xen_hvm *x = state(m);
+
+	return x->xen && xen_machine_frontends_connected(x->xen, m->cfg);
+}
+
+const struct machine_ops machine_xen_hvm_ops = {
+    .name = "xen-hvm",
+    .create = xen_hvm_create,
+    .build = xen_hvm_build,
+    .setup_vcpu = xen_hvm_setup_vcpu,
+    .start = xen_hvm_start,
+    .start_io = xen_hvm_start_io,
+    .destroy = xen_hvm_destroy,
+    .request_shutdown = xen_hvm_request_shutdown,
+    .pv_drivers_active = xen_hvm_pv_drivers_active,
+};
