@@ -70,7 +70,7 @@ static int xen_hvm_create(struct machine *m)
  */
 static int open_disk_backends(struct xen_hvm *x, const struct domain_config *cfg)
 {
-	x->disks = calloc(cfg->nr_disks + 1, sizeof(*x->disks));
+	x->disks = calloc(cfg->nr_disks + 1, sizeof(struct xen_blkback *));
 	if (!x->disks)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
@@ -95,7 +95,7 @@ static int open_disk_backends(struct xen_hvm *x, const struct domain_config *cfg
 /* Each vif's netback, unpublished, on a duplicate of the emulated NIC's TAP fd. */
 static int open_nic_backends(struct xen_hvm *x, const struct domain_config *cfg)
 {
-	x->nics = calloc(cfg->nr_nics + 1, sizeof(*x->nics));
+	x->nics = calloc(cfg->nr_nics + 1, sizeof(struct xen_netback *));
 	if (!x->nics)
 		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->nr_nics; i++) {

@@ -257,6 +257,29 @@ check reboot-recorded grep -q "the guest's reboot: restarting" "$WORK/xkvmd.log"
 "$XKVM" destroy ts-a >/dev/null 2>&1
 wait_for 60 is_state ts-a Halted
 
+# 10b. A PVHVM guest (type = "hvm", xl's default platform device): Xen
+# Orchestra's hvm while the firmware runs, pvhvm once its PV drivers connect,
+# live; virtualizationMode stays hvm for the searches.
+cp --sparse=always "$ASSETS/hvm-disk.img" "$WORK/ts-h.img"
+printf 'xkvm-hvm-action=shell\n' | dd of="$WORK/ts-h.img" bs=512 seek=2047 conv=notrunc,sync status=none
+printf '%s\n' 'name = "ts-h"' 'type = "hvm"' 'memory = 256' 'vcpus = 1' 'boot = "c"' \
+	"disk = [ 'format=raw, vdev=hda, access=rw, target=$WORK/ts-h.img' ]" >"$WORK/ts-h.cfg"
+"$XKVM" create "$WORK/ts-h.cfg" >/dev/null 2>&1
+check pvhvm-running wait_for 120 is_state ts-h Running
+"$XKVM" list 'name_label:ts-h' >"$WORK/list-h-early.out" 2>&1
+check pvhvm-listed-hvm-at-start grep -qE '^ts-h +[0-9]+ +256 +1 .* hvm$' "$WORK/list-h-early.out"
+check pvhvm-no-pv-drivers-at-start [ "$(field ts-h .pvDriversDetected)" = false ]
+check pvhvm-pv-drivers-detected wait_for 400 sh -c "[ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-h | jq -r .pvDriversDetected)\" = true ]"
+"$XKVM" list 'name_label:ts-h' >"$WORK/list-h.out" 2>&1
+check pvhvm-listed-pvhvm grep -qE '^ts-h +[0-9]+ +256 +1 .* pvhvm$' "$WORK/list-h.out"
+check pvhvm-mode-stays-hvm [ "$(field ts-h .virtualizationMode)" = hvm ]
+check pvhvm-filter-hvm [ "$(names 'virtualizationMode:hvm')" = "ts-h " ]
+check pvhvm-filter-pv-drivers [ "$(names 'virtualizationMode:hvm pvDriversDetected?')" = "ts-h " ]
+check pvhvm-filter-cli-agrees [ "$(cli_names 'virtualizationMode:hvm pvDriversDetected?')" = "ts-h " ]
+"$XKVM" destroy ts-h >/dev/null 2>&1
+check pvhvm-destroy-halts wait_for 60 is_state ts-h Halted
+[ "$(field ts-h .pvDriversDetected)" = true ] || { sed 's/^/SHOW /' "$WORK/list-h-early.out" "$WORK/list-h.out"; tail -40 "$WORK/xkvmd.log" | sed 's/^/SHOW /'; }
+
 # 11. A system call outside a thread's allow-list kills the VMM (here one the
 # test hook makes a vCPU thread call); xkvmd records a crash naming the call.
 kill -TERM "$DAEMON"
