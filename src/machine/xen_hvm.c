@@ -39,8 +39,7 @@ struct xen_hvm {
 	struct xen_platform platform;
 	bool platform_ready;
 	pthread_mutex_t unplug_lock; /* one unplug at a time */
-	struct xen_blkback **disks;  /* per config disk; NULL for a CD-ROM */
-	struct xen_netback **nics;   /* per config vif */
+	struct xen_backends pv; /* per disk (none for a CD-ROM) and vif, unpublished until unplug */
 };
 
 static struct xen_hvm *state(struct machine *m)
@@ -63,60 +62,25 @@ static int xen_hvm_create(struct machine *m)
 	return r;
 }
 
-/*
- * Each hard disk's blkback, unpublished, on the emulated disk's open image
- * (whose lock a second open would meet); CD-ROMs stay emulated (PV drivers
- * ignore them).
- */
-static int open_disk_backends(struct xen_hvm *x, const struct domain_config *cfg)
+/* The emulated disk's open image (whose lock a second open would meet). */
+static const struct disk_image *ide_image(void *opaque, unsigned i)
 {
-	x->disks = calloc(cfg->nr_disks + 1, sizeof(struct xen_blkback *));
-	if (!x->disks)
-		return -ENOMEM;
-	for (unsigned i = 0; i < cfg->nr_disks; i++) {
-		const struct disk_config *dc = &cfg->disks[i];
-		struct xen_disk_spec spec = {.target = dc->target,
-					     .vdev = dc->vdev,
-					     .devid = dc->devid,
-					     .readonly = dc->readonly,
-					     .discard = dc->discard,
-					     .unpublished = true,
-					     .share = hvm_disk_image(&x->pc, i)};
+	struct xen_hvm *x = opaque;
 
-		if (dc->cdrom)
-			continue;
-		x->disks[i] = xen_blkback_create(x->xen, &spec);
-		if (!x->disks[i])
-			return -EIO;
-	}
-	return 0;
+	return hvm_disk_image(&x->pc, i);
 }
 
-/* Each vif's netback, unpublished, on a duplicate of the emulated NIC's TAP fd. */
-static int open_nic_backends(struct xen_hvm *x, const struct domain_config *cfg)
+/* A duplicate of the emulated NIC's TAP fd, which the netback owns. */
+static int nic_tap(void *opaque, unsigned i)
 {
-	x->nics = calloc(cfg->nr_nics + 1, sizeof(struct xen_netback *));
-	if (!x->nics)
-		return -ENOMEM;
-	for (unsigned i = 0; i < cfg->nr_nics; i++) {
-		const struct nic_config *nc = &cfg->nics[i];
-		int fd = fcntl(hvm_nic_fd(&x->pc, i), F_DUPFD_CLOEXEC, 3);
-		struct xen_nic_spec spec = {
-		    .fd = fd, .ifname = nc->ifname, .devid = nc->devid, .unpublished = true};
+	struct xen_hvm *x = opaque;
 
-		if (fd < 0)
-			return -errno;
-		memcpy(spec.mac, nc->mac, sizeof(spec.mac));
-		x->nics[i] = xen_netback_create(x->xen, &spec);
-		if (!x->nics[i])
-			return -EIO;
-	}
-	return 0;
+	return fcntl(hvm_nic_fd(&x->pc, i), F_DUPFD_CLOEXEC, 3);
 }
 
 static void publish(struct xen_hvm *x, unsigned i, bool disk)
 {
-	int r = disk ? xen_blkback_publish(x->disks[i]) : xen_netback_publish(x->nics[i]);
+	int r = disk ? xen_blkback_publish(x->pv.disks[i]) : xen_netback_publish(x->pv.nics[i]);
 
 	if (r)
 		pr_err("%s %u: cannot hand it to the PV driver: %s", disk ? "vbd" : "vif", i,
@@ -140,7 +104,7 @@ static void unplug(void *opaque, unsigned mask)
 		if (r)
 			pr_err("unplug: flushing the IDE disks: %s", strerror(-r));
 		for (unsigned i = 0; i < cfg->nr_disks; i++)
-			if (x->disks[i] && !(keep_master && cfg->disks[i].ide_slot == 0))
+			if (x->pv.disks[i] && !(keep_master && cfg->disks[i].ide_slot == 0))
 				publish(x, i, true);
 	}
 	if (mask & XEN_UNPLUG_NICS) {
@@ -194,10 +158,15 @@ static int xen_hvm_build(struct machine *m, const struct machine_console *consol
 		r = extend_pc(x);
 	if (!r)
 		r = machine_hvm_ops.build(&x->pc, console);
-	if (!r)
-		r = open_disk_backends(x, m->cfg);
-	if (!r)
-		r = open_nic_backends(x, m->cfg);
+	if (!r) {
+		const struct xen_backend_source src = {.unpublished = true,
+						       .skip_cdroms = true,
+						       .disk_image = ide_image,
+						       .nic_fd = nic_tap,
+						       .opaque = x};
+
+		r = xen_backends_create(&x->pv, x->xen, m->cfg, &src);
+	}
 	return r;
 }
 
@@ -222,16 +191,6 @@ static int xen_hvm_start_io(struct machine *m)
 	return machine_hvm_ops.start_io(&state(m)->pc);
 }
 
-static void destroy_backends(struct xen_hvm *x, const struct domain_config *cfg)
-{
-	for (unsigned i = 0; x->disks && i < cfg->nr_disks; i++)
-		xen_blkback_destroy(x->disks[i]);
-	for (unsigned i = 0; x->nics && i < cfg->nr_nics; i++)
-		xen_netback_destroy(x->nics[i]);
-	free(x->disks);
-	free(x->nics);
-}
-
 static void xen_hvm_destroy(struct machine *m)
 {
 	struct xen_hvm *x = state(m);
@@ -240,7 +199,7 @@ static void xen_hvm_destroy(struct machine *m)
 		return;
 	if (x->xs_socket)
 		xs_socket_close(x->xs_socket);
-	destroy_backends(x, m->cfg);
+	xen_backends_destroy(&x->pv, m->cfg);
 	if (x->pc_created)
 		machine_hvm_ops.destroy(&x->pc);
 	if (x->platform_ready)

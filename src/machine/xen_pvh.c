@@ -39,8 +39,7 @@ struct xen_pvh {
 	struct xen_domain *xen;
 	struct xs_socket *xs_socket;
 	char xs_socket_path[256];
-	struct xen_blkback **disks;
-	struct xen_netback **nics;
+	struct xen_backends backends;
 	struct pvh_entry entry;
 };
 
@@ -55,57 +54,6 @@ static int xen_pvh_create(struct machine *m)
 	return m->priv ? 0 : -ENOMEM;
 }
 
-static int create_disks(struct xen_pvh *p, const struct domain_config *cfg)
-{
-	p->disks = calloc(cfg->nr_disks + 1, sizeof(struct xen_blkback *));
-	if (!p->disks)
-		return -ENOMEM;
-	for (unsigned i = 0; i < cfg->nr_disks; i++) {
-		const struct disk_config *dc = &cfg->disks[i];
-		struct xen_disk_spec spec = {.target = dc->target,
-					     .vdev = dc->vdev,
-					     .devid = dc->devid,
-					     .readonly = dc->readonly,
-					     .discard = dc->discard};
-
-		p->disks[i] = xen_blkback_create(p->xen, &spec);
-		if (!p->disks[i])
-			return -EIO;
-	}
-	return 0;
-}
-
-static int create_nics(struct xen_pvh *p, const struct domain_config *cfg)
-{
-	p->nics = calloc(cfg->nr_nics + 1, sizeof(struct xen_netback *));
-	if (!p->nics)
-		return -ENOMEM;
-	for (unsigned i = 0; i < cfg->nr_nics; i++) {
-		const struct nic_config *nc = &cfg->nics[i];
-		struct xen_nic_spec spec = {
-		    .bridge = nc->bridge, .ifname = nc->ifname, .devid = nc->devid, .fd = -1};
-
-		memcpy(spec.mac, nc->mac, sizeof(spec.mac));
-		p->nics[i] = xen_netback_create(p->xen, &spec);
-		if (!p->nics[i])
-			return -EIO;
-		pr_info("domain '%s': vif %u is %s", cfg->name, i, xen_netback_ifname(p->nics[i]));
-	}
-	return 0;
-}
-
-static void destroy_backends(struct xen_pvh *p, const struct domain_config *cfg)
-{
-	for (unsigned i = 0; p->disks && i < cfg->nr_disks; i++)
-		xen_blkback_destroy(p->disks[i]);
-	for (unsigned i = 0; p->nics && i < cfg->nr_nics; i++)
-		xen_netback_destroy(p->nics[i]);
-	free(p->disks);
-	free(p->nics);
-	p->disks = NULL;
-	p->nics = NULL;
-}
-
 /* Hypercalls, XenStore (and its socket for Debian's clients), console ring, PV devices. */
 static int make_xen_domain(struct machine *m)
 {
@@ -115,7 +63,6 @@ static int make_xen_domain(struct machine *m)
 					   .name = cfg->name,
 					   .nr_vcpus = cfg->vcpus,
 					   .memory_kib = cfg->memory_mib << 10};
-	int r;
 
 	p->xen = xen_domain_create(m->vm, &params);
 	if (!p->xen)
@@ -124,8 +71,7 @@ static int make_xen_domain(struct machine *m)
 	p->xen->console_opaque = &p->board;
 	p->xs_socket = xen_machine_open_xs_socket(p->xen, cfg->name, p->xs_socket_path,
 						  sizeof(p->xs_socket_path));
-	r = create_disks(p, cfg);
-	return r ? r : create_nics(p, cfg);
+	return xen_backends_create(&p->backends, p->xen, cfg, NULL);
 }
 
 /* Terminal input goes where the guest's console is: hvc0 if its command line says so. */
@@ -214,7 +160,7 @@ static void xen_pvh_destroy(struct machine *m)
 		return;
 	if (p->xs_socket)
 		xs_socket_close(p->xs_socket);
-	destroy_backends(p, m->cfg);
+	xen_backends_destroy(&p->backends, m->cfg);
 	if (p->board_ready)
 		board_destroy(&p->board);
 	xen_domain_destroy(p->xen);
