@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <jansson.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
 #include <pwd.h>
@@ -232,7 +233,11 @@ int sandbox_enter(const struct sandbox_config *c)
 	else if (ll_fd < 0)
 		pr_warn("Landlock: %s", strerror(-ll_fd));
 	report_fd = c->report_fd;
-	tzset(); /* localtime_r (the RTC) reads /etc/localtime once: now, while it can */
+	/* Libraries that open a file on first use, opened now, while they can:
+	 * localtime_r (the RTC) reads /etc/localtime, jansson (the control
+	 * thread's replies) seeds its hash tables from /dev/urandom. */
+	tzset();
+	json_object_seed(0);
 	r = confine(c, ll_fd);
 	if (ll_fd >= 0)
 		close(ll_fd);

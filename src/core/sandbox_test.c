@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -84,6 +85,22 @@ static void allowed_calls(int fd)
 		child_exit(101);
 }
 
+/*
+ * The control thread's first reply after confinement: jansson's first
+ * object once opened /dev/urandom for its hash seed, which killed a
+ * VMM whose control thread narrowed itself before it answered anything.
+ */
+static void first_json_reply(int fd)
+{
+	json_t *reply = json_pack("{s:b}", "ok", 1);
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+
+	if (!text || write(fd, text, strlen(text)) < 0)
+		child_exit(101);
+	free(text);
+	json_decref(reply);
+}
+
 static void test_rules_resolve(void **state)
 {
 	unsigned kinds = 0;
@@ -109,6 +126,17 @@ static void test_allowed_calls_run(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_string_equal(out, "ok");
+}
+
+static void test_control_thread_first_json_reply(void **state)
+{
+	char out[64];
+	int status = run_confined(SANDBOX_CONTROL, first_json_reply, out, sizeof(out));
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_equal(out, "{\"ok\":true}");
 }
 
 static void test_forbidden_call_kills_and_reports(void **state)
@@ -262,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rules_resolve),
 	    cmocka_unit_test(test_allowed_calls_run),
+	    cmocka_unit_test(test_control_thread_first_json_reply),
 	    cmocka_unit_test(test_forbidden_call_kills_and_reports),
 	    cmocka_unit_test(test_no_signal_to_another_process),
 	    cmocka_unit_test(test_the_process_is_unprivileged),
