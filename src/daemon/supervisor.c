@@ -789,7 +789,7 @@ static void sample(struct supervisor *sup, struct vm_rt *vm, long long now)
 }
 
 /* With the lock held: which VMMs to ask for status now. */
-static size_t collect_probes(struct supervisor *sup, bool tick, struct probe **out)
+static size_t collect_probes(struct supervisor *sup, bool probe, bool tick, struct probe **out)
 {
 	size_t n = 0, cap = 0;
 	struct probe *p = NULL;
@@ -797,7 +797,7 @@ static size_t collect_probes(struct supervisor *sup, bool tick, struct probe **o
 	for (struct vm_rt *vm = sup->vms; vm; vm = vm->next) {
 		bool starting = vm->state == RUN_STARTING;
 
-		if (vm->state == RUN_HALTED || (!starting && !tick))
+		if (vm->state == RUN_HALTED || (!starting && !probe))
 			continue;
 		if (starting && monotonic_ms() - vm->start_ms > START_TIMEOUT_S * 1000LL) {
 			if (!vm->start_timed_out)
@@ -825,15 +825,19 @@ static size_t collect_probes(struct supervisor *sup, bool tick, struct probe **o
 	return n;
 }
 
-/* Ask each VMM for its status without the lock; apply the answers with it. */
-static void probe_vmms(struct supervisor *sup, bool tick)
+/*
+ * Ask each VMM for its status without the lock; apply the answers with
+ * it.  probe: the running ones too (the starting ones always); tick: take
+ * a stats sample as well.
+ */
+static void probe_vmms(struct supervisor *sup, bool probe, bool tick)
 {
 	struct probe *probes;
 	size_t n;
 	long long now = monotonic_ms();
 
 	sup_lock(sup);
-	n = collect_probes(sup, tick, &probes);
+	n = collect_probes(sup, probe || tick, tick, &probes);
 	sup_unlock(sup);
 	for (size_t i = 0; i < n; i++) {
 		json_t *st = NULL;
@@ -905,14 +909,14 @@ static size_t poll_set(struct supervisor *sup, struct pollfd **fds)
 static void *loop(void *arg)
 {
 	struct supervisor *sup = arg;
-	long long next_tick = monotonic_ms();
+	long long next_tick = monotonic_ms(), next_probe = next_tick;
 
 	for (;;) {
 		struct pollfd *fds;
 		size_t n;
 		int timeout;
 		uint64_t v;
-		bool tick;
+		bool tick, probe;
 
 		sup_lock(sup);
 		if (sup->stopping) {
@@ -920,10 +924,12 @@ static void *loop(void *arg)
 			return NULL;
 		}
 		n = poll_set(sup, &fds);
-		timeout = any_starting(sup) ? 100 : (int)MAX(0, next_tick - monotonic_ms());
+		timeout = any_starting(sup)
+			      ? 100
+			      : (int)MAX(0, MIN(next_tick, next_probe) - monotonic_ms());
 		sup_unlock(sup);
 		if (n)
-			poll(fds, n, MIN(timeout, STATS_INTERVAL_S * 1000));
+			poll(fds, n, MIN(timeout, STATUS_INTERVAL_MS));
 		else
 			usleep(100000);
 		free(fds);
@@ -938,7 +944,10 @@ static void *loop(void *arg)
 		tick = monotonic_ms() >= next_tick;
 		if (tick)
 			next_tick = monotonic_ms() + STATS_INTERVAL_S * 1000LL;
-		probe_vmms(sup, tick);
+		probe = monotonic_ms() >= next_probe;
+		if (probe)
+			next_probe = monotonic_ms() + STATUS_INTERVAL_MS;
+		probe_vmms(sup, probe, tick);
 	}
 }
 

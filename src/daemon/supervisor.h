@@ -25,6 +25,12 @@
 
 #define STATS_SAMPLES	 150
 #define STATS_INTERVAL_S 2
+/*
+ * How often each running VMM is asked for its status: what it reports
+ * (paused, PV drivers connected) reaches the API this late at most, so a
+ * PVHVM guest's switch shows in the web UI within two seconds.
+ */
+#define STATUS_INTERVAL_MS 500
 /* How long a new VMM has to answer on control.sock. */
 #define START_TIMEOUT_S 60
 /* A clean shutdown waited for with ?sync=true. */

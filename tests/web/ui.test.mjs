@@ -35,11 +35,16 @@ import { chromium } from 'playwright-core'
 
 const UI_URL = process.env.XKVM_UI_URL
 const VM = process.env.XKVM_UI_VM
+// A paused HVM guest with Xen's platform device whose kernel will switch to
+// PV drivers once resumed (optional: its step is skipped without it).
+const HVM_VM = process.env.XKVM_UI_HVM_VM
 const CHROMIUM = process.env.XKVM_CHROMIUM || '/usr/bin/chromium'
 let SHOTS = process.env.XKVM_SCREENSHOTS
 
 const STEP_TIMEOUT = 180_000
 const SHUTDOWN_WAIT = 120_000
+// SeaBIOS, GRUB and Linux up to its PV drivers, in the nested test host.
+const PV_DRIVERS_WAIT = 480_000
 
 let origin
 let token
@@ -57,6 +62,16 @@ async function api(pathAndQuery) {
   const text = await response.text()
   if (!response.ok) throw new Error(`API GET ${pathAndQuery}: ${response.status} ${text.trim()}`)
   return JSON.parse(text)
+}
+
+async function apiPost(pathAndQuery) {
+  const response = await fetch(`${origin}/rest/v0${pathAndQuery}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`API POST ${pathAndQuery}: ${response.status} ${text.trim()}`)
+  return text ? JSON.parse(text) : null
 }
 
 // Retry `check` (which throws, e.g. an assert) until it passes or `timeout`
@@ -83,8 +98,8 @@ async function shot(name) {
 }
 
 // Run one step; on failure keep a screenshot of what the page showed.
-function step(name, fn) {
-  test(name, { timeout: STEP_TIMEOUT }, async () => {
+function step(name, fn, timeout = STEP_TIMEOUT) {
+  test(name, { timeout }, async () => {
     assert.ok(page, 'the browser did not start (see the first failure)')
     try {
       await fn()
@@ -411,6 +426,45 @@ step('VM view: Shut down halts the VM', async () => {
   assert.ok(await shutDown.isDisabled(), 'Shut down still enabled once Halted')
   await shot('halted.png')
 })
+
+// XO's General tab: "Hardware virtualization (HVM)" until the guest's PV
+// drivers connect, then the PVHVM line, on the page as it stands (the view
+// polls the API; nothing reloads it).
+step(
+  'VM view: the mode line turns PVHVM live when the guest\'s PV drivers connect',
+  async () => {
+    if (!HVM_VM) return
+    let vm = await api(`/vms/${encodeURIComponent(HVM_VM)}`)
+    assert.equal(vm.virtualizationMode, 'hvm', `precondition: ${HVM_VM} must be an hvm VM`)
+    assert.equal(vm.power_state, 'Paused', `precondition: ${HVM_VM} must be paused`)
+    await page.goto(`${origin}/vms/${vm.uuid}/general`)
+    const mode = page.getByTestId('virtualization-mode')
+    await eventually('the HVM line while paused', async () =>
+      assert.equal((await mode.textContent())?.trim(), 'Hardware virtualization (HVM)'),
+    )
+    await page.evaluate(() => {
+      window.xkvmSamePage = true
+    })
+    const toolbar = page.getByRole('toolbar', { name: 'VM actions' })
+    await toolbar.getByRole('button', { name: 'Resume', exact: true }).click()
+    await eventually(
+      'the PVHVM line',
+      async () =>
+        assert.equal(
+          (await mode.textContent())?.trim(),
+          'Hardware virtualization with paravirtualization drivers enabled (PVHVM)',
+        ),
+      { timeout: PV_DRIVERS_WAIT, interval: 500 },
+    )
+    assert.equal(await page.evaluate(() => window.xkvmSamePage), true, 'the page was reloaded')
+    vm = await api(`/vms/${encodeURIComponent(HVM_VM)}`)
+    assert.equal(vm.virtualizationMode, 'hvm', 'virtualizationMode stays hvm')
+    assert.equal(vm.pvDriversDetected, true, 'pvDriversDetected in the API')
+    await shot('general-pvhvm.png')
+    await apiPost(`/vms/${vm.uuid}/actions/hard_shutdown`)
+  },
+  PV_DRIVERS_WAIT + 60_000,
+)
 
 step('no uncaught JavaScript errors in the page', async () => {
   assert.deepEqual(pageErrors, [])

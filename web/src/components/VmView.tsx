@@ -15,7 +15,7 @@ import { GeneralTab } from './GeneralTab'
 import { PowerStateIcon } from './icons'
 import { StatsTab } from './StatsTab'
 
-const REFRESH_MS = 2500
+const REFRESH_MS = 1000
 
 export const TABS = [
   { id: 'general', label: 'General' },
