@@ -238,6 +238,8 @@ const struct vm_live *sup_live(const struct vm_rt *vm, struct vm_live *live)
 		return NULL;
 	live->state = displayed_state(vm);
 	live->pv_drivers = vm->pv_drivers;
+	snprintf(live->pv_driver_version, sizeof(live->pv_driver_version), "%s",
+		 vm->pv_driver_version);
 	live->vcpus = vm->vcpus;
 	live->memory_mib = vm->memory_mib;
 	live->cpu_seconds = vm->cpu_seconds;
@@ -488,6 +490,7 @@ static void begin_run(struct supervisor *sup, struct vm_rt *vm, pid_t pid)
 	vm->start_timed_out = false;
 	vm->start_error[0] = '\0';
 	vm->pv_drivers = false;
+	vm->pv_driver_version[0] = '\0';
 	vm->vcpus = 0;
 	vm->memory_mib = 0;
 	vm->ring_head = vm->ring_count = 0;
@@ -751,6 +754,19 @@ struct probe {
 	bool sample;
 };
 
+/*
+ * dst gets src (NULL: empty) cut to fit, each byte outside printable ASCII
+ * replaced: the VMM relays what its guest wrote.
+ */
+static void printable_copy(char *dst, size_t len, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && src[i] && i + 1 < len; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 /* Apply a status answer: the state and what the VMM reports. */
 static void apply_status(struct supervisor *sup, struct vm_rt *vm, json_t *st)
 {
@@ -759,6 +775,8 @@ static void apply_status(struct supervisor *sup, struct vm_rt *vm, json_t *st)
 	json_int_t mem = json_integer_value(json_object_get(st, "memory_mib"));
 
 	vm->pv_drivers = json_is_true(json_object_get(st, "pv_drivers"));
+	printable_copy(vm->pv_driver_version, sizeof(vm->pv_driver_version),
+		       json_string_value(json_object_get(st, "pv_driver_version")));
 	vm->vcpus = vcpus > 0 && vcpus <= 4096 ? (unsigned)vcpus : 0;
 	vm->memory_mib = mem > 0 && mem <= (1LL << 40) ? (uint64_t)mem : 0;
 	if (state && strcmp(state, "paused") == 0)

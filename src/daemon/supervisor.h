@@ -61,6 +61,7 @@ struct vm_rt {
 	unsigned quick_crashes;
 	/* Last status from the VMM. */
 	bool pv_drivers;
+	char pv_driver_version[48]; /* "" while the guest said nothing */
 	unsigned vcpus;
 	uint64_t memory_mib;
 	/* Why the last start failed, and the VMM's exit status then. */

@@ -148,6 +148,10 @@ json_t *vm_object_build(const struct vm_row *row, const struct domain_config *cf
 	r |= json_object_set_new(o, "power_state", json_string(power_state_name(state)));
 	r |= json_object_set_new(o, "virtualizationMode", string_or_null(row->mode));
 	r |= json_object_set_new(o, "pvDriversDetected", json_boolean(live && live->pv_drivers));
+	r |= json_object_set_new(o, "pvDriversVersion",
+				 live && live->pv_driver_version[0]
+				     ? json_string(live->pv_driver_version)
+				     : json_null());
 	r |= add_config_fields(o, cfg, live);
 	r |= json_object_set_new(o, "startTime",
 				 running && row->start_time ? json_integer(row->start_time)

@@ -17,9 +17,10 @@
 struct vm_live {
 	enum power_state state;
 	bool pv_drivers;
-	unsigned vcpus;	     /* 0: not reported */
-	uint64_t memory_mib; /* 0: not reported */
-	double cpu_seconds;  /* the VMM's CPU time so far */
+	char pv_driver_version[48]; /* "" while the guest's drivers said nothing */
+	unsigned vcpus;		    /* 0: not reported */
+	uint64_t memory_mib;	    /* 0: not reported */
+	double cpu_seconds;	    /* the VMM's CPU time so far */
 };
 
 /*

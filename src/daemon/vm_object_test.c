@@ -62,6 +62,7 @@ static void test_fields_running(void **state)
 	    "power_state",
 	    "virtualizationMode",
 	    "pvDriversDetected",
+	    "pvDriversVersion",
 	    "CPUs",
 	    "memory",
 	    "VIFs",
@@ -93,8 +94,11 @@ static void test_fields_running(void **state)
 	    .nr_nics = 1,
 	    .nics = &nic,
 	};
-	struct vm_live live = {
-	    .state = POWER_RUNNING, .pv_drivers = true, .vcpus = 2, .cpu_seconds = 12.5};
+	struct vm_live live = {.state = POWER_RUNNING,
+			       .pv_drivers = true,
+			       .pv_driver_version = "linux 1",
+			       .vcpus = 2,
+			       .cpu_seconds = 12.5};
 	struct vm_row r = sample_row();
 	json_t *o, *vbd;
 	int fd = mkstemp(img);
@@ -113,6 +117,7 @@ static void test_fields_running(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "type")), "VM");
 	assert_string_equal(json_string_value(json_object_get(o, "power_state")), "Running");
 	assert_true(json_is_true(json_object_get(o, "pvDriversDetected")));
+	assert_string_equal(json_string_value(json_object_get(o, "pvDriversVersion")), "linux 1");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "memory"), "size")),
 			 512 * 1024 * 1024);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "CPUs"), "max")), 2);
@@ -151,6 +156,7 @@ static void test_halted_and_no_config(void **state)
 	assert_true(json_is_null(json_object_get(o, "last_exit")));
 	assert_true(json_is_null(json_object_get(o, "on_crash")));
 	assert_true(json_is_false(json_object_get(o, "pvDriversDetected")));
+	assert_true(json_is_null(json_object_get(o, "pvDriversVersion")));
 	assert_int_equal(json_array_size(json_object_get(o, "tags")), 0);
 	assert_int_equal(json_array_size(json_object_get(o, "$VBDs")), 0);
 	json_decref(o);

@@ -2,7 +2,9 @@
 #include "devices/xen_platform.h"
 #include "lib/log.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <xen/hvm/pvdrivers.h>
 
 /* The fixed ports, as offsets from the first (0x10 on a PC). */
 #define PORT_MAGIC   0 /* read: magic (16); write: unplug mask (16) or build number (32) */
@@ -122,6 +124,36 @@ void xen_platform_ports_io(void *opaque, uint64_t offset, uint8_t *data, uint32_
 		if (p->ops && p->ops->unplug)
 			p->ops->unplug(p->opaque, fresh);
 	}
+}
+
+static const char *product_name(uint16_t product)
+{
+#define PRODUCT_NAME(name, number)                                                                 \
+	case number:                                                                               \
+		return name;
+	switch (product) {
+		PVDRIVERS_PRODUCT_LIST(PRODUCT_NAME)
+	default:
+		return NULL;
+	}
+#undef PRODUCT_NAME
+}
+
+bool xen_platform_driver_version(struct xen_platform *p, char *buf, size_t len)
+{
+	uint16_t product;
+	uint32_t build;
+	const char *name;
+
+	buf[0] = '\0';
+	if (!xen_platform_driver(p, &product, &build))
+		return false;
+	name = product_name(product);
+	if (name)
+		snprintf(buf, len, "%s %u", name, build);
+	else
+		snprintf(buf, len, "product 0x%04x %u", product, build);
+	return true;
 }
 
 bool xen_platform_driver(struct xen_platform *p, uint16_t *product, uint32_t *build)

@@ -65,5 +65,11 @@ void xen_platform_ports_io(void *opaque, uint64_t offset, uint8_t *data, uint32_
 			   bool is_write);
 /* What the guest's driver said of itself (for the toolstack); false while it said nothing. */
 bool xen_platform_driver(struct xen_platform *p, uint16_t *product, uint32_t *build);
+/*
+ * The same as one line, with the product named from Xen's registry
+ * (xen/hvm/pvdrivers.h): "linux 1", "gplpv-windows 7", "product 0x0042 3".
+ * False, and buf empty, while the driver said nothing.
+ */
+bool xen_platform_driver_version(struct xen_platform *p, char *buf, size_t len);
 
 #endif

@@ -57,10 +57,13 @@ static void test_linux_handshake(void **state)
 	struct unplugs u = {0};
 	uint16_t product;
 	uint32_t build;
+	char version[48];
 
 	(void)state;
 	xen_platform_init(&p, &ops, &u);
 	assert_false(xen_platform_driver(&p, &product, &build));
+	assert_false(xen_platform_driver_version(&p, version, sizeof(version)));
+	assert_string_equal(version, "");
 	assert_int_equal(rd(&p, 0, 2), XEN_PLATFORM_MAGIC);
 	assert_int_equal(rd(&p, 2, 1) & 0xff, 1);
 	wr(&p, 2, 3, 2);				    /* Linux's product number */
@@ -73,6 +76,11 @@ static void test_linux_handshake(void **state)
 	assert_true(xen_platform_driver(&p, &product, &build));
 	assert_int_equal(product, 3);
 	assert_int_equal(build, 0x10000);
+	assert_true(xen_platform_driver_version(&p, version, sizeof(version)));
+	assert_string_equal(version, "linux 65536");
+	wr(&p, 2, 0x42, 2); /* a product Xen's registry does not know */
+	assert_true(xen_platform_driver_version(&p, version, sizeof(version)));
+	assert_string_equal(version, "product 0x0042 65536");
 	xen_platform_destroy(&p);
 }
 

@@ -52,6 +52,8 @@ struct machine_ops {
 	bool (*request_shutdown)(struct machine *m, const char *how);
 	/* Xen PV frontends connected (what Xen Orchestra calls PV drivers).  Optional. */
 	bool (*pv_drivers_active)(struct machine *m);
+	/* What the guest's PV drivers said of themselves ("linux 1"); false: nothing.  Optional. */
+	bool (*pv_driver_version)(struct machine *m, char *buf, size_t len);
 };
 
 struct machine {

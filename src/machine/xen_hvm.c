@@ -225,6 +225,14 @@ static bool xen_hvm_pv_drivers_active(struct machine *m)
 	return x->xen && xen_machine_frontends_connected(x->xen, m->cfg);
 }
 
+/* From the platform device's product and build ports, written before the unplug. */
+static bool xen_hvm_pv_driver_version(struct machine *m, char *buf, size_t len)
+{
+	struct xen_hvm *x = state(m);
+
+	return x->platform_ready && xen_platform_driver_version(&x->platform, buf, len);
+}
+
 const struct machine_ops machine_xen_hvm_ops = {
     .name = "xen-hvm",
     .create = xen_hvm_create,
@@ -235,4 +243,5 @@ const struct machine_ops machine_xen_hvm_ops = {
     .destroy = xen_hvm_destroy,
     .request_shutdown = xen_hvm_request_shutdown,
     .pv_drivers_active = xen_hvm_pv_drivers_active,
+    .pv_driver_version = xen_hvm_pv_driver_version,
 };

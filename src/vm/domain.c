@@ -113,6 +113,14 @@ static bool pv_drivers_active(struct domain_instance *d)
 	       ops->pv_drivers_active(&d->machine);
 }
 
+static void pv_driver_version(struct domain_instance *d, char *buf, size_t len)
+{
+	const struct machine_ops *ops = d->machine.ops;
+
+	if (ops && ops->pv_driver_version && d->machine.priv)
+		ops->pv_driver_version(&d->machine, buf, len);
+}
+
 void domain_control_status(struct domain_control *c, struct domain_status *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -120,6 +128,7 @@ void domain_control_status(struct domain_control *c, struct domain_status *st)
 	if (c->current) {
 		st->paused = vm_is_paused(&c->current->vm);
 		st->pv_drivers = pv_drivers_active(c->current);
+		pv_driver_version(c->current, st->pv_driver_version, sizeof(st->pv_driver_version));
 	}
 	pthread_mutex_unlock(&c->lock);
 }

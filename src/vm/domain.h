@@ -41,7 +41,8 @@ enum domain_request {
 
 struct domain_status {
 	bool paused;
-	bool pv_drivers; /* a Xen PV frontend is connected, or PV shutdown enabled */
+	bool pv_drivers;	    /* a Xen PV frontend is connected, or PV shutdown enabled */
+	char pv_driver_version[48]; /* what the drivers said of themselves; "" if nothing */
 };
 
 struct domain_control {

@@ -190,10 +190,11 @@ static json_t *status_reply(struct managed *m)
 	struct domain_status st;
 
 	domain_control_status(m->control, &st);
-	return json_pack("{s:b, s:s, s:b, s:I, s:I, s:I}", "ok", 1, "state",
-			 st.paused ? "paused" : "running", "pv_drivers", st.pv_drivers, "vcpus",
-			 (json_int_t)m->cfg->vcpus, "memory_mib", (json_int_t)m->cfg->memory_mib,
-			 "pid", (json_int_t)getpid());
+	return json_pack("{s:b, s:s, s:b, s:s*, s:I, s:I, s:I}", "ok", 1, "state",
+			 st.paused ? "paused" : "running", "pv_drivers", st.pv_drivers,
+			 "pv_driver_version", st.pv_driver_version[0] ? st.pv_driver_version : NULL,
+			 "vcpus", (json_int_t)m->cfg->vcpus, "memory_mib",
+			 (json_int_t)m->cfg->memory_mib, "pid", (json_int_t)getpid());
 }
 
 static json_t *error_reply(const char *why)

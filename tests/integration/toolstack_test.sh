@@ -268,11 +268,15 @@ printf '%s\n' 'name = "ts-h"' 'type = "hvm"' 'memory = 256' 'vcpus = 1' 'boot = 
 check pvhvm-running wait_for 120 is_state ts-h Running
 "$XKVM" list 'name_label:ts-h' >"$WORK/list-h-early.out" 2>&1
 check pvhvm-listed-hvm-at-start grep -qE '^ts-h +[0-9]+ +256 +1 .* hvm$' "$WORK/list-h-early.out"
-check pvhvm-no-pv-drivers-at-start [ "$(field ts-h .pvDriversDetected)" = false ]
+api /rest/v0/vms/ts-h >"$WORK/ts-h-early.json"
+check pvhvm-no-pv-drivers-at-start [ "$(jq -r .pvDriversDetected "$WORK/ts-h-early.json")" = false ]
 check pvhvm-pv-drivers-detected wait_for 400 sh -c "[ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-h | jq -r .pvDriversDetected)\" = true ]"
 "$XKVM" list 'name_label:ts-h' >"$WORK/list-h.out" 2>&1
 check pvhvm-listed-pvhvm grep -qE '^ts-h +[0-9]+ +256 +1 .* pvhvm$' "$WORK/list-h.out"
 check pvhvm-mode-stays-hvm [ "$(field ts-h .virtualizationMode)" = hvm ]
+# Linux's product number (3, "linux" in Xen's registry) and its build number.
+check pvhvm-driver-version sh -c "curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-h | jq -r .pvDriversVersion | grep -qE '^linux [0-9]+\$'"
+check pvhvm-no-version-at-start [ "$(jq -r .pvDriversVersion "$WORK/ts-h-early.json")" = null ]
 check pvhvm-filter-hvm [ "$(names 'virtualizationMode:hvm')" = "ts-h " ]
 check pvhvm-filter-pv-drivers [ "$(names 'virtualizationMode:hvm pvDriversDetected?')" = "ts-h " ]
 check pvhvm-filter-cli-agrees [ "$(cli_names 'virtualizationMode:hvm pvDriversDetected?')" = "ts-h " ]

@@ -460,6 +460,7 @@ step(
     vm = await api(`/vms/${encodeURIComponent(HVM_VM)}`)
     assert.equal(vm.virtualizationMode, 'hvm', 'virtualizationMode stays hvm')
     assert.equal(vm.pvDriversDetected, true, 'pvDriversDetected in the API')
+    assert.match(vm.pvDriversVersion ?? '', /^linux \d+$/, 'pvDriversVersion in the API')
     await shot('general-pvhvm.png')
     await apiPost(`/vms/${vm.uuid}/actions/hard_shutdown`)
   },

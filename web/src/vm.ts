@@ -34,6 +34,8 @@ export interface Vm {
   power_state: PowerState
   virtualizationMode: VirtualizationMode
   pvDriversDetected: boolean
+  // What the guest's PV drivers wrote to the Xen platform device ("linux 1"); null if nothing.
+  pvDriversVersion: string | null
   CPUs: { number: number; max: number }
   memory: { size: number }
   VIFs: Vif[]

@@ -29,6 +29,7 @@ export function AdvancedTab({ vm, onChange }: { vm: Vm; onChange: (vm: Vm) => vo
     if (boot.kernel && boot.ramdisk) rows.push(['Ramdisk', <Value value={boot.ramdisk} />])
     if (boot.kernel && vm.PV_args) rows.push(['Kernel command line', <Value value={vm.PV_args} />])
     rows.push(['PV drivers', <span>{vm.pvDriversDetected ? 'Detected' : 'Not detected'}</span>])
+    if (vm.pvDriversVersion) rows.push(['PV drivers version', <code>{vm.pvDriversVersion}</code>])
   }
   if (mode === 'pv_in_pvh') rows.push(['Container', <span>Xen PV shim inside a PVH container</span>])
   rows.push(['On power off', <code>{vm.on_poweroff}</code>])
