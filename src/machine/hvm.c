@@ -53,7 +53,9 @@
 #define HVM_DOMID 1U
 /* What a machine built on this one may add (machine/hvm.h). */
 #define HVM_MAX_EXTRA_FNS 2
-#define HVM_MAX_RESERVED  2
+/* KVM's in-kernel IOAPIC has 24 inputs; GSI 0 is the PIT's and never shared. */
+#define HVM_NR_GSIS	 24
+#define HVM_MAX_RESERVED 2
 
 struct hvm {
 	struct vm *vm;
@@ -785,3 +787,29 @@ const struct machine_ops machine_hvm_ops = {
     .start_io = hvm_start_io,
     .destroy = hvm_destroy,
 };
+
+bool hvm_gsi_exists(struct machine *m, unsigned gsi)
+{
+	(void)m;
+	return gsi >= 1 && gsi < HVM_NR_GSIS;
+}
+
+void hvm_set_gsi(struct machine *m, unsigned gsi, bool level)
+{
+	if (hvm_gsi_exists(m, gsi))
+		vm_set_irq_line(state(m)->vm, gsi, level);
+}
+
+/* Function 7 of the slot: its own bit in the PIIX3's INTx state, apart from the slot's devices. */
+void hvm_set_pci_intx(struct machine *m, uint8_t slot, unsigned pin, bool level)
+{
+	if (slot < 32)
+		piix3_set_intx(&state(m)->isa_bridge, (uint8_t)(slot << 3 | 7), pin, level);
+}
+
+int hvm_pci_intx_irq(struct machine *m, uint8_t slot, unsigned pin)
+{
+	int pirq = slot < 32 ? piix3_pirq_of((uint8_t)(slot << 3), pin) : -1;
+
+	return pirq < 0 ? -1 : piix3_pirq_irq(&state(m)->isa_bridge, (unsigned)pirq);
+}

@@ -38,4 +38,16 @@ const struct disk_image *hvm_disk_image(struct machine *m, unsigned i);
 /* The TAP fd of the config's NIC i (for a backend to share), or -1. */
 int hvm_nic_fd(struct machine *m, unsigned i);
 
+/*
+ * Interrupt lines for a source that is not a PCI function of its own
+ * (Xen's event callback).  A GSI is an input of the IOAPIC (1-23 here);
+ * a slot's INTx goes through the PIIX3's PIRQ routing, wire-ORed with the
+ * slot's functions (set_pci_intx drives it as a function of its own).
+ */
+bool hvm_gsi_exists(struct machine *m, unsigned gsi);
+void hvm_set_gsi(struct machine *m, unsigned gsi, bool level);
+void hvm_set_pci_intx(struct machine *m, uint8_t slot, unsigned pin, bool level);
+/* The ISA IRQ a slot's INTx pin is routed to now, or -1 (routing off). */
+int hvm_pci_intx_irq(struct machine *m, uint8_t slot, unsigned pin);
+
 #endif

@@ -117,6 +117,55 @@ static void unplug(void *opaque, unsigned mask)
 
 static const struct xen_platform_ops platform_ops = {.unplug = unplug};
 
+/* ---- Xen's event callback on a line (HVM_PARAM_CALLBACK_IRQ via GSI or PCI INTx) ---- */
+
+static bool callback_gsi_exists(void *opaque, unsigned gsi)
+{
+	struct xen_hvm *x = opaque;
+
+	return hvm_gsi_exists(&x->pc, gsi);
+}
+
+/*
+ * The GSI the platform device's INTA is routed to (what Linux's
+ * platform-pci asks for) is raised as that INTA, wire-ORed at the PIIX3
+ * with whatever else shares the PIRQ; any other GSI directly.  Lowering
+ * lowers both: the platform device raises INTA for nothing else.
+ */
+static void callback_set_gsi(void *opaque, unsigned gsi, bool level)
+{
+	struct xen_hvm *x = opaque;
+	uint8_t slot = (uint8_t)(x->platform.pci.devfn >> 3);
+	bool platform_line = hvm_pci_intx_irq(&x->pc, slot, 1) == (int)gsi;
+
+	if (level) {
+		if (platform_line)
+			pci_set_irq(&x->platform.pci, true);
+		else
+			hvm_set_gsi(&x->pc, gsi, true);
+		return;
+	}
+	pci_set_irq(&x->platform.pci, false);
+	if (!platform_line)
+		hvm_set_gsi(&x->pc, gsi, false);
+}
+
+static void callback_set_pci_intx(void *opaque, uint8_t devfn, unsigned pin, bool level)
+{
+	struct xen_hvm *x = opaque;
+
+	if (devfn == x->platform.pci.devfn && pin == 1)
+		pci_set_irq(&x->platform.pci, level);
+	else
+		hvm_set_pci_intx(&x->pc, (uint8_t)(devfn >> 3), pin, level);
+}
+
+static const struct xen_callback_line_ops callback_line_ops = {
+    .gsi_exists = callback_gsi_exists,
+    .set_gsi = callback_set_gsi,
+    .set_pci_intx = callback_set_pci_intx,
+};
+
 static int make_xen_domain(struct machine *m)
 {
 	struct xen_hvm *x = state(m);
@@ -156,6 +205,8 @@ static int xen_hvm_build(struct machine *m, const struct machine_console *consol
 
 	if (!r)
 		r = extend_pc(x);
+	if (!r)
+		xen_callback_line_set_ops(&x->xen->callback, &callback_line_ops, x);
 	if (!r)
 		r = machine_hvm_ops.build(&x->pc, console);
 	if (!r) {
@@ -197,6 +248,9 @@ static void xen_hvm_destroy(struct machine *m)
 
 	if (!x)
 		return;
+	/* The Xen service stops last: it must not drive the PC's lines once they are gone. */
+	if (x->xen)
+		xen_callback_line_set_ops(&x->xen->callback, NULL, NULL);
 	if (x->xs_socket)
 		xs_socket_close(x->xs_socket);
 	xen_backends_destroy(&x->pv, m->cfg);

@@ -7,6 +7,7 @@
 #ifndef XKVM_XEN_DOMAIN_H
 #define XKVM_XEN_DOMAIN_H
 
+#include "xen/callback_line.h"
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
 #include "xen/xenstore.h"
@@ -36,6 +37,7 @@ struct xen_console;
 
 struct xen_vcpu_state {
 	uint64_t vcpu_info_gpa; /* 0: the default slot in shared_info */
+	uint8_t upcall_vector;	/* HVMOP_set_evtchn_upcall_vector's, 0: none */
 	bool timer_bound;
 	/*
 	 * Xen's is_initialised and _VPF_down (vcpu_op.c, under the domain
@@ -88,6 +90,8 @@ struct xen_domain {
 	struct xen_console *console;
 
 	struct evtchn_table evtchn;
+	/* HVM_PARAM_CALLBACK_IRQ on a GSI or PCI INTx line (the machine's, if it has lines). */
+	struct xen_callback_line callback;
 	struct gnttab gnttab;
 	struct xs_store *xs;
 	struct xs_ring *xs_ring;
@@ -120,6 +124,13 @@ int xen_domain_start(struct xen_domain *xd);
 void xen_domain_destroy(struct xen_domain *xd);
 /* Host view of guest frame gfn: RAM, or a VMM page placed there in a hole (NULL: cannot). */
 void *xen_place_page(void *xd, uint64_t gfn);
+/*
+ * vCPU 0's evtchn_upcall_pending, where its vcpu_info is now (false
+ * while it has none).
+ */
+bool xen_vcpu0_upcall_pending(struct xen_domain *xd);
+/* Bring the callback line, if the guest chose one, in step with vCPU 0's upcall_pending. */
+void xen_callback_update(struct xen_domain *xd);
 /* Ask the guest to shut down cleanly (control/shutdown); false if it never said it can. */
 bool xen_request_shutdown(struct xen_domain *xd, const char *how);
 

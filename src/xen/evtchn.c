@@ -149,6 +149,8 @@ static int raise_port(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
 	r = t->ops->send(t, port, vcpu);
 	if (!r && !was_pending && !masked)
 		t->ops->wake(t, vcpu);
+	if (!r && t->raised)
+		t->raised(t->raised_opaque);
 	return r;
 }
 

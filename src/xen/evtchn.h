@@ -52,6 +52,9 @@ struct evtchn_table {
 	uint8_t *shared_info; /* host view of the guest's shared_info page, NULL until placed */
 	evtchn_port_t next_backend_port;
 	const struct evtchn_kvm_ops *ops;
+	/* After each event the VMM raised (the callback line follows upcall_pending); optional. */
+	void (*raised)(void *opaque);
+	void *raised_opaque;
 	struct evtchn_port ports[EVTCHN_MAX_PORTS];
 };
 

@@ -72,31 +72,47 @@ static int set_vm_upcall_vector(struct xen_domain *xd, uint8_t vector)
 	return ioctl(xd->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &a) < 0 ? -EINVAL : 0;
 }
 
-/* HVM_PARAM_CALLBACK_IRQ: how events reach the guest when no per-vCPU vector is set. */
+/* HVM_PARAM_CALLBACK_IRQ via a line of the machine's (HVM guests), driven by the Xen service. */
+static int set_callback_line(struct hcall *h, uint64_t via)
+{
+	int r = set_vm_upcall_vector(h->xd, 0);
+
+	if (!r)
+		r = xen_callback_line_choose(&h->xd->callback, via);
+	if (r == -ENOSYS)
+		hcall_warn_once(h, __HYPERVISOR_hvm_op, 0,
+				"HVM_PARAM_CALLBACK_IRQ via GSI or PCI INTx (no lines)");
+	if (!r)
+		xen_callback_update(h->xd);
+	return r;
+}
+
+/*
+ * HVM_PARAM_CALLBACK_IRQ: how events reach the guest when no per-vCPU
+ * vector is set.  Linux writes GSI 1 once it uses per-vCPU upcall
+ * vectors, so a toolstack sees an enlightened guest: as on Xen, a vCPU 0
+ * with its own vector never raises the line.
+ */
 static int set_callback(struct hcall *h, uint64_t via)
 {
 	unsigned type = (unsigned)(via >> 56);
 	int r;
 
-	if (type == HVM_PARAM_CALLBACK_TYPE_VECTOR) {
+	if (via &&
+	    (type == HVM_PARAM_CALLBACK_TYPE_GSI || type == HVM_PARAM_CALLBACK_TYPE_PCI_INTX)) {
+		r = set_callback_line(h, via);
+	} else if (type == HVM_PARAM_CALLBACK_TYPE_VECTOR) {
 		uint8_t vector = (uint8_t)via;
 
 		if (vector < MIN_UPCALL_VECTOR)
 			return -EINVAL;
 		r = set_vm_upcall_vector(h->xd, vector);
-	} else if (via == 0) {
-		r = set_vm_upcall_vector(h->xd, 0); /* delivery off */
-	} else if (type == HVM_PARAM_CALLBACK_TYPE_GSI && via == 1) {
-		/*
-		 * Linux writes GSI 1 once it uses per-vCPU upcall vectors, only so
-		 * a toolstack sees an enlightened guest.  Recorded, not delivered.
-		 */
-		r = 0;
+		if (!r)
+			xen_callback_line_choose(&h->xd->callback, 0);
 	} else {
-		/* GSI and PCI INTx delivery come with the platform device (HVM guests). */
-		hcall_warn_once(h, __HYPERVISOR_hvm_op, 0,
-				"HVM_PARAM_CALLBACK_IRQ via GSI or PCI INTx");
-		return -ENOSYS;
+		/* 0, or a type Xen does not know: no callback. */
+		r = set_vm_upcall_vector(h->xd, 0);
+		xen_callback_line_choose(&h->xd->callback, 0);
 	}
 	if (!r)
 		h->xd->hvm_params[HVM_PARAM_CALLBACK_IRQ] = via;
@@ -153,7 +169,11 @@ static int64_t set_upcall_vector(struct hcall *h)
 	if (u.vcpu >= vm->nr_vcpus || !vm->vcpus[u.vcpu])
 		return -ENOENT;
 	a.u.vector = u.vector;
-	return xen_vcpu_set_attr(vm->vcpus[u.vcpu], &a) ? -EINVAL : 0;
+	if (xen_vcpu_set_attr(vm->vcpus[u.vcpu], &a))
+		return -EINVAL;
+	if (u.vcpu < h->xd->nr_vcpus)
+		h->xd->vcpus[u.vcpu].upcall_vector = u.vector;
+	return 0;
 }
 
 /* Xen's clock: the pvclock system time, which KVM keeps as kvmclock. */

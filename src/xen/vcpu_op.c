@@ -47,6 +47,15 @@ static void *current_vcpu_info(struct xen_domain *xd, unsigned i, size_t size)
 	return gpa ? gpa_to_hva(&xd->vm->mem, gpa, size) : NULL;
 }
 
+bool xen_vcpu0_upcall_pending(struct xen_domain *xd)
+{
+	/* evtchn_upcall_pending is the first byte of vcpu_info in both ABI widths. */
+	const uint8_t *vi =
+	    xd->nr_vcpus ? current_vcpu_info(xd, 0, sizeof(struct vcpu_info)) : NULL;
+
+	return vi && __atomic_load_n(vi, __ATOMIC_ACQUIRE);
+}
+
 static int64_t register_vcpu_info(struct hcall *h, struct vcpu *v, uint64_t arg)
 {
 	struct vcpu_register_vcpu_info r;

@@ -182,6 +182,22 @@ static int make_rings(struct xen_domain *xd)
 	return xd->xs_ring ? 0 : -ENOMEM;
 }
 
+void xen_callback_update(struct xen_domain *xd)
+{
+	bool level;
+
+	if (!xen_callback_line_chosen(&xd->callback))
+		return;
+	/* As on Xen: a vCPU 0 with its own upcall vector takes its events there. */
+	level = xd->nr_vcpus && !xd->vcpus[0].upcall_vector && xen_vcpu0_upcall_pending(xd);
+	xen_callback_line_sync(&xd->callback, level);
+}
+
+static void callback_raised(void *opaque)
+{
+	xen_callback_update(opaque);
+}
+
 struct xen_domain *xen_domain_create(struct vm *vm, const struct xen_domain_params *p)
 {
 	struct xen_domain *xd = calloc(1, sizeof(*xd));
@@ -197,6 +213,9 @@ struct xen_domain *xen_domain_create(struct vm *vm, const struct xen_domain_para
 	pthread_mutex_init(&xd->lock, NULL);
 	evtchn_init(&xd->evtchn, vm, p->domid);
 	xd->evtchn.long_mode = true;
+	xen_callback_line_init(&xd->callback);
+	xd->evtchn.raised = callback_raised;
+	xd->evtchn.raised_opaque = xd;
 	gnttab_init(&xd->gnttab, &vm->mem);
 	xd->gnttab.place_outside_ram = xen_place_page;
 	xd->gnttab.place_opaque = xd;
@@ -268,6 +287,19 @@ static void watch_pollers(struct xen_domain *xd)
 	}
 }
 
+/*
+ * How long the service may sleep: a callback line that is high is looked
+ * at every millisecond (the guest clears upcall_pending in its handler and
+ * the line must follow, or its EOI finds it still high), one that is low
+ * or the poll watch every POLL_WATCH_MS; nothing to watch, for ever.
+ */
+static int service_timeout(struct xen_domain *xd, bool events_mapped)
+{
+	if (xen_callback_line_chosen(&xd->callback))
+		return xen_callback_line_high(&xd->callback) ? 1 : POLL_WATCH_MS;
+	return events_mapped ? POLL_WATCH_MS : -1;
+}
+
 static void *service_thread(void *arg)
 {
 	struct xen_domain *xd = arg;
@@ -278,10 +310,11 @@ static void *service_thread(void *arg)
 					{.fd = xd->store_efd, .events = POLLIN},
 					{.fd = xd->console_efd, .events = POLLIN}};
 		bool events_mapped = __atomic_load_n(&xd->evtchn.shared_info, __ATOMIC_RELAXED);
-		int n = poll(fds, 3, events_mapped ? POLL_WATCH_MS : -1);
+		int n = poll(fds, 3, service_timeout(xd, events_mapped));
 
 		if (n < 0 && errno != EINTR)
 			break;
+		xen_callback_update(xd);
 		if (events_mapped && monotonic_ms() - last_watch >= POLL_WATCH_MS) {
 			watch_pollers(xd);
 			last_watch = monotonic_ms();
@@ -339,6 +372,7 @@ void xen_domain_destroy(struct xen_domain *xd)
 	close_fd(&xd->stop_efd);
 	gnttab_destroy(&xd->gnttab);
 	evtchn_destroy(&xd->evtchn);
+	xen_callback_line_destroy(&xd->callback);
 	if (vm_personality_opaque(xd->vm, &xen_personality) == xd)
 		vm_set_personality(xd->vm, NULL, NULL);
 	free(xd->vcpus);

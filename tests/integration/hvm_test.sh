@@ -13,7 +13,7 @@
 #   HVM_VMM=qemu ASSETS=$(tools/guest-assets --print-dir) sh tests/integration/hvm_test.sh
 # The pvhvm cases boot the same disk with Xen's platform device (xkvm only).
 # HVM_CASES picks cases (default "boot write reboot panic cd pvhvm
-# pvhvm-write pvhvm-never").  Needs root
+# pvhvm-write pvhvm-never pvhvm-intx").  Needs root
 # for the network namespace and TAP device of the boot case's ping.
 HVM_VMM=${HVM_VMM:-xkvm}
 if [ "$HVM_VMM" = qemu ]; then
@@ -85,7 +85,8 @@ run_hvm() {
 			[ -n "${PVHVM:-}" ] || echo 'xen_platform_pci = 0'
 			for line in "$@"; do echo "$line"; done
 		} >"$cfg"
-		set -- "$XKVM" --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg"
+		# shellcheck disable=SC2086 # XKVM_FLAGS: words, e.g. -v
+		set -- "$XKVM" ${XKVM_FLAGS:-} --accel="${XKVM_ACCEL_INNER:-native}" create -F "$cfg"
 	fi
 	if [ "$tap" = - ]; then
 		timeout -k 10 "${GUEST_TIMEOUT:-600}" "$@" </dev/null >"$WORK/$name.raw" 2>&1
@@ -299,13 +300,32 @@ case_pvhvm_never() {
 	[ "$rc" = 0 ] || show pvhvm-never
 }
 
+# 9. xen_no_vector_callback: the guest takes its events on the platform
+# device's interrupt line (HVM_PARAM_CALLBACK_IRQ via its GSI, as
+# Windows PV drivers do), and still runs on blkfront and netfront.
+case_pvhvm_intx() {
+	disk_for pvhvm-intx poweroff
+	grub_cmdline_add "$disk" xen_no_vector_callback
+	PVHVM=1 XKVM_FLAGS=-v run_hvm pvhvm-intx "$disk" - c "$TAP"
+	check pvhvm-intx-cmdline said pvhvm-intx 'Kernel command line: .*xen_no_vector_callback'
+	check pvhvm-intx-no-vector sh -c "! grep -aqE 'callback vector for event delivery is enabled|percpu upcall vector' '$WORK/pvhvm-intx.out'"
+	check pvhvm-intx-callback-line said pvhvm-intx 'xen: event callback via (GSI [0-9]+|PCI 03\.0 INTA)'
+	check pvhvm-intx-xvda-blkfront said pvhvm-intx '^XKVM-HVM: disk xvda driver vbd hypervisor xen$'
+	check pvhvm-intx-marker said pvhvm-intx "$pvhvm_marker"
+	check pvhvm-intx-netfront-eth0 said pvhvm-intx "^XKVM-HVM: eth0 $MAC driver vif\$"
+	check pvhvm-intx-ping-host said pvhvm-intx '^XKVM-HVM: ping 10\.0\.2\.2 ok$'
+	check pvhvm-intx-poweroff-exit-0 [ "$rc" = 0 ]
+	check pvhvm-intx-no-oops no_oops pvhvm-intx || show_oops pvhvm-intx
+	if ! said pvhvm-intx "$pvhvm_marker" || [ "$rc" != 0 ]; then show pvhvm-intx; fi
+}
+
 # HVM_CASES: the cases to run, in order (all by default; pvhvm ones with xkvm only).
 all_cases="boot write reboot panic cd"
-[ "$HVM_VMM" = qemu ] || all_cases="$all_cases pvhvm pvhvm-write pvhvm-never"
+[ "$HVM_VMM" = qemu ] || all_cases="$all_cases pvhvm pvhvm-write pvhvm-never pvhvm-intx"
 for c in ${HVM_CASES:-$all_cases}; do
 	case $c in
 	boot | write | reboot | panic | cd) "case_$c" ;;
-	pvhvm | pvhvm-write | pvhvm-never) "case_$(echo "$c" | tr - _)" ;;
+	pvhvm | pvhvm-write | pvhvm-never | pvhvm-intx) "case_$(echo "$c" | tr - _)" ;;
 	*) fail "hvm-case-$c" "unknown case (expected one of: $all_cases)" ;;
 	esac
 done
