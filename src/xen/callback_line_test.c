@@ -39,6 +39,14 @@ static void set_intx(void *opaque, uint8_t devfn, unsigned pin, bool level)
 static const struct xen_callback_line_ops ops = {
     .gsi_exists = has_gsi, .set_gsi = set_gsi, .set_pci_intx = set_intx};
 
+/* A line on the machine m, nothing chosen or driven yet. */
+static void open_line(struct xen_callback_line *l, struct lines *m)
+{
+	*m = (struct lines){0};
+	xen_callback_line_init(l);
+	xen_callback_line_set_ops(l, &ops, m);
+}
+
 #define VIA_GSI(g) ((uint64_t)HVM_PARAM_CALLBACK_TYPE_GSI << 56 | (g))
 #define VIA_INTX(dev, intx)                                                                        \
 	((uint64_t)HVM_PARAM_CALLBACK_TYPE_PCI_INTX << 56 | (dev) << 11 | (intx))
@@ -48,11 +56,10 @@ static const struct xen_callback_line_ops ops = {
 static void test_gsi_follows_pending(void **state)
 {
 	struct xen_callback_line l;
-	struct lines m = {0};
+	struct lines m;
 
 	(void)state;
-	xen_callback_line_init(&l);
-	xen_callback_line_set_ops(&l, &ops, &m);
+	open_line(&l, &m);
 	assert_int_equal(xen_callback_line_choose(&l, VIA_GSI(11)), 0);
 	assert_true(xen_callback_line_chosen(&l));
 	assert_true(xen_callback_line_sync(&l, true));
@@ -68,11 +75,10 @@ static void test_gsi_follows_pending(void **state)
 static void test_pci_intx(void **state)
 {
 	struct xen_callback_line l;
-	struct lines m = {0};
+	struct lines m;
 
 	(void)state;
-	xen_callback_line_init(&l);
-	xen_callback_line_set_ops(&l, &ops, &m);
+	open_line(&l, &m);
 	assert_int_equal(xen_callback_line_choose(&l, VIA_INTX(3, 0)), 0);
 	xen_callback_line_sync(&l, true);
 	assert_true(m.intx[3][1]);
@@ -92,11 +98,10 @@ static void test_pci_intx(void **state)
 static void test_missing_gsi_is_no_callback(void **state)
 {
 	struct xen_callback_line l;
-	struct lines m = {0};
+	struct lines m;
 
 	(void)state;
-	xen_callback_line_init(&l);
-	xen_callback_line_set_ops(&l, &ops, &m);
+	open_line(&l, &m);
 	/* 0x100: its low byte, all Xen reads, is GSI 0. */
 	assert_int_equal(xen_callback_line_choose(&l, VIA_GSI(0x100)), 0);
 	assert_false(xen_callback_line_sync(&l, true));
@@ -137,11 +142,10 @@ static void test_no_lines(void **state)
 static void test_ops_cleared_while_high(void **state)
 {
 	struct xen_callback_line l;
-	struct lines m = {0};
+	struct lines m;
 
 	(void)state;
-	xen_callback_line_init(&l);
-	xen_callback_line_set_ops(&l, &ops, &m);
+	open_line(&l, &m);
 	xen_callback_line_choose(&l, VIA_GSI(10));
 	xen_callback_line_sync(&l, true);
 	xen_callback_line_set_ops(&l, NULL, NULL);
