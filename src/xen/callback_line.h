@@ -27,20 +27,21 @@ struct xen_callback_line_ops {
 
 enum xen_callback_line_kind { CALLBACK_LINE_NONE, CALLBACK_LINE_GSI, CALLBACK_LINE_PCI_INTX };
 
-struct xen_callback_line {
-	pthread_mutex_t lock;
-	const struct xen_callback_line_ops *ops; /* NULL: a machine without lines (PVH) */
-	void *opaque;
-	/* What the guest chose, under lock. */
+/* One line: a GSI, or INTx pin (1 = INTA) of the slot of devfn. */
+struct xen_callback_target {
 	enum xen_callback_line_kind kind;
 	unsigned gsi;
 	uint8_t devfn;
 	unsigned pin;
+};
+
+struct xen_callback_line {
+	pthread_mutex_t lock;
+	const struct xen_callback_line_ops *ops; /* NULL: a machine without lines (PVH) */
+	void *opaque;
+	struct xen_callback_target chosen; /* what the guest chose, under lock */
 	/* What is driven high now (it is lowered there even if the guest chose anew). */
-	enum xen_callback_line_kind driven_kind;
-	unsigned driven_gsi;
-	uint8_t driven_devfn;
-	unsigned driven_pin;
+	struct xen_callback_target driven;
 };
 
 void xen_callback_line_init(struct xen_callback_line *l);
