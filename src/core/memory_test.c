@@ -4,6 +4,8 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 static void test_layout_small(void **state)
 {
@@ -123,12 +125,51 @@ static void test_layout_rejects_bad(void **state)
 	    0);
 }
 
+/* The VmFlags line of the mapping that starts at addr, from /proc/self/smaps. */
+static bool mapping_flags(const void *addr, char *flags, size_t len)
+{
+	char line[256], start[32];
+	bool in_it = false, found = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)addr);
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+			in_it = strncmp(line, start, strlen(start)) == 0;
+		else if (in_it && strncmp(line, "VmFlags:", 8) == 0)
+			found = snprintf(flags, len, "%s", line + 8) > 0;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Guest RAM starts on a 2 MiB boundary and asks for huge pages ("hg"). */
+static void test_ram_on_huge_pages(void **state)
+{
+	struct guest_memory m;
+	char flags[128];
+
+	(void)state;
+	assert_int_equal(guest_memory_map(&m, 6 * MIB + 4096), 0);
+	assert_int_equal((uintptr_t)m.base % (2 * MIB), 0);
+	assert_true(mapping_flags(m.base, flags, sizeof(flags)));
+	assert_non_null(strstr(flags, " hg"));
+	assert_non_null(strstr(flags, " dd")); /* not in core dumps */
+	assert_int_equal(guest_write(&m, 6 * MIB, "end", 4), 0);
+	guest_memory_unmap(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_layout_small), cmocka_unit_test(test_layout_above_4g),
-	    cmocka_unit_test(test_bounds),	 cmocka_unit_test(test_layout_machine_hole),
-	    cmocka_unit_test(test_layout_gap),	 cmocka_unit_test(test_layout_rejects_bad),
+	    cmocka_unit_test(test_layout_small),
+	    cmocka_unit_test(test_layout_above_4g),
+	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_layout_machine_hole),
+	    cmocka_unit_test(test_layout_gap),
+	    cmocka_unit_test(test_layout_rejects_bad),
+	    cmocka_unit_test(test_ram_on_huge_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

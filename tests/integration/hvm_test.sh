@@ -319,13 +319,42 @@ case_pvhvm_intx() {
 	if ! said pvhvm-intx "$pvhvm_marker" || [ "$rc" != 0 ]; then show pvhvm-intx; fi
 }
 
+# 10. Hostile: the guest moves the platform device's BAR1, where its PV
+# drivers mapped the grant table frames, 16 MiB down (clear of the frames)
+# while they use them.  As on Xen the frames stay where the guest put them
+# and the BAR decodes at its new place: blkfront's write reaches the disk,
+# netfront still pings, the VMM takes the new BAR without complaint.
+bar1_moved_down_16m() {
+	line=$(grep -a -m1 'XKVM-HVM: bar1 0x' "$WORK/$1.out" | tr -d '\r')
+	old=$(echo "$line" | sed -n 's/.*bar1 0x\([0-9a-f]*\) moved.*/\1/p')
+	new=$(echo "$line" | sed -n 's/.* moved to 0x\([0-9a-f]*\)$/\1/p')
+	[ -n "$old" ] && [ -n "$new" ] && [ $((0x$new)) = $((0x$old - 0x1000000)) ]
+}
+
+case_pvhvm_bar1() {
+	disk_for pvhvm-bar1 bar1-move
+	PVHVM=1 run_hvm pvhvm-bar1 "$disk" - c "$TAP"
+	partition_out "$disk" "$WORK/pvhvm-bar1-part.ext4"
+	check pvhvm-bar1-on-xvda said pvhvm-bar1 "$pvhvm_marker"
+	check pvhvm-bar1-moved bar1_moved_down_16m pvhvm-bar1
+	check pvhvm-bar1-mapped-there sh -c "! grep -aq 'xen-platform BAR1 .* refused' '$WORK/pvhvm-bar1.out'"
+	check pvhvm-bar1-guest-wrote said pvhvm-bar1 '^XKVM-HVM: wrote /hvm-proof$'
+	check pvhvm-bar1-ping-after said pvhvm-bar1 '^XKVM-HVM: ping 10\.0\.2\.2 again ok$'
+	check pvhvm-bar1-exit-0 [ "$rc" = 0 ]
+	check pvhvm-bar1-e2fsck-clean sh -c "e2fsck -fn '$WORK/pvhvm-bar1-part.ext4' >'$WORK/pvhvm-bar1-e2fsck.log' 2>&1"
+	check pvhvm-bar1-file-on-host sh -c \
+		"debugfs -R 'cat /hvm-proof' '$WORK/pvhvm-bar1-part.ext4' 2>/dev/null | grep -qx 'written by the HVM guest'"
+	check pvhvm-bar1-no-oops no_oops pvhvm-bar1 || show_oops pvhvm-bar1
+	[ "$rc" = 0 ] || show pvhvm-bar1
+}
+
 # HVM_CASES: the cases to run, in order (all by default; pvhvm ones with xkvm only).
 all_cases="boot write reboot panic cd"
-[ "$HVM_VMM" = qemu ] || all_cases="$all_cases pvhvm pvhvm-write pvhvm-never pvhvm-intx"
+[ "$HVM_VMM" = qemu ] || all_cases="$all_cases pvhvm pvhvm-write pvhvm-never pvhvm-intx pvhvm-bar1"
 for c in ${HVM_CASES:-$all_cases}; do
 	case $c in
 	boot | write | reboot | panic | cd) "case_$c" ;;
-	pvhvm | pvhvm-write | pvhvm-never | pvhvm-intx) "case_$(echo "$c" | tr - _)" ;;
+	pvhvm | pvhvm-write | pvhvm-never | pvhvm-intx | pvhvm-bar1) "case_$(echo "$c" | tr - _)" ;;
 	*) fail "hvm-case-$c" "unknown case (expected one of: $all_cases)" ;;
 	esac
 done
