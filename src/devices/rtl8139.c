@@ -637,6 +637,16 @@ static void reg_set(struct rtl8139 *nic, unsigned base, uint32_t val, uint32_t w
 		break;
 	case REG_ISR:
 		nic->isr &= (uint16_t) ~(val & written);
+		/*
+		 * Frames still unread keep Rx OK set.  8139too acks Rx OK after
+		 * each frame and, once a NAPI poll has used its budget, looks
+		 * at the ring again only if Rx OK is set: a burst larger than
+		 * its budget, with nothing arriving after it, would otherwise
+		 * sit in the ring unannounced (a TCP sender waiting there for
+		 * the ACKs it holds stalls until its retransmit timer fires).
+		 */
+		if ((nic->cr & CR_RE) && !ring_empty(nic))
+			nic->isr |= INT_ROK;
 		break;
 	case REG_TCR:
 		nic->tcr = val & TCR_WMASK;

@@ -467,6 +467,39 @@ static void test_rx(void **state)
 	assert_false(f->irq);
 }
 
+/*
+ * 8139too acks Rx OK after every frame and, when a NAPI poll used up its
+ * budget, reads the ring again only if ISR still says Rx OK: frames left
+ * unread keep it set (and the line up), the last one read lets it go.
+ */
+static void test_rx_ok_while_unread(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t cur_rx = 0;
+	uint8_t fr[64];
+
+	hw_start(f, RCR_AB | RCR_APM | RCR_WRAP);
+	for (uint8_t i = 0; i < 3; i++) {
+		make_frame(fr, mac, 60, i);
+		assert_false(rtl8139_receive(f->nic, fr, 60));
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(rd(f, CR, 1) & CR_BUFE, 0);
+		cur_rx += 68;
+		wr(f, 0x38, (uint16_t)(cur_rx - 16), 2);
+		wr(f, 0x3e, 0x51, 2); /* RxAckBits, after each frame */
+		assert_int_equal(rd(f, 0x3e, 2) & ISR_ROK, i < 2 ? ISR_ROK : 0);
+		assert_int_equal(f->irq, i < 2);
+	}
+	assert_int_equal(rd(f, CR, 1) & CR_BUFE, CR_BUFE);
+	/* A receiver that is off announces nothing, whatever the ring holds. */
+	make_frame(fr, mac, 60, 7);
+	assert_false(rtl8139_receive(f->nic, fr, 60));
+	wr(f, CR, CR_TE, 1);
+	wr(f, 0x3e, 0x51, 2);
+	assert_int_equal(rd(f, 0x3e, 2) & ISR_ROK, 0);
+}
+
 static void test_rx_filter(void **state)
 {
 	struct fixture *f = *state;
@@ -778,6 +811,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tx_bad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_waits_for_te, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_ok_while_unread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_wrap, setup, teardown),
