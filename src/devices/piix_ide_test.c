@@ -146,15 +146,29 @@ static void write_data(struct fixture *f, unsigned c, const void *buf, size_t le
 	}
 }
 
+/* The task file of a command that is not LBA48: device, count, then address bytes low to high. */
+struct task_file {
+	uint8_t device, count, addr[3];
+};
+
+static void issue(struct fixture *f, unsigned c, struct task_file tf, uint8_t cmd)
+{
+	outb(f, c, IDE_REG_DEVICE, tf.device);
+	outb(f, c, IDE_REG_NSECTOR, tf.count);
+	outb(f, c, IDE_REG_LBAL, tf.addr[0]);
+	outb(f, c, IDE_REG_LBAM, tf.addr[1]);
+	outb(f, c, IDE_REG_LBAH, tf.addr[2]);
+	outb(f, c, IDE_REG_STATUS_COMMAND, cmd);
+}
+
 /* An LBA28 command to channel 0's master. */
 static void cmd28(struct fixture *f, uint8_t cmd, uint32_t lba, uint8_t count)
 {
-	outb(f, 0, IDE_REG_DEVICE, (uint8_t)(0xe0 | ((lba >> 24) & 0xf)));
-	outb(f, 0, IDE_REG_NSECTOR, count);
-	outb(f, 0, IDE_REG_LBAL, (uint8_t)lba);
-	outb(f, 0, IDE_REG_LBAM, (uint8_t)(lba >> 8));
-	outb(f, 0, IDE_REG_LBAH, (uint8_t)(lba >> 16));
-	outb(f, 0, IDE_REG_STATUS_COMMAND, cmd);
+	issue(f, 0,
+	      (struct task_file){(uint8_t)(0xe0 | ((lba >> 24) & 0xf)),
+				 count,
+				 {(uint8_t)lba, (uint8_t)(lba >> 8), (uint8_t)(lba >> 16)}},
+	      cmd);
 }
 
 static void cmd48(struct fixture *f, uint8_t cmd, uint64_t lba, uint16_t count)
@@ -484,12 +498,7 @@ static void test_chs_and_init_params(void **state)
 	outb(f, 0, IDE_REG_NSECTOR, 8);
 	outb(f, 0, IDE_REG_STATUS_COMMAND, 0x91);
 	assert_done(f, 0);
-	outb(f, 0, IDE_REG_DEVICE, 0xa2);
-	outb(f, 0, IDE_REG_NSECTOR, 1);
-	outb(f, 0, IDE_REG_LBAL, 3);
-	outb(f, 0, IDE_REG_LBAM, 1);
-	outb(f, 0, IDE_REG_LBAH, 0);
-	outb(f, 0, IDE_REG_STATUS_COMMAND, 0x20);
+	issue(f, 0, (struct task_file){0xa2, 1, {3, 1, 0}}, 0x20);
 	read_data(f, 0, buf, SECT);
 	assert_done(f, 0);
 	assert_disk_data(buf, 50, SECT);
@@ -1326,12 +1335,7 @@ static void test_unplug_mid_dma(void **state)
 	f->ide->pci.config[PCI_COMMAND] &= (uint8_t)~PCI_COMMAND_MASTER;
 	bm_set_prd(f, 1, PRD_TABLE);
 	bm_out(f, 1, BM_REG_COMMAND, BM_CMD_START);
-	outb(f, 1, IDE_REG_DEVICE, 0xf0);
-	outb(f, 1, IDE_REG_NSECTOR, 1);
-	outb(f, 1, IDE_REG_LBAL, 9);
-	outb(f, 1, IDE_REG_LBAM, 0);
-	outb(f, 1, IDE_REG_LBAH, 0);
-	outb(f, 1, IDE_REG_STATUS_COMMAND, 0xca);
+	issue(f, 1, (struct task_file){0xf0, 1, {9, 0, 0}}, 0xca);
 	assert_true(altstatus(f, 1) & ATA_ST_DRQ);
 	assert_int_equal(bm_in(f, 1, BM_REG_STATUS), BM_ST_ACTIVE);
 	assert_int_equal(piix_ide_unplug_disks(f->ide, false), 0);

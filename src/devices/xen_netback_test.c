@@ -707,6 +707,26 @@ static void assert_xs(struct e2e *e, const char *path, const char *want)
 	free(v);
 }
 
+/* The handshake's first half for vif <devid>: keys on both sides, the backend waiting. */
+static void assert_vif_published(struct e2e *e, unsigned devid, const char *mac)
+{
+	char fe[64], be[64], path[96], handle[16];
+
+	snprintf(fe, sizeof(fe), "/local/domain/1/device/vif/%u", devid);
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vif/1/%u", devid);
+	snprintf(handle, sizeof(handle), "%u", devid);
+	snprintf(path, sizeof(path), "%s/mac", fe);
+	assert_xs(e, path, mac);
+	snprintf(path, sizeof(path), "%s/handle", fe);
+	assert_xs(e, path, handle);
+	snprintf(path, sizeof(path), "%s/mac", be);
+	assert_xs(e, path, mac);
+	snprintf(path, sizeof(path), "%s/feature-rx-copy", be);
+	assert_xs(e, path, "1");
+	snprintf(path, sizeof(path), "%s/state", be);
+	assert_xs(e, path, "2");
+}
+
 static evtchn_port_t alloc_unbound(struct e2e *e)
 {
 	struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = 0};
@@ -897,13 +917,8 @@ static void test_vif_end_to_end(void **state)
 		skip(); /* not root, or no /dev/net/tun */
 	e2e_open(&e, *state);
 
-	/* The handshake's first half: keys on both sides, backend waiting. */
-	assert_xs(&e, "/local/domain/1/device/vif/0/mac", "00:16:3e:01:02:03");
-	assert_xs(&e, "/local/domain/1/device/vif/0/handle", "0");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-rx-copy", "1");
+	assert_vif_published(&e, 0, "00:16:3e:01:02:03");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-sg", "0");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/0/mac", "00:16:3e:01:02:03");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "2");
 
 	/* Connect with one event channel; traffic both ways. */
 	frontend_connect(&e, fe, false, "1");
@@ -952,6 +967,16 @@ static void assert_no_xs(struct e2e *e, const char *path)
  * before, the usual keys after, traffic through exactly that fd, and the
  * fd closed at destroy.
  */
+/* A domain whose netback adopted one end of a socket pair (the host keeps sv[1]). */
+static void e2e_adopt(struct e2e *e, struct fixture *f, struct xen_nic_spec *spec, int sv[2])
+{
+	e2e_domain(e, f);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	spec->fd = sv[0];
+	e->nb = xen_netback_create(e->xd, spec);
+	assert_non_null(e->nb);
+}
+
 static void test_vif_adopted_fd_unpublished(void **state)
 {
 	static const char fe[] = "/local/domain/1/device/vif/2";
@@ -962,11 +987,7 @@ static void test_vif_adopted_fd_unpublished(void **state)
 	RING_IDX i;
 	struct e2e e;
 
-	e2e_domain(&e, *state);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
-	spec.fd = sv[0];
-	e.nb = xen_netback_create(e.xd, &spec);
-	assert_non_null(e.nb);
+	e2e_adopt(&e, *state, &spec, sv);
 	e.pkt = sv[1];
 	assert_string_equal(xen_netback_ifname(e.nb), "fd");
 	assert_true(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
@@ -975,11 +996,7 @@ static void test_vif_adopted_fd_unpublished(void **state)
 
 	assert_int_equal(xen_netback_publish(e.nb), 0);
 	assert_int_equal(xen_netback_publish(e.nb), 0);
-	assert_xs(&e, "/local/domain/1/device/vif/2/mac", "00:16:3e:0a:0b:0c");
-	assert_xs(&e, "/local/domain/1/device/vif/2/handle", "2");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/2/mac", "00:16:3e:0a:0b:0c");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/2/feature-rx-copy", "1");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "2");
+	assert_vif_published(&e, 2, "00:16:3e:0a:0b:0c");
 
 	frontend_connect(&e, fe, false, "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "4");
@@ -1007,11 +1024,7 @@ static void test_vif_adopted_fd_lifecycle(void **state)
 	int sv[2];
 	struct e2e e;
 
-	e2e_domain(&e, *state);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
-	spec.fd = sv[0];
-	e.nb = xen_netback_create(e.xd, &spec);
-	assert_non_null(e.nb);
+	e2e_adopt(&e, *state, &spec, sv);
 	assert_string_equal(xen_netback_ifname(e.nb), "guest0");
 	xen_netback_destroy(e.nb);
 	assert_false(fd_open(sv[0]));
