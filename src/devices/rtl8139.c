@@ -148,7 +148,7 @@ struct rtl8139 {
 	uint16_t capr, cbr, imr, isr, mulint, bmcr, anar, cscr;
 	uint8_t cr, cr9346, config0, config1, config3, config4, config5;
 	uint8_t other[RTL8139_REGS_SIZE]; /* registers we only store (twister, wake-up) */
-	bool rx_blocked; /* a frame was dropped for lack of ring space: wait for the guest */
+	bool rx_blocked; /* no room in the ring for a frame: wait for the guest to free some */
 
 	int fd;
 	char ifname[IFNAMSIZ];
@@ -290,11 +290,19 @@ static int rx_copy(struct rtl8139 *nic, uint32_t pos, size_t n)
 	return r;
 }
 
+/* Bytes the ring can take at CBR without reaching what the guest has not read. */
+static uint32_t ring_room(const struct rtl8139 *nic)
+{
+	uint32_t size = ring_size(nic);
+	uint32_t room = (ring_read_pos(nic) + size - nic->cbr % size) % size;
+
+	return room ? room : size;
+}
+
 /* Under the lock: one frame from the wire into the ring.  True when the ring was full. */
 static bool rx_frame(struct rtl8139 *nic, const uint8_t *frame, size_t len)
 {
-	uint32_t size = ring_size(nic), pos = nic->cbr % size;
-	uint32_t room = (ring_read_pos(nic) + size - pos) % size;
+	uint32_t size = ring_size(nic), pos = nic->cbr % size, room = ring_room(nic);
 	uint16_t status;
 	size_t n, total;
 
@@ -305,8 +313,6 @@ static bool rx_frame(struct rtl8139 *nic, const uint8_t *frame, size_t len)
 		return false;
 	n = rx_stage(nic, frame, len, status);
 	total = (n + 3) & ~(size_t)3;
-	if (room == 0)
-		room = size;
 	if (total >= room) { /* never write over what the guest has not read */
 		nic->isr |= INT_RXOVW;
 		if (nic->mpc < MPC_MAX)
@@ -735,7 +741,7 @@ static unsigned access_reg(struct rtl8139 *nic, unsigned off, uint8_t *data, uns
 /*
  * After a write that can make room in the ring (CAPR, CR, RCR), a stalled
  * receiver looks again.  Other writes (the ISR ack that follows every
- * frame) do not wake it, or it would read and drop a frame per write.
+ * frame) cannot, so they do not wake it.
  */
 static bool may_free_ring(unsigned off, unsigned end)
 {
@@ -792,10 +798,29 @@ static bool rx_is_blocked(struct rtl8139 *nic)
 	return blocked;
 }
 
+/*
+ * A frame is taken off the TAP only when the ring has room for the
+ * largest one (or the receiver is off and drops it anyway): otherwise the
+ * receiver waits, with frames queued in the TAP as in the chip's FIFO,
+ * until the guest frees the ring.  Taking a frame that may not fit would
+ * drop one for each frame the guest reads while it drains a full ring.
+ */
+static bool rx_may_take(struct rtl8139 *nic)
+{
+	bool ok;
+
+	pthread_mutex_lock(&nic->lock);
+	ok = !(nic->cr & CR_RE) || ring_room(nic) > RX_STAGE_LEN;
+	if (!ok)
+		nic->rx_blocked = true;
+	pthread_mutex_unlock(&nic->lock);
+	return ok;
+}
+
 /* Read a batch of frames.  False when the fd is gone (closed or broken): stop reading it. */
 static bool rx_drain(struct rtl8139 *nic)
 {
-	for (unsigned i = 0; i < RX_BATCH; i++) {
+	for (unsigned i = 0; i < RX_BATCH && rx_may_take(nic); i++) {
 		ssize_t n = read(nic->fd, nic->wire, sizeof(nic->wire));
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
