@@ -684,6 +684,8 @@ static void test_bus_lifecycle(void **state)
 	front_connect(bf, NULL);
 	assert_key(bf, BACK "/state", "5");
 	front_write(bf, "state", "6");
+	assert_key(bf, BACK "/state", "6");
+	front_write(bf, "state", "1");
 	assert_key(bf, BACK "/state", "2");
 	front_connect(bf, "x86_32-abi");
 	assert_key(bf, BACK "/state", "5");
@@ -706,12 +708,28 @@ static void test_bus_lifecycle(void **state)
 	assert_key(bf, BACK "/state", "5");
 	assert_int_equal(ring_grant->flags, GTF_permit_access);
 	front_write(bf, "state", "6");
-	assert_key(bf, BACK "/state", "2");
+	assert_key(bf, BACK "/state", "6");
 	assert_int_equal(ring_grant->flags, GTF_permit_access);
 	assert_int_equal(bf->xd.evtchn.ports[bf->port].state, EVTCHNSTAT_unbound);
 	front_connect(bf, "x86_64-abi");
 	assert_key(bf, BACK "/state", "4");
 	r = new_request(bf->f, BLKIF_OP_WRITE, 2, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
+
+	/*
+	 * PV GRUB's hand-over: Connected straight to Closed, waiting for the
+	 * backend's Closed (it polls for "6"), then Initialising for the kernel
+	 * it boots, whose blkfront finds the backend in InitWait and connects.
+	 */
+	front_write(bf, "state", "6");
+	assert_key(bf, BACK "/state", "6");
+	assert_int_equal(ring_grant->flags, GTF_permit_access);
+	front_write(bf, "state", "1");
+	assert_key(bf, BACK "/state", "2");
+	front_connect(bf, "x86_64-abi");
+	assert_key(bf, BACK "/state", "4");
+	r = new_request(bf->f, BLKIF_OP_READ, 3, 40);
 	add_seg(r, DATA_REF, 0, 7);
 	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
 

@@ -926,10 +926,12 @@ static void test_vif_end_to_end(void **state)
 	e2e_tx(&e, 1);
 	e2e_rx(&e, 2);
 
-	/* Close: ports released, backend ready again. */
+	/* Close: ports released, Closed answered; a new frontend finds it waiting. */
 	xs_put(&e, fe, "state", "6");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "2");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "6");
 	assert_int_equal(e.xd->evtchn.ports[e.ports[0]].backend_fd, -1);
+	xs_put(&e, fe, "state", "1");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "2");
 
 	/* Reconnect with split event channels. */
 	frontend_connect(&e, fe, true, "1");
@@ -938,7 +940,7 @@ static void test_vif_end_to_end(void **state)
 	e2e_tx(&e, 3);
 	e2e_rx(&e, 4);
 	xs_put(&e, fe, "state", "6");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "2");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "6");
 
 	/* A frontend without rx-copy is refused, with the reason recorded. */
 	frontend_connect(&e, fe, false, "0");

@@ -108,15 +108,25 @@ static void frontend_closing(struct xenbus_device *dev)
 		set_backend_state(dev, XenbusStateClosing);
 }
 
-/* The frontend closed: release everything, then wait for it to connect again. */
+/*
+ * The frontend closed: release everything and answer Closed, as Xen's
+ * backends do.  A frontend that hands the device over waits for exactly
+ * that (PV GRUB before it boots the kernel, Linux's xenbus_reset_state
+ * after a kexec); going on to InitWait at once would leave it waiting.
+ */
 static void frontend_closed(struct xenbus_device *dev)
 {
 	if (dev->state == XenbusStateConnected)
 		dev->ops->disconnect(dev);
-	if (dev->state != XenbusStateInitWait) {
+	if (dev->state != XenbusStateClosed)
 		set_backend_state(dev, XenbusStateClosed);
+}
+
+/* A frontend starting over after Closed (the next owner of the device): be ready again. */
+static void frontend_initialising(struct xenbus_device *dev)
+{
+	if (dev->state == XenbusStateClosed)
 		set_backend_state(dev, XenbusStateInitWait);
-	}
 }
 
 static void frontend_changed(void *opaque, const char *path)
@@ -136,8 +146,11 @@ static void frontend_changed(void *opaque, const char *path)
 	case XenbusStateClosed:
 		frontend_closed(dev);
 		break;
+	case XenbusStateInitialising:
+		frontend_initialising(dev);
+		break;
 	default:
-		break; /* Initialising, or a value we do not understand: wait */
+		break; /* a value we do not understand: wait */
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
