@@ -32,6 +32,8 @@ static const char *const known_keys[] = {
     "pvshim_path",
     "pvshim_cmdline",
     "pvshim_extra",
+    "bootloader",
+    "bootloader_args",
     /* HVM (config_hvm.c) */
     "firmware",
     "bios",
@@ -44,13 +46,6 @@ static const char *const known_keys[] = {
     "xen_platform_pci",
     "viridian",
 };
-
-/*
- * Xen's PV shim as Debian installs it (xen-utils-4.17), and the command line
- * xl gives it; pvshim_path and pvshim_cmdline override them, as in xl.
- */
-#define DEFAULT_PVSHIM_PATH    "/usr/lib/xen-4.17/boot/xen-shim"
-#define DEFAULT_PVSHIM_CMDLINE "pv-shim console=xen,pv"
 
 const char *guest_type_name(enum guest_type type)
 {
@@ -476,30 +471,6 @@ static void get_nics(struct loader *ld)
 	}
 }
 
-/* A PV guest runs inside Xen's PV shim: which shim, and its command line. */
-static void get_pvshim(struct loader *ld)
-{
-	struct domain_config *cfg = ld->cfg;
-	char *cmdline = get_string(ld, "pvshim_cmdline");
-	char *extra = get_string(ld, "pvshim_extra");
-	long pvshim = 1;
-
-	if (get_number(ld, "pvshim", 0, 1, &pvshim) && !pvshim)
-		config_error(ld, "pvshim",
-			     "pvshim = 0: a PV guest runs only inside Xen's PV shim "
-			     "here (the host has no Xen to run it directly)");
-	cfg->pvshim_path = get_string(ld, "pvshim_path");
-	if (!cfg->pvshim_path)
-		cfg->pvshim_path = strdup(DEFAULT_PVSHIM_PATH);
-	if (asprintf(&cfg->pvshim_cmdline, "%s%s%s", cmdline ? cmdline : DEFAULT_PVSHIM_CMDLINE,
-		     extra ? " " : "", extra ? extra : "") < 0)
-		cfg->pvshim_cmdline = NULL;
-	if (!cfg->pvshim_path || !cfg->pvshim_cmdline)
-		config_error(ld, NULL, "out of memory");
-	free(cmdline);
-	free(extra);
-}
-
 static void load_keys(struct loader *ld, const struct host_limits *limits)
 {
 	struct domain_config *cfg = ld->cfg;
@@ -511,12 +482,14 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	get_type(ld);
 	get_resources(ld, limits);
 	cfg->kernel = get_string(ld, "kernel");
-	if (!cfg->kernel && cfg->type != GUEST_HVM && !ld->errors)
-		config_error(ld, NULL, "kernel is required for a %s guest",
-			     cfg->type == GUEST_PV ? "PV" : "PVH");
-	if (cfg->type == GUEST_PV)
-		get_pvshim(ld);
 	cfg->ramdisk = get_string(ld, "ramdisk");
+	load_pv_keys(ld);
+	if (!cfg->kernel && cfg->type != GUEST_HVM && !ld->errors)
+		config_error(ld, NULL, "kernel is required for a %s guest%s",
+			     cfg->type == GUEST_PV ? "PV" : "PVH",
+			     cfg->type == GUEST_PV ? " (or bootloader = \"pvgrub\" to boot the "
+						     "kernel its disk's grub.cfg names)"
+						   : "");
 	get_cmdline(ld);
 	cfg->on_poweroff = get_action(ld, "on_poweroff", ACTION_DESTROY);
 	cfg->on_reboot = get_action(ld, "on_reboot", ACTION_RESTART);
@@ -587,6 +560,7 @@ void domain_config_free(struct domain_config *cfg)
 	free(cfg->cmdline);
 	free(cfg->pvshim_path);
 	free(cfg->pvshim_cmdline);
+	free(cfg->bootloader);
 	free(cfg->firmware);
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		disk_config_free(&cfg->disks[i]);

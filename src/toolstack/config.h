@@ -28,6 +28,8 @@ enum serial_mode {
 
 /* Debian's seabios package: the image with Xen support built in (256 KiB). */
 #define CONFIG_SEABIOS_PATH "/usr/share/seabios/bios-256k.bin"
+/* Debian's grub-xen-host: PV GRUB, run as the PV kernel for bootloader = "pvgrub". */
+#define CONFIG_PVGRUB_PATH "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 /* boot = "..." holds at most c, d and n, each once. */
 #define CONFIG_BOOT_MAX 3
 
@@ -42,6 +44,11 @@ struct domain_config {
 	char *cmdline; /* composed from root + extra when cmdline is absent */
 	/* PV: Xen's PV shim, a PVH kernel that runs the PV kernel; its command line. */
 	char *pvshim_path, *pvshim_cmdline;
+	/*
+	 * PV: "pvgrub" or "pygrub" when the config names a bootloader, which
+	 * made kernel CONFIG_PVGRUB_PATH (config_pv.c); NULL otherwise.
+	 */
+	char *bootloader;
 	enum lifecycle_action on_poweroff, on_reboot, on_crash;
 	unsigned nr_disks;
 	struct disk_config *disks;
@@ -71,11 +78,7 @@ struct domain_config {
 	bool acpi;		 /* acpi = 1 (default): the guest gets ACPI tables */
 	/* apic = 1 (default): APIC (MP) tables even for one vCPU; xl: no effect with more. */
 	bool apic;
-	/*
-	 * The Xen platform PCI device (PVHVM).  xl's default is 1; here the
-	 * default is 0 and 1 is refused until PVHVM exists, so a config that
-	 * loads has false.
-	 */
+	/* The Xen platform PCI device (PVHVM): xen_platform_pci, 1 by default as in xl. */
 	bool xen_platform_pci;
 };
 

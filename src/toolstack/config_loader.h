@@ -63,6 +63,8 @@ bool get_number(struct loader *ld, const char *key, long min, long max, long *ou
 /* A list key as its items; absent is an empty list. */
 int get_list(struct loader *ld, const char *key, XLU_ConfigList **list);
 
+/* The PV keys (config_pv.c): the shim, and a bootloader that makes PV GRUB the kernel. */
+void load_pv_keys(struct loader *ld);
 /* The HVM keys (config_hvm.c), after the type, disks and vifs are read. */
 void load_hvm_keys(struct loader *ld);
 

@@ -171,6 +171,55 @@ static void test_pv_and_its_shim(void **state)
 	check_error("name='a'\ntype='pv'\n", "kernel is required for a PV guest");
 }
 
+/*
+ * bootloader = "pygrub" never runs pygrub: PV GRUB becomes the PV kernel,
+ * with a notice; "pvgrub" says so without one.  The kernel and ramdisk a
+ * pygrub config names are paths inside the guest, so they go, with a
+ * warning each.
+ */
+static void test_pv_bootloader(void **state)
+{
+	struct result r;
+
+	(void)state;
+	load(&r, "name='a'\nbootloader='/usr/bin/pygrub'\nkernel='/boot/vmlinuz'\n", 0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.type, GUEST_PV);
+	assert_string_equal(r.cfg.kernel, CONFIG_PVGRUB_PATH);
+	assert_string_equal(r.cfg.bootloader, "pygrub");
+	assert_non_null(strstr(r.err, ":2: warning: bootloader = \"/usr/bin/pygrub\": pygrub would "
+				      "read the guest's file system in the host; booting PV GRUB"));
+	assert_non_null(strstr(r.err, ":3: warning: kernel = \"/boot/vmlinuz\" is ignored"));
+	done(&r);
+	load(&r, "name='a'\ntype='pv'\nbootloader='pvgrub'\n", 0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.cfg.kernel, CONFIG_PVGRUB_PATH);
+	assert_string_equal(r.cfg.bootloader, "pvgrub");
+	assert_null(r.cfg.ramdisk);
+	assert_int_equal(r.err_len, 0);
+	done(&r);
+	load(&r,
+	     "name='a'\nbootloader='pvgrub'\nramdisk='/boot/initrd.img'\nbootloader_args=['-q']\n",
+	     0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_null(r.cfg.ramdisk);
+	assert_non_null(strstr(r.err, ":3: warning: ramdisk = \"/boot/initrd.img\" is ignored"));
+	assert_non_null(strstr(r.err, ":4: warning: bootloader_args is ignored"));
+	done(&r);
+	/* An explicit PV GRUB kernel needs no bootloader key. */
+	load(&r, "name='a'\nkernel='" CONFIG_PVGRUB_PATH "'\n", 0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_null(r.cfg.bootloader);
+	done(&r);
+	check_error("name='a'\nbootloader='/usr/lib/xen/bin/pvgrub-legacy'\n",
+		    ":2: bootloader = \"/usr/lib/xen/bin/pvgrub-legacy\": expected \"pvgrub\" or "
+		    "\"pygrub\"");
+	check_error("name='a'\ntype='pvh'\nkernel='/k'\nbootloader='pygrub'\n",
+		    ":4: bootloader = \"pygrub\": only a PV guest takes a bootloader (a PVH guest");
+	check_error("name='a'\ntype='hvm'\nbootloader='pvgrub'\n", "(an HVM guest");
+	check_error("name='a'\n", "kernel is required for a PV guest (or bootloader = \"pvgrub\"");
+}
+
 static void test_missing_file(void **state)
 {
 	struct domain_config cfg;
@@ -552,6 +601,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_key_warned),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_pv_and_its_shim),
+	    cmocka_unit_test(test_pv_bootloader),
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test_setup_teardown(test_hvm_defaults, hvm_setup, hvm_teardown),
 	    cmocka_unit_test_setup_teardown(test_hvm_firmware, hvm_setup, hvm_teardown),

@@ -80,4 +80,59 @@ pv_cfg "$WORK/pv-reboot.cfg" 'memory = 512' "ramdisk = \"$ASSETS/guest-initrd.cp
 run_guest pv-reboot "$WORK/pv-reboot.cfg"
 check pv-reboot-destroy-exit-4 [ "$rc" = 4 ]
 [ "$rc" = 4 ] || show pv-reboot
+# 4. Booting from the guest's own disk without pygrub: bootloader = "pygrub"
+# boots Debian's PV GRUB instead, with a notice.  GRUB reads the HVM disk
+# image's own grub.cfg through blkfront, loads the kernel and initrd it
+# names, and hands the disk over to that kernel's blkfront; the guest writes
+# a file on its root (xvda1) and powers off.
+# pvgrub_disk <name> <action>: a copy of hvm-disk.img whose action sector
+# (read by tools/guest/hvm-init) says <action>.
+pvgrub_disk() {
+	cp --sparse=always "$ASSETS/hvm-disk.img" "$WORK/$1.img"
+	printf 'xkvm-hvm-action=%s\n' "$2" |
+		dd of="$WORK/$1.img" bs=512 seek=2047 conv=notrunc,sync status=none
+}
+pvgrub_cfg() { # <name> <bootloader> [key = value lines...]
+	name=$1
+	bootloader=$2
+	shift 2
+	{
+		echo "name = \"it-$name\""
+		echo "bootloader = \"$bootloader\""
+		echo 'memory = 512'
+		echo "pvshim_path = \"$ASSETS/xen-shim\""
+		echo "disk = [ 'format=raw, vdev=xvda, access=rw, target=$WORK/$name.img' ]"
+		for line in "$@"; do echo "$line"; done
+	} >"$WORK/$name.cfg"
+}
+pv_root_marker='^XKVM-HVM: kernel [^ ]+ cpus 1 mem [0-9]+ root /dev/xvda1$'
+pvgrub_disk pygrub write
+pvgrub_cfg pygrub pygrub
+run_guest pygrub "$WORK/pygrub.cfg"
+tr -d '\r' <"$WORK/pygrub.out" >"$WORK/pygrub.txt"
+dd if="$WORK/pygrub.img" of="$WORK/pygrub-part.ext4" bs=1M skip=1 conv=sparse status=none
+check pvgrub-pygrub-notice grep -q 'warning: bootloader = "pygrub": pygrub would read the guest.s file system in the host; booting PV GRUB' "$WORK/pygrub.txt"
+check pvgrub-reads-guest-grub-cfg grep -aq 'XKVM-HVM-GRUB: grub.cfg loaded by PV GRUB' "$WORK/pygrub.txt"
+check pvgrub-loads-guest-kernel grep -aq '^XKVM-HVM-GRUB: loading /boot/vmlinux.gz' "$WORK/pygrub.txt"
+check pvgrub-kernel-is-pv grep -aqE 'Booting kernel on Xen$' "$WORK/pygrub.txt"
+check pvgrub-root-on-xvda1 grep -aqE "$pv_root_marker" "$WORK/pygrub.txt"
+check pvgrub-guest-wrote grep -aq '^XKVM-HVM: wrote /hvm-proof$' "$WORK/pygrub.txt"
+check pvgrub-poweroff-exit-0 [ "$rc" = 0 ]
+check pvgrub-e2fsck-clean e2fsck -fn "$WORK/pygrub-part.ext4"
+check pvgrub-file-on-host sh -c \
+	"debugfs -R 'cat /hvm-proof' '$WORK/pygrub-part.ext4' 2>/dev/null | grep -qx 'written by the HVM guest'"
+[ "$rc" = 0 ] || show pygrub
+
+# 5. bootloader = "pvgrub" (no notice): the same boot, and the kernel's
+# netfront reaches the host (hvm-init pings 10.0.2.2).
+pvgrub_disk pvgrub poweroff
+pvgrub_cfg pvgrub pvgrub "vif = [ 'mac=00:16:3e:00:00:45,vifname=xkvmpvg0' ]"
+run_guest_on_tap pvgrub "$WORK/pvgrub.cfg" xkvmpvg0 10.0.2.2/24
+tr -d '\r' <"$WORK/pvgrub.out" >"$WORK/pvgrub.txt"
+check pvgrub-no-notice sh -c "! grep -q 'warning: bootloader' '$WORK/pvgrub.txt'"
+check pvgrub-pvgrub-root-on-xvda1 grep -aqE "$pv_root_marker" "$WORK/pvgrub.txt"
+check pvgrub-netfront-eth0 grep -aqx 'XKVM-HVM: eth0 00:16:3e:00:00:45 driver vif' "$WORK/pvgrub.txt"
+check pvgrub-ping-host grep -aqx 'XKVM-HVM: ping 10.0.2.2 ok' "$WORK/pvgrub.txt"
+check pvgrub-pvgrub-exit-0 [ "$rc" = 0 ]
+[ "$rc" = 0 ] || show pvgrub
 echo "DONE pv_test"
