@@ -25,18 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "ioperf"
+#include "bench_tool.h"
+
 #define SEQ_BLOCK  (1024 * 1024)
 #define RAND_BLOCK 4096
 #define ALIGN	   4096
 #define SEED	   0x9e3779b97f4a7c15ULL
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* xorshift64*: small, fast and good enough to spread offsets. */
 static uint64_t next_rand(uint64_t *state)
@@ -45,12 +40,6 @@ static uint64_t next_rand(uint64_t *state)
 	*state ^= *state << 25;
 	*state ^= *state >> 27;
 	return *state * 0x2545f4914f6cdd1dULL;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "ioperf: %s: %s\n", what, strerror(errno));
-	exit(1);
 }
 
 /* One full-size transfer at off; short transfers are errors (O_DIRECT needs whole blocks). */

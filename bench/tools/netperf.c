@@ -23,24 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "netperf"
+#include "bench_tool.h"
+
 #define BUF_SIZE      (128 * 1024)
 #define CONNECT_TRIES 120 /* one a second */
 
 static char buf[BUF_SIZE];
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "netperf: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static int server(int port)
 {
