@@ -38,6 +38,51 @@ head -c 4000000 "$ASSETS/vmlinuz" >"$WORK/short-vmlinuz"
 expect_error bad-kernel-bzimage-truncated "(bzImage): bzImage payload lies outside the file" \
 	"$WORK/good.cfg" "kernel=\"$WORK/short-vmlinuz\""
 expect_error bad-kernel-truncated "truncated ELF file" "$WORK/good.cfg" "kernel=\"$WORK/truncated.elf\""
+# A PV guest's kernel (the shim's module 0) is unpacked and checked in the
+# VMM as Xen's PV loader would, before the shim starts.
+{
+	echo 'name = "it-pv-bad"'
+	echo 'type = "pv"'
+	echo "kernel = \"$ASSETS/vmlinuz\""
+	echo "pvshim_path = \"$ASSETS/xen-shim\""
+	echo 'memory = 256'
+} >"$WORK/pv.cfg"
+true_elf=$(readlink -f /bin/true)
+expect_error bad-pv-kernel-no-xen-notes \
+	"$WORK/pv.cfg: kernel '$true_elf' (ELF): not a Xen PV kernel: it has no Xen ELF notes" \
+	"$WORK/pv.cfg" "kernel=\"$true_elf\""
+expect_error bad-pv-kernel-is-pvh-only "kernel '$ASSETS/xen-shim' (ELF): not a Xen PV kernel: its Xen ELF notes are a PVH kernel's" \
+	"$WORK/pv.cfg" "kernel=\"$ASSETS/xen-shim\""
+expect_error bad-pv-kernel-bzimage-truncated \
+	"$WORK/pv.cfg: kernel '$WORK/short-vmlinuz' (bzImage): bzImage payload lies outside the file" \
+	"$WORK/pv.cfg" "kernel=\"$WORK/short-vmlinuz\""
+# A bzImage of the right length whose zstd payload has 64 KiB overwritten.
+cp "$ASSETS/vmlinuz" "$WORK/corrupt-vmlinuz"
+head -c 65536 /dev/zero | tr '\0' x | dd of="$WORK/corrupt-vmlinuz" bs=65536 seek=90 conv=notrunc 2>/dev/null
+expect_error bad-pv-kernel-bzimage-corrupt \
+	"kernel '$WORK/corrupt-vmlinuz' (bzImage (zstd)): the compressed kernel is corrupt or truncated" \
+	"$WORK/pv.cfg" "kernel=\"$WORK/corrupt-vmlinuz\""
+gzip -1 -c "$ASSETS/vmlinux" >"$WORK/corrupt-vmlinux.gz"
+head -c 16 /dev/zero | tr '\0' '\377' | dd of="$WORK/corrupt-vmlinux.gz" bs=16 seek=65536 conv=notrunc 2>/dev/null
+expect_error bad-pv-kernel-gzip-corrupt \
+	"kernel '$WORK/corrupt-vmlinux.gz' (gzip-compressed ELF): the compressed kernel is corrupt or truncated" \
+	"$WORK/pv.cfg" "kernel=\"$WORK/corrupt-vmlinux.gz\""
+# 1 GiB of zeros in a few KiB: refused once it passes the guest's 256 MiB.
+head -c 1G /dev/zero | zstd -q -c >"$WORK/bomb.zst"
+expect_error bad-pv-kernel-zstd-bomb \
+	"kernel '$WORK/bomb.zst' (zstd-compressed ELF): decompresses to more than 256 MiB" \
+	"$WORK/pv.cfg" "kernel=\"$WORK/bomb.zst\""
+expect_error bad-pv-missing-kernel "kernel '$WORK/nope': No such file or directory" \
+	"$WORK/pv.cfg" "kernel=\"$WORK/nope\""
+expect_error bad-pv-missing-shim \
+	"$WORK/pv.cfg: pvshim_path '$WORK/no-shim': No such file or directory: a PV guest runs inside Xen's PV shim" \
+	"$WORK/pv.cfg" "pvshim_path=\"$WORK/no-shim\""
+# What must still pass: Debian's vmlinuz as it ships, its vmlinux, and PV GRUB.
+for k in "$ASSETS/vmlinuz" "$ASSETS/vmlinux" /usr/lib/grub-xen/grub-x86_64-xen.bin; do
+	[ -f "$k" ] || continue
+	"$XKVM" create -n "$WORK/pv.cfg" "kernel=\"$k\"" >"$WORK/pv-good.out" 2>&1
+	check "pv-kernel-accepted-$(basename "$k")" [ $? = 0 ] || show pv-good
+done
 expect_error bad-missing-ramdisk "ramdisk '$WORK/none': No such file or directory" \
 	"$WORK/good.cfg" "ramdisk=\"$WORK/none\""
 expect_error bad-ramdisk-does-not-fit "does not fit in guest RAM" "$WORK/good.cfg" \

@@ -164,8 +164,46 @@ static uint64_t read_le(const uint8_t *p, uint32_t len)
 	return v;
 }
 
-/* Walk one PT_NOTE segment looking for Xen's PHYS32_ENTRY note. */
-static int scan_notes(const uint8_t *p, uint64_t len, struct elf_kernel *out)
+/* A string note's text, cut at its NUL or at ELF_XEN_STRING_MAX - 1 characters. */
+static void copy_note_string(char *dst, const uint8_t *desc, uint32_t descsz)
+{
+	size_t n = 0;
+
+	while (n < descsz && n < ELF_XEN_STRING_MAX - 1 && desc[n])
+		n++;
+	memcpy(dst, desc, n);
+	dst[n] = '\0';
+}
+
+/* Keep what one note named "Xen" says; types we do not use are only counted. */
+static void record_xen_note(struct elf_kernel *out, uint32_t type, const uint8_t *desc,
+			    uint32_t descsz)
+{
+	bool number = descsz == 4 || descsz == 8;
+
+	out->nr_xen_notes++;
+	if (type == XEN_ELFNOTE_PHYS32_ENTRY && number) {
+		out->has_phys32_entry = true;
+		out->phys32_entry = read_le(desc, descsz);
+	} else if (type == XEN_ELFNOTE_ENTRY && number) {
+		out->has_pv_entry = true;
+		out->pv_entry = read_le(desc, descsz);
+	} else if (type == XEN_ELFNOTE_GUEST_OS) {
+		copy_note_string(out->guest_os, desc, descsz);
+	} else if (type == XEN_ELFNOTE_XEN_VERSION) {
+		copy_note_string(out->xen_version, desc, descsz);
+	} else if (type == XEN_ELFNOTE_LOADER) {
+		copy_note_string(out->loader, desc, descsz);
+	}
+}
+
+/*
+ * Walk one note segment or section of len bytes at p, keeping what Xen's
+ * notes say.  A note's header and name must lie in the file (avail bytes
+ * from p); a description that the end of the file cuts short is read as
+ * far as it goes, as Xen reads it: Debian's 32-bit PV GRUB ends so.
+ */
+static int scan_notes(const uint8_t *p, uint64_t len, uint64_t avail, struct elf_kernel *out)
 {
 	uint64_t off = 0;
 
@@ -177,13 +215,11 @@ static int scan_notes(const uint8_t *p, uint64_t len, struct elf_kernel *out)
 		uint64_t desc_off = name_off + ALIGN_UP((uint64_t)namesz, 4);
 		uint64_t next = desc_off + ALIGN_UP((uint64_t)descsz, 4);
 
-		if (!range_ok(name_off, namesz, len) || !range_ok(desc_off, descsz, len))
+		if (!range_ok(name_off, namesz, avail) || desc_off > avail)
 			return -EINVAL;
-		if (namesz == 4 && memcmp(p + name_off, "Xen", 4) == 0 &&
-		    type == XEN_ELFNOTE_PHYS32_ENTRY && (descsz == 4 || descsz == 8)) {
-			out->has_phys32_entry = true;
-			out->phys32_entry = read_le(p + desc_off, descsz);
-		}
+		if (namesz == 4 && memcmp(p + name_off, "Xen", 4) == 0)
+			record_xen_note(out, type, p + desc_off,
+					(uint32_t)MIN((uint64_t)descsz, avail - desc_off));
 		if (next > len)
 			break;
 		off = next;
@@ -192,8 +228,7 @@ static int scan_notes(const uint8_t *p, uint64_t len, struct elf_kernel *out)
 }
 
 /* Check every segment, note the load range and scan PT_NOTE segments. */
-static int scan_segments(const struct elf_view *v, struct elf_kernel *out, bool *any_note,
-			 const char **why)
+static int scan_segments(const struct elf_view *v, struct elf_kernel *out, const char **why)
 {
 	for (unsigned i = 0; i < v->phnum; i++) {
 		struct phdr ph = get_phdr(v, i);
@@ -205,8 +240,7 @@ static int scan_segments(const struct elf_view *v, struct elf_kernel *out, bool 
 			return -EINVAL;
 		}
 		if (ph.type == PT_NOTE) {
-			*any_note = true;
-			if (scan_notes(v->img + ph.offset, ph.filesz, out)) {
+			if (scan_notes(v->img + ph.offset, ph.filesz, v->size - ph.offset, out)) {
 				*why = "malformed ELF note";
 				return -EINVAL;
 			}
@@ -222,7 +256,7 @@ static int scan_segments(const struct elf_view *v, struct elf_kernel *out, bool 
 	return 0;
 }
 
-/* Like Xen, look in SHT_NOTE sections when no PT_NOTE segment exists. */
+/* Like Xen, look in SHT_NOTE sections when no note segment has a Xen note. */
 static int scan_note_sections(const struct elf_view *v, struct elf_kernel *out, const char **why)
 {
 	for (unsigned i = 0; i < v->shnum; i++) {
@@ -231,7 +265,8 @@ static int scan_note_sections(const struct elf_view *v, struct elf_kernel *out, 
 		get_note_section(v, i, &off, &len);
 		if (!len)
 			continue;
-		if (!range_ok(off, len, v->size) || scan_notes(v->img + off, len, out)) {
+		if (!range_ok(off, len, v->size) ||
+		    scan_notes(v->img + off, len, v->size - off, out)) {
 			*why = "malformed ELF note section";
 			return -EINVAL;
 		}
@@ -239,10 +274,55 @@ static int scan_note_sections(const struct elf_view *v, struct elf_kernel *out, 
 	return 0;
 }
 
-int elf_parse(const uint8_t *img, size_t size, struct elf_kernel *out, const char **why)
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * What Xen's PV loader (libelf, which the PV shim runs) asks of a kernel:
+ * Xen notes, made for the generic loader or for Linux, and for Xen 3.0's
+ * interface (which every Xen since implements).
+ */
+static int check_xen_pv(const struct elf_kernel *k, const char **why)
+{
+	if (!k->nr_xen_notes) {
+		*why = "not a Xen PV kernel: it has no Xen ELF notes (a Linux kernel needs "
+		       "CONFIG_XEN_PV)";
+		return -ENOENT;
+	}
+	if (!starts_with(k->loader, "generic") && !starts_with(k->guest_os, "linux")) {
+		*why = k->has_phys32_entry && !k->has_pv_entry
+			   ? "not a Xen PV kernel: its Xen ELF notes are a PVH kernel's "
+			     "(type = \"pvh\" boots it)"
+			   : "not a PV kernel Xen will load: its Xen ELF notes name neither the "
+			     "generic loader (XEN_ELFNOTE_LOADER) nor Linux (XEN_ELFNOTE_GUEST_OS)";
+		return -ENOENT;
+	}
+	if (!starts_with(k->xen_version, "xen-3.0")) {
+		*why = "not a PV kernel Xen will load: its Xen ELF note XEN_ELFNOTE_XEN_VERSION "
+		       "is not \"xen-3.0\"";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int check_boot_notes(const struct elf_kernel *k, enum elf_boot boot, const char **why)
+{
+	if (boot == ELF_BOOT_XEN_PV)
+		return check_xen_pv(k, why);
+	if (!k->has_phys32_entry) {
+		*why = "no PVH entry point (Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY); "
+		       "is this a kernel built with CONFIG_PVH?";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int elf_parse(const uint8_t *img, size_t size, enum elf_boot boot, struct elf_kernel *out,
+	      const char **why)
 {
 	struct elf_view v;
-	bool any_note = false;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -251,8 +331,8 @@ int elf_parse(const uint8_t *img, size_t size, struct elf_kernel *out, const cha
 		return r;
 	out->is_64bit = v.is_64bit;
 	out->load_start = UINT64_MAX;
-	r = scan_segments(&v, out, &any_note, why);
-	if (!r && !any_note)
+	r = scan_segments(&v, out, why);
+	if (!r && !out->nr_xen_notes)
 		r = scan_note_sections(&v, out, why);
 	if (r)
 		return r;
@@ -260,12 +340,7 @@ int elf_parse(const uint8_t *img, size_t size, struct elf_kernel *out, const cha
 		*why = "no loadable segments";
 		return -EINVAL;
 	}
-	if (!out->has_phys32_entry) {
-		*why = "no PVH entry point (Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY); "
-		       "is this a kernel built with CONFIG_PVH?";
-		return -ENOENT;
-	}
-	return 0;
+	return check_boot_notes(out, boot, why);
 }
 
 int elf_load(const uint8_t *img, size_t size, const struct guest_memory *mem)

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A kernel file, or the ELF inside it, larger than this is not one we can boot. */
+#define KERNEL_IMAGE_MAX (512 * MIB)
+
 struct kernel_image {
 	struct file_buf file;
 	uint8_t *decompressed; /* owned; NULL when the file is the ELF itself */

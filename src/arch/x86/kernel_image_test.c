@@ -117,6 +117,53 @@ static void test_compressed_elf(void **state)
 	free(x.owned);
 }
 
+/* A zstd bomb in a bzImage: refused once the output passes the limit, nothing kept. */
+static void test_bomb(void **state)
+{
+	const size_t zeros = 16 * MIB, max = MIB;
+	uint8_t *big = calloc(1, zeros), *z = malloc(4096), *file = malloc(8192);
+	struct extracted x;
+	size_t zlen, flen;
+
+	(void)state;
+	assert_non_null(big);
+	assert_non_null(z);
+	assert_non_null(file);
+	zlen = zstd_of(big, zeros, z, 4096);
+	flen = make_bzimage(file, z, zlen, 0x020f);
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(
+	    kernel_image_extract(file, flen, max, &x.owned, &x.elf, &x.size, &x.format, &x.why),
+	    -EFBIG);
+	assert_null(x.owned);
+	assert_string_equal(x.format, "bzImage (zstd)");
+	assert_non_null(strstr(x.why, "larger than the limit"));
+	free(big);
+	free(z);
+	free(file);
+}
+
+/* A compressed ELF cut short, or with a byte changed: corrupt, not an ELF. */
+static void test_corrupt_compressed(void **state)
+{
+	static uint8_t elf[ELF_SIZE], xz[ELF_SIZE + 1024];
+	struct extracted x;
+	size_t xzlen = 0;
+
+	(void)state;
+	make_elf(elf);
+	assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, elf, sizeof(elf), xz,
+						 &xzlen, sizeof(xz)),
+			 LZMA_OK);
+	assert_int_equal(extract(xz, xzlen / 2, &x), -EINVAL);
+	assert_null(x.owned);
+	assert_non_null(strstr(x.why, "corrupt or truncated"));
+	xz[xzlen / 2] ^= 0x55; /* xz checks a CRC64 of what it decompressed */
+	assert_int_equal(extract(xz, xzlen, &x), -EINVAL);
+	assert_null(x.owned);
+	assert_string_equal(x.format, "xz-compressed ELF");
+}
+
 static void test_not_a_kernel(void **state)
 {
 	static uint8_t junk[ELF_SIZE], z[ELF_SIZE + 1024], file[2 * ELF_SIZE + 4096];
@@ -141,10 +188,9 @@ static void test_not_a_kernel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_elf),
-	    cmocka_unit_test(test_bzimage_zstd),
-	    cmocka_unit_test(test_compressed_elf),
-	    cmocka_unit_test(test_not_a_kernel),
+	    cmocka_unit_test(test_plain_elf),	       cmocka_unit_test(test_bzimage_zstd),
+	    cmocka_unit_test(test_compressed_elf),     cmocka_unit_test(test_bomb),
+	    cmocka_unit_test(test_corrupt_compressed), cmocka_unit_test(test_not_a_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,18 +15,16 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #define PAGE_SIZE 4096ULL
-/* A kernel file, or the ELF inside it, larger than this is not one we can boot. */
-#define KERNEL_FILE_MAX (512 * MIB)
 
 static int load_kernel(struct vm *vm, const char *path, struct elf_kernel *k)
 {
 	struct kernel_image ki;
 	const char *why = NULL;
-	int r = kernel_image_open(&ki, path, KERNEL_FILE_MAX);
+	int r = kernel_image_open(&ki, path, KERNEL_IMAGE_MAX);
 
 	if (r)
 		return r;
-	r = elf_parse(ki.elf, ki.elf_size, k, &why);
+	r = elf_parse(ki.elf, ki.elf_size, ELF_BOOT_PVH, k, &why);
 	if (r) {
 		pr_err("kernel '%s' (%s): %s", path, ki.format, why);
 		goto out;
@@ -139,11 +137,11 @@ static int preflight_kernel(const char *path, const struct guest_memory *layout,
 {
 	struct kernel_image ki;
 	const char *why = NULL;
-	int r = kernel_image_open(&ki, path, KERNEL_FILE_MAX);
+	int r = kernel_image_open(&ki, path, KERNEL_IMAGE_MAX);
 
 	if (r)
 		return r;
-	r = elf_parse(ki.elf, ki.elf_size, k, &why);
+	r = elf_parse(ki.elf, ki.elf_size, ELF_BOOT_PVH, k, &why);
 	if (r)
 		pr_err("kernel '%s' (%s): %s", path, ki.format, why);
 	kernel_image_close(&ki);
