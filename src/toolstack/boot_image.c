@@ -77,6 +77,29 @@ static int preflight_pv_kernel(const struct domain_config *cfg)
 	return r;
 }
 
+/* The files a PV guest needs besides its kernel's contents: the shim, and PV GRUB if named. */
+static int preflight_pv_files(const struct domain_config *cfg)
+{
+	int err;
+
+	if (access(cfg->pvshim_path, R_OK) < 0) {
+		err = errno;
+		pr_err("%s: pvshim_path '%s': %s: a PV guest runs inside Xen's PV shim; install "
+		       "Debian's xen-utils-4.17 (apt-get install --no-install-recommends "
+		       "xen-utils-4.17) or set pvshim_path",
+		       cfg->path, cfg->pvshim_path, strerror(err));
+		return -err;
+	}
+	if (cfg->bootloader && access(cfg->kernel, R_OK) < 0) {
+		err = errno;
+		pr_err("%s: bootloader = \"%s\" boots PV GRUB, '%s': %s: install Debian's "
+		       "grub-xen-host (apt-get install grub-xen-host)",
+		       cfg->path, cfg->bootloader, cfg->kernel, strerror(err));
+		return -err;
+	}
+	return preflight_pv_kernel(cfg);
+}
+
 int boot_image_preflight(const struct domain_config *cfg)
 {
 	struct pvh_image img;
@@ -84,17 +107,8 @@ int boot_image_preflight(const struct domain_config *cfg)
 
 	if (cfg->type == GUEST_HVM)
 		return 0; /* firmware boots it: the machine checks the firmware file */
-	if (cfg->type == GUEST_PV && access(cfg->pvshim_path, R_OK) < 0) {
-		int err = errno;
-
-		pr_err("%s: pvshim_path '%s': %s: a PV guest runs inside Xen's PV shim; install "
-		       "Debian's xen-utils-4.17 (apt-get install --no-install-recommends "
-		       "xen-utils-4.17) or set pvshim_path",
-		       cfg->path, cfg->pvshim_path, strerror(err));
-		return -err;
-	}
 	if (cfg->type == GUEST_PV) {
-		r = preflight_pv_kernel(cfg);
+		r = preflight_pv_files(cfg);
 		if (r)
 			return r;
 	}

@@ -189,6 +189,10 @@ static void test_pv_preflight(void **state)
 	assert_int_equal(boot_image_preflight(&cfg), -EINVAL);
 	cfg.kernel = f.none;
 	assert_int_equal(boot_image_preflight(&cfg), -ENOENT);
+	cfg.kernel = f.none; /* bootloader = "pvgrub" without grub-xen-host */
+	cfg.bootloader = (char *)"pvgrub";
+	assert_int_equal(boot_image_preflight(&cfg), -ENOENT);
+	cfg.bootloader = NULL;
 	cfg.kernel = f.pv;
 	cfg.pvshim_path = f.none; /* no shim */
 	assert_int_equal(boot_image_preflight(&cfg), -ENOENT);
