@@ -281,9 +281,23 @@ check pvhvm-filter-hvm [ "$(names 'virtualizationMode:hvm')" = "ts-h " ]
 check pvhvm-filter-pv-drivers [ "$(names 'virtualizationMode:hvm pvDriversDetected?')" = "ts-h " ]
 check pvhvm-filter-cli-agrees [ "$(cli_names 'virtualizationMode:hvm pvDriversDetected?')" = "ts-h " ]
 pv_seen=$(field ts-h .pvDriversDetected)
+# A reboot goes back through the BIOS (a new VMM): hvm again until the PV
+# drivers of the next boot connect, then pvhvm.
+pid_h=$(cut -d' ' -f1 "$XKVM_RUN_DIR/vms/$(field ts-h .uuid)/pid")
+"$XKVM" reboot ts-h >"$WORK/reboot-h.out" 2>&1
+check pvhvm-reboot-exit-0 [ $? = 0 ]
+check pvhvm-reboot-new-vmm wait_for 120 sh -c "[ \"\$(cut -d' ' -f1 '$XKVM_RUN_DIR/vms/$(field ts-h .uuid)/pid' 2>/dev/null)\" != '$pid_h' ] && [ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-h | jq -r .power_state)\" = Running ]"
+"$XKVM" list 'name_label:ts-h' >"$WORK/list-h-rebooted.out" 2>&1
+check pvhvm-reboot-listed-hvm grep -qE '^ts-h +[0-9]+ +256 +1 .* hvm$' "$WORK/list-h-rebooted.out"
+check pvhvm-reboot-no-pv-drivers [ "$(field ts-h .pvDriversDetected)" = false ]
+check pvhvm-reboot-filter-drops-it [ "$(names 'virtualizationMode:hvm pvDriversDetected?')" = "" ]
+check pvhvm-reboot-pv-drivers-again wait_for 400 sh -c "[ \"\$(curl -s --unix-socket '$SOCK' http://xkvmd/rest/v0/vms/ts-h | jq -r .pvDriversDetected)\" = true ]"
+"$XKVM" list 'name_label:ts-h' >"$WORK/list-h-again.out" 2>&1
+check pvhvm-reboot-listed-pvhvm-again grep -qE '^ts-h +[0-9]+ +256 +1 .* pvhvm$' "$WORK/list-h-again.out"
 "$XKVM" destroy ts-h >/dev/null 2>&1
 check pvhvm-destroy-halts wait_for 60 is_state ts-h Halted
-[ "$pv_seen" = true ] || { sed 's/^/SHOW /' "$WORK/list-h-early.out" "$WORK/list-h.out"; tail -40 "$WORK/xkvmd.log" | sed 's/^/SHOW /'; }
+[ "$pv_seen" = true ] && grep -q 'pvhvm$' "$WORK/list-h-again.out" ||
+	{ sed 's/^/SHOW /' "$WORK/list-h-early.out" "$WORK/list-h.out" "$WORK/list-h-rebooted.out" "$WORK/list-h-again.out"; tail -40 "$WORK/xkvmd.log" | sed 's/^/SHOW /'; }
 
 # 11. A system call outside a thread's allow-list kills the VMM (here one the
 # test hook makes a vCPU thread call); xkvmd records a crash naming the call.
