@@ -63,22 +63,31 @@ static bool bridge_allowed(const struct path_policy *p, const char *bridge)
 	return false;
 }
 
+/*
+ * Files loaded into the guest (kernels, the PV shim, firmware): a caller
+ * must not name just any file xkvmd can read.  The one Debian file xkvm
+ * uses by default for the role, or a file in an allowed directory.
+ */
+static bool guest_file_allowed(const struct path_policy *p, const char *path,
+			       const char *debian_default)
+{
+	return strcmp(path, debian_default) == 0 || path_policy_allows_path(p, path);
+}
+
 const char *path_policy_check(const struct path_policy *p, const struct domain_config *cfg,
 			      const char **what)
 {
 	*what = "kernel";
-	if (cfg->kernel && !path_policy_allows_path(p, cfg->kernel))
+	if (cfg->kernel && !guest_file_allowed(p, cfg->kernel, CONFIG_PVGRUB_PATH))
 		return cfg->kernel;
 	*what = "ramdisk";
 	if (cfg->ramdisk && !path_policy_allows_path(p, cfg->ramdisk))
 		return cfg->ramdisk;
-	/*
-	 * Firmware is mapped into the guest, so a caller must not name just
-	 * any file xkvmd can read: Debian's SeaBIOS, or one in an allowed dir.
-	 */
+	*what = "pvshim_path";
+	if (cfg->pvshim_path && !guest_file_allowed(p, cfg->pvshim_path, CONFIG_PVSHIM_PATH))
+		return cfg->pvshim_path;
 	*what = "firmware";
-	if (cfg->firmware && strcmp(cfg->firmware, CONFIG_SEABIOS_PATH) != 0 &&
-	    !path_policy_allows_path(p, cfg->firmware))
+	if (cfg->firmware && !guest_file_allowed(p, cfg->firmware, CONFIG_SEABIOS_PATH))
 		return cfg->firmware;
 	*what = "disk";
 	for (unsigned i = 0; i < cfg->nr_disks; i++)

@@ -129,6 +129,16 @@ static void test_config(void **state)
 	assert_string_equal(path_policy_check(&f->p, &cfg, &what), secret);
 	assert_string_equal(what, "firmware");
 	cfg.firmware = NULL;
+	/* A PV guest: Debian's shim and PV GRUB, or files in an allowed directory. */
+	cfg.pvshim_path = (char *)CONFIG_PVSHIM_PATH;
+	cfg.kernel = (char *)CONFIG_PVGRUB_PATH;
+	assert_null(path_policy_check(&f->p, &cfg, &what));
+	cfg.pvshim_path = kernel;
+	assert_null(path_policy_check(&f->p, &cfg, &what));
+	cfg.pvshim_path = secret;
+	assert_string_equal(path_policy_check(&f->p, &cfg, &what), secret);
+	assert_string_equal(what, "pvshim_path");
+	cfg.pvshim_path = NULL;
 	cfg.kernel = secret;
 	assert_string_equal(path_policy_check(&f->p, &cfg, &what), secret);
 	assert_string_equal(what, "kernel");

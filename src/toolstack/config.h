@@ -28,6 +28,8 @@ enum serial_mode {
 
 /* Debian's seabios package: the image with Xen support built in (256 KiB). */
 #define CONFIG_SEABIOS_PATH "/usr/share/seabios/bios-256k.bin"
+/* Xen's PV shim as Debian installs it (xen-utils-4.17): pvshim_path's default, as in xl. */
+#define CONFIG_PVSHIM_PATH "/usr/lib/xen-4.17/boot/xen-shim"
 /* Debian's grub-xen-host: PV GRUB, run as the PV kernel for bootloader = "pvgrub". */
 #define CONFIG_PVGRUB_PATH "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 /* boot = "..." holds at most c, d and n, each once. */

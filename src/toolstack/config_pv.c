@@ -13,11 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Xen's PV shim as Debian installs it (xen-utils-4.17), and the command line
- * xl gives it; pvshim_path and pvshim_cmdline override them, as in xl.
- */
-#define DEFAULT_PVSHIM_PATH    "/usr/lib/xen-4.17/boot/xen-shim"
+/* The command line xl gives the shim; pvshim_cmdline overrides it, as in xl. */
 #define DEFAULT_PVSHIM_CMDLINE "pv-shim console=xen,pv"
 
 /* A PV guest runs inside Xen's PV shim: which shim, and its command line. */
@@ -34,7 +30,7 @@ static void get_pvshim(struct loader *ld)
 			     "here (the host has no Xen to run it directly)");
 	cfg->pvshim_path = get_string(ld, "pvshim_path");
 	if (!cfg->pvshim_path)
-		cfg->pvshim_path = strdup(DEFAULT_PVSHIM_PATH);
+		cfg->pvshim_path = strdup(CONFIG_PVSHIM_PATH);
 	if (asprintf(&cfg->pvshim_cmdline, "%s%s%s", cmdline ? cmdline : DEFAULT_PVSHIM_CMDLINE,
 		     extra ? " " : "", extra ? extra : "") < 0)
 		cfg->pvshim_cmdline = NULL;
