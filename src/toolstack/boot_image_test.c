@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What is booted for each guest type: PVH directly, PV inside Xen's shim. */
 #include "toolstack/boot_image.h"
+#include "arch/x86/elf_note_test.h"
 #include "lib/test.h"
 #include "lib/util.h"
 
@@ -21,16 +22,6 @@ struct files {
 	char dir[32];
 	char shim[64], pv[64], plain[64], bomb[64], cut[64], none[64];
 };
-
-static size_t put_note(uint8_t *p, uint32_t type, const void *desc, uint32_t descsz)
-{
-	uint32_t hdr[3] = {4, descsz, type};
-
-	memcpy(p, hdr, 12);
-	memcpy(p + 12, "Xen", 4);
-	memcpy(p + 16, desc, descsz);
-	return 16 + ALIGN_UP(descsz, 4);
-}
 
 /* A 64-bit ELF: a PT_LOAD of 256 bytes at 1 MiB and a PT_NOTE of these notes. */
 static void make_elf(uint8_t *img, const uint8_t *notes, size_t notes_len)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "arch/x86/elf.h"
+#include "arch/x86/elf_note_test.h"
 #include "lib/test.h"
 #include "lib/util.h"
 
@@ -18,16 +19,6 @@ struct image {
 	uint8_t bytes[1024];
 	size_t size;
 };
-
-static size_t put_note(uint8_t *p, uint32_t type, const void *desc, uint32_t descsz)
-{
-	uint32_t hdr[3] = {4, descsz, type};
-
-	memcpy(p, hdr, 12);
-	memcpy(p + 12, "Xen", 4);
-	memcpy(p + 16, desc, descsz);
-	return 16 + ALIGN_UP(descsz, 4);
-}
 
 static void build64(struct image *img, bool with_note, uint32_t entry_size)
 {
@@ -223,16 +214,22 @@ static void test_notes_in_section(void **state)
 	assert_int_equal(elf_parse(img.bytes, img.size, ELF_BOOT_PVH, &k, &why), -EINVAL);
 }
 
-static void test_no_pvh_note(void **state)
+static void expect_no_pvh_entry(const struct image *img)
 {
-	struct image img;
 	struct elf_kernel k;
 	const char *why = NULL;
 
+	assert_int_equal(elf_parse(img->bytes, img->size, ELF_BOOT_PVH, &k, &why), -ENOENT);
+	assert_non_null(strstr(why, "PHYS32_ENTRY"));
+}
+
+static void test_no_pvh_note(void **state)
+{
+	struct image img;
+
 	(void)state;
 	build64(&img, false, 8);
-	assert_int_equal(elf_parse(img.bytes, img.size, ELF_BOOT_PVH, &k, &why), -ENOENT);
-	assert_non_null(strstr(why, "PHYS32_ENTRY"));
+	expect_no_pvh_entry(&img);
 }
 
 /* What Xen's PV loader asks: Xen notes, for Linux or the generic loader, for Xen 3.0. */
@@ -252,8 +249,7 @@ static void test_pv_linux(void **state)
 	assert_string_equal(k.xen_version, "xen-3.0");
 	assert_string_equal(k.loader, "");
 	/* A PV-only kernel has no PVH entry. */
-	assert_int_equal(elf_parse(img.bytes, img.size, ELF_BOOT_PVH, &k, &why), -ENOENT);
-	assert_non_null(strstr(why, "PHYS32_ENTRY"));
+	expect_no_pvh_entry(&img);
 }
 
 /* Debian's PV GRUB: GUEST_OS "GRUB", for the generic loader. */

@@ -100,17 +100,26 @@ static void test_bzimage_zstd(void **state)
 	assert_null(x.owned);
 }
 
+/* xz of len bytes into out (what Debian's xz-compressed kernels are); its length. */
+static size_t xz_of(const uint8_t *in, size_t len, uint8_t *out, size_t out_size)
+{
+	size_t out_len = 0;
+
+	assert_int_equal(
+	    lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, len, out, &out_len, out_size),
+	    LZMA_OK);
+	return out_len;
+}
+
 static void test_compressed_elf(void **state)
 {
 	static uint8_t elf[ELF_SIZE], xz[ELF_SIZE + 1024];
 	struct extracted x;
-	size_t xzlen = 0;
+	size_t xzlen;
 
 	(void)state;
 	make_elf(elf);
-	assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, elf, sizeof(elf), xz,
-						 &xzlen, sizeof(xz)),
-			 LZMA_OK);
+	xzlen = xz_of(elf, sizeof(elf), xz, sizeof(xz));
 	assert_int_equal(extract(xz, xzlen, &x), 0);
 	assert_string_equal(x.format, "xz-compressed ELF");
 	assert_memory_equal(x.elf, elf, ELF_SIZE);
@@ -148,13 +157,11 @@ static void test_corrupt_compressed(void **state)
 {
 	static uint8_t elf[ELF_SIZE], xz[ELF_SIZE + 1024];
 	struct extracted x;
-	size_t xzlen = 0;
+	size_t xzlen;
 
 	(void)state;
 	make_elf(elf);
-	assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, elf, sizeof(elf), xz,
-						 &xzlen, sizeof(xz)),
-			 LZMA_OK);
+	xzlen = xz_of(elf, sizeof(elf), xz, sizeof(xz));
 	assert_int_equal(extract(xz, xzlen / 2, &x), -EINVAL);
 	assert_null(x.owned);
 	assert_non_null(strstr(x.why, "corrupt or truncated"));
