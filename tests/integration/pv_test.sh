@@ -27,6 +27,7 @@ mke2fs -q -t ext4 -d "$WORK/rootdir" "$WORK/pv-disk.img" 64M
 cat >"$WORK/script/xkvm-script" <<'SCRIPT'
 say() { echo "xkvm-guest: $*"; }
 say "guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
+say "cpus-online: $(grep -c ^processor /proc/cpuinfo)"
 # PVH and HVM guests say "on Xen PVH" / "on Xen HVM".
 dmesg | grep -q 'Booting kernel on Xen$' && say "dmesg: pv on xen"
 for i in $(seq 60); do [ -b /dev/xvda ] && break; sleep 1; done
@@ -47,7 +48,8 @@ done
 SCRIPT
 initrd_with_script "$WORK/pv-initrd.gz"
 
-pv_cfg "$WORK/pv.cfg" 'memory = 512' 'vcpus = 1' "ramdisk = \"$WORK/pv-initrd.gz\"" \
+# Two vCPUs: the shim brings up its second CPU for the guest's (VCPUOP_up).
+pv_cfg "$WORK/pv.cfg" 'memory = 512' 'vcpus = 2' "ramdisk = \"$WORK/pv-initrd.gz\"" \
 	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$WORK/pv-disk.img' ]" \
 	"vif = [ 'mac=00:16:3e:00:00:43,vifname=xkvmpv0' ]" \
 	'cmdline = "console=hvc0 xkvm.action=script xkvm.modules=xen-blkfront,xen-netfront,ext4"'
@@ -55,6 +57,8 @@ run_guest_on_tap pv "$WORK/pv.cfg" xkvmpv0 10.98.0.1/24
 check pv-poweroff-exit-0 [ "$rc" = 0 ]
 check pv-shim-runs-the-guest grep -q 'Xen version 4.17' "$WORK/pv.out"
 check pv-guest-type-is-pv [ "$(guest_value pv guest_type)" = PV ]
+check pv-smp-2-cpus-online [ "$(guest_value pv cpus-online)" = 2 ]
+check pv-smp-clock-sane sh -c "! grep -aqE 'soft lockup|rcu_preempt detected stalls|^\\[ *[0-9]{6,}\\.' '$WORK/pv.out'"
 check pv-dmesg-paravirtualized guest_said pv 'dmesg: pv on xen'
 check pv-console-hvc0 [ "$(guest_value pv console)" = "tty0 hvc0" ] || [ "$(guest_value pv console)" = hvc0 ]
 check pv-memory-512m in_range "$(guest_value pv mem_total_kib)" $((512 * 1024 * 7 / 10)) $((512 * 1024))

@@ -126,9 +126,11 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned i
 }
 
 /* The MSR through which a guest asks for the hypercall page (as Xen's CPUID leaf 2 reports). */
-#define XEN_HYPERCALL_MSR    0x40000000U
-#define XEN_VERSION_4_17     ((4U << 16) | 17U)
-#define XEN_CPUID_TSC_STABLE (1U << 1)
+#define XEN_HYPERCALL_MSR	    0x40000000U
+#define XEN_VERSION_4_17	    ((4U << 16) | 17U)
+#define XEN_CPUID_TSC_STABLE	    (1U << 1)
+#define CPUID_APM_LEAF		    0x80000007U
+#define CPUID_APM_EDX_INVARIANT_TSC (1U << 8)
 
 static struct kvm_cpuid_entry2 leaf(uint32_t fn, uint32_t idx, uint32_t a, uint32_t b, uint32_t c,
 				    uint32_t d)
@@ -137,9 +139,33 @@ static struct kvm_cpuid_entry2 leaf(uint32_t fn, uint32_t idx, uint32_t a, uint3
 	    .function = fn, .index = idx, .eax = a, .ebx = b, .ecx = c, .edx = d};
 }
 
+/*
+ * Xen's leaf 3 tells the guest its TSC is reliable, and KVM keeps the
+ * vCPUs' TSCs in step; leaf 0x80000007 must say so too (invariant TSC).
+ * Without it Xen (the PV shim) takes each vCPU's TSC for unsynchronised
+ * and writes it (a writability probe at boot, then every AP it brings up
+ * set to the BSP's value).  KVM applies a guest's TSC write without
+ * rewriting the pvclock in that vCPU's vcpu_info (Xen does, in
+ * hvm_set_guest_tsc_msr), so the shim then reads a tsc_timestamp ahead of
+ * the TSC: the difference wraps to 2^64 cycles and its clock leaps by
+ * centuries, which stops the PV guest's timers on its second vCPU.
+ */
+static void offer_invariant_tsc(struct kvm_cpuid2 *c, unsigned *nent)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, CPUID_APM_LEAF, 0);
+	const struct kvm_cpuid_entry2 *max = cpuid_find(c, 0x80000000, 0);
+
+	if (!e && max && max->eax >= CPUID_APM_LEAF) {
+		e = &c->entries[(*nent)++];
+		*e = (struct kvm_cpuid_entry2){.function = CPUID_APM_LEAF};
+	}
+	if (e)
+		e->edx |= CPUID_APM_EDX_INVARIANT_TSC;
+}
+
 struct kvm_cpuid2 *cpuid_add_xen_leaves(struct kvm_cpuid2 *c, unsigned vcpu_id, uint32_t tsc_khz)
 {
-	enum { NR_XEN_LEAVES = 7 };
+	enum { NR_XEN_LEAVES = 7, NR_ADDED = NR_XEN_LEAVES + 1 };
 	struct kvm_cpuid2 *n;
 	unsigned kept = 0;
 
@@ -148,11 +174,13 @@ struct kvm_cpuid2 *cpuid_add_xen_leaves(struct kvm_cpuid2 *c, unsigned vcpu_id, 
 		if (c->entries[i].function < XEN_CPUID_FIRST_LEAF ||
 		    c->entries[i].function >= XEN_CPUID_FIRST_LEAF + 0x10000)
 			c->entries[kept++] = c->entries[i];
-	n = realloc(c, sizeof(*c) + (kept + NR_XEN_LEAVES) * sizeof(c->entries[0]));
+	n = realloc(c, sizeof(*c) + (kept + NR_ADDED) * sizeof(c->entries[0]));
 	if (!n) {
 		free(c);
 		return NULL;
 	}
+	n->nent = kept;
+	offer_invariant_tsc(n, &kept);
 	n->entries[kept++] = leaf(XEN_CPUID_LEAF(0), 0, XEN_CPUID_LEAF(4), XEN_CPUID_SIGNATURE_EBX,
 				  XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX);
 	n->entries[kept++] = leaf(XEN_CPUID_LEAF(1), 0, XEN_VERSION_4_17, 0, 0, 0);

@@ -92,12 +92,66 @@ static void test_xsave_follows_features(void **state)
 	free(sup);
 }
 
+#define INVARIANT_TSC (1U << 8)
+
+/* A CPUID set with the extended leaves up to max_ext, and leaf 0x80000007 if apm. */
+static struct kvm_cpuid2 *fake_extended(uint32_t max_ext, bool apm)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 3 * sizeof(c->entries[0]));
+
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){.function = 1};
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){.function = 0x80000000, .eax = max_ext};
+	if (apm)
+		c->entries[c->nent++] =
+		    (struct kvm_cpuid_entry2){.function = 0x80000007, .edx = 1U << 9};
+	return c;
+}
+
+/*
+ * Xen guests are told their TSC is invariant (leaf 0x80000007), as Xen's
+ * own leaf 3 says it is reliable: otherwise Xen's PV shim writes the TSCs,
+ * and KVM leaves the pvclock in vcpu_info stale behind such a write.
+ */
+static void test_xen_leaves_invariant_tsc(void **state)
+{
+	struct kvm_cpuid2 *c = cpuid_add_xen_leaves(fake_extended(0x80000008, true), 1, 2600000);
+	struct kvm_cpuid2 *v;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(cpuid_find(c, 0x80000007, 0)->edx, INVARIANT_TSC | (1U << 9));
+	assert_int_equal(cpuid_find(c, 0x40000003, 0)->eax & 2, 2); /* Xen: TSC reliable */
+	assert_int_equal(cpuid_find(c, 0x40000004, 0)->ebx, 1);	    /* vcpu id */
+	free(c);
+
+	/* KVM left the leaf out although the range covers it: added. */
+	c = cpuid_add_xen_leaves(fake_extended(0x80000008, false), 0, 0);
+	assert_non_null(c);
+	assert_int_equal(cpuid_find(c, 0x80000007, 0)->edx, INVARIANT_TSC);
+	assert_non_null(cpuid_find(c, 0x40000004, 0)); /* room for every Xen leaf too */
+	free(c);
+
+	/* A CPU whose extended range stops below it gets no leaf beyond its range. */
+	c = cpuid_add_xen_leaves(fake_extended(0x80000004, false), 0, 0);
+	assert_non_null(c);
+	assert_null(cpuid_find(c, 0x80000007, 0));
+	free(c);
+
+	/* Other guests keep what KVM offers. */
+	c = fake_extended(0x80000008, true);
+	v = cpuid_for_vcpu(c, 0, 1, false);
+	assert_int_equal(cpuid_find(v, 0x80000007, 0)->edx, 1U << 9);
+	free(v);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_apic_ids),
 	    cmocka_unit_test(test_find_index),
 	    cmocka_unit_test(test_xsave_follows_features),
+	    cmocka_unit_test(test_xen_leaves_invariant_tsc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
