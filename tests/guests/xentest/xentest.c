@@ -198,6 +198,9 @@ static uint32_t find_xen_cpuid_base(void)
 	return 0;
 }
 
+#define XEN_CPUID_TSC_RELIABLE	    (1U << 1) /* leaf 3, sub-leaf 0, eax */
+#define CPUID_APM_EDX_INVARIANT_TSC (1U << 8)
+
 static void check_cpuid(void)
 {
 	uint32_t r[4], base, max;
@@ -237,6 +240,18 @@ static void check_cpuid(void)
 		if (expect(&c, r[0] & XEN_HVM_CPUID_VCPU_ID_PRESENT, "leaf 4: no vcpu id"))
 			expect(&c, r[1] == 0, "leaf 4: boot vcpu id %u, want 0", r[1]);
 		expect(&c, r[0] & XEN_HVM_CPUID_UPCALL_VECTOR, "leaf 4: no upcall vector flag");
+	}
+	/* A TSC Xen calls reliable must be invariant too, or Xen as a guest writes it. */
+	cpuid(base + 3, 0, r);
+	if (r[0] & XEN_CPUID_TSC_RELIABLE) {
+		cpuid(0x80000000, 0, r);
+		max = r[0];
+		if (expect(&c, max >= 0x80000007, "leaf 3: TSC reliable, but no leaf 0x80000007")) {
+			cpuid(0x80000007, 0, r);
+			expect(&c, r[3] & CPUID_APM_EDX_INVARIANT_TSC,
+			       "leaf 3: TSC reliable, but 0x80000007 edx 0x%x: not invariant",
+			       r[3]);
+		}
 	}
 	check_end(&c);
 }
