@@ -43,6 +43,10 @@ guest_cfg() {
 # run_guest <name> <cfg> [key=value...]: boot it with no console input; the
 # console output goes to $WORK/<name>.out and the exit code to $rc.
 run_guest() {
+	once_more_on_emulator_fault "$1" run_guest_once "$@"
+}
+
+run_guest_once() {
 	name=$1
 	cfg=$2
 	shift 2
@@ -64,6 +68,10 @@ initrd_with_script() {
 # in a network namespace of its own, give the host side of its TAP (made by
 # xkvm) the address, wait for it to end; output and exit code as run_guest.
 run_guest_on_tap() {
+	once_more_on_emulator_fault "$1" run_guest_on_tap_once "$@"
+}
+
+run_guest_on_tap_once() {
 	ns=xkvm-it-$1-$$
 	ip netns add "$ns"
 	timeout -k 10 "${GUEST_TIMEOUT:-600}" ip netns exec "$ns" \
@@ -118,12 +126,37 @@ show() {
 # A guest's oops whose RFLAGS has reserved bits set (3, 5, 15, 22-31) or
 # bit 1 clear shows a CPU state no processor can hold: the emulated CPU of
 # the test host lost it (docs/testhost-wedge.md), not the guest or xkvm,
-# which sets RFLAGS only at boot.  Said next to the failure, not excused.
+# which sets RFLAGS only at boot.  Said next to a failure; a guest run
+# through run_guest dies of it at most once (once_more_on_emulator_fault).
 impossible_rflags() {
+	v=$(impossible_rflags_value "$1")
+	[ -z "$v" ] ||
+		echo "SHOW note: RFLAGS $v has reserved bits set: no CPU holds that state (see docs/testhost-wedge.md)"
+}
+
+# impossible_rflags_value <name>: the first such RFLAGS in the run's output.
+impossible_rflags_value() {
 	for v in $(sed -n 's/.*EFLAGS: \([0-9a-f]\{8\}\).*/\1/p' "$WORK/$1.out" 2>/dev/null); do
 		if [ $((0x$v & 0xffc08028)) != 0 ] || [ $((0x$v & 2)) = 0 ]; then
-			echo "SHOW note: RFLAGS $v has reserved bits set: no CPU holds that state (see docs/testhost-wedge.md)"
+			echo "$v"
 			return
 		fi
 	done
+}
+
+# once_more_on_emulator_fault <name> <run function> <args...>: run it; if
+# the guest died in a CPU state no processor can hold (the test host's
+# emulator lost it, docs/testhost-wedge.md), say so on a RERUN line, which
+# tests/run counts in its summary, and run it once more.  A second such
+# death, or any other failure, stays a failure.
+once_more_on_emulator_fault() {
+	fault_name=$1
+	run_fn=$2
+	shift 2
+	"$run_fn" "$@"
+	fault=$(impossible_rflags_value "$fault_name")
+	[ -n "$fault" ] || return 0
+	cp "$WORK/$fault_name.out" "$WORK/$fault_name.emulator-fault.out"
+	echo "RERUN $fault_name: the guest died with RFLAGS $fault, which no CPU can hold (the test host's emulator lost it); run once more"
+	"$run_fn" "$@"
 }
