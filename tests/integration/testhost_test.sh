@@ -6,10 +6,12 @@
 . "$(dirname "$0")/lib.sh"
 
 out=$WORK/status.out
-"$XKVM" testhost run -- sh -c 'echo inside; exit 3' >"$out" 2>&1
+"$XKVM" testhost run -- sh -c 'echo inside; grep -qw cx16 /proc/cpuinfo && echo has-cx16; exit 3' >"$out" 2>&1
 rc=$?
 check testhost-exit-status-passes-through [ "$rc" = 3 ]
 check testhost-command-output grep -q '^inside' "$out"
+# The emulator's CMPXCHG16B corrupts RFLAGS now and then (tools/testhost/cx16-flags.c).
+check testhost-cpu-without-cx16 sh -c "! grep -q '^has-cx16' '$out'"
 check testhost-kernel-quiet-on-terminal sh -c "! grep -q 'kvm_intel\|Linux version' '$out'"
 
 # Stop the agent's heartbeat (PID 1 ignores SIGSTOP; its forked heartbeat
