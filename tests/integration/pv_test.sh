@@ -63,7 +63,7 @@ check pv-smp-2-cpus-online [ "$(guest_value pv cpus-online)" = 2 ]
 leap='soft lockup - CPU#[0-9]+ stuck for [0-9]{6,}s|^\[ *[0-9]{6,}\.'
 check pv-smp-clock-sane sh -c "! tr -d '\r' <'$WORK/pv.out' | grep -aqE '$leap'" ||
 	tr -d '\r' <"$WORK/pv.out" | grep -anE -B3 -A3 "$leap" | head -n 40 | sed 's/^/SHOW /'
-# A vCPU whose timer wakeup came late (README, known limits) is shown, not failed.
+# A CPU 1 whose clock came up ahead of CPU 0's (README, known limits): shown, not failed.
 tr -d '\r' <"$WORK/pv.out" | grep -a -A2 'rcu_preempt detected stalls' | head -n 3 | sed 's/^/SHOW note: /'
 check pv-dmesg-paravirtualized guest_said pv 'dmesg: pv on xen'
 check pv-console-hvc0 [ "$(guest_value pv console)" = "tty0 hvc0" ] || [ "$(guest_value pv console)" = hvc0 ]
