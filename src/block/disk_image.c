@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+_Static_assert(DISK_IMAGE_MAX_IOV <= IOV_MAX, "one preadv/pwritev takes a whole list");
 
 static int image_size(struct disk_image *img)
 {

@@ -52,8 +52,12 @@ void disk_image_close(struct disk_image *img);
  */
 int disk_image_read(struct disk_image *img, void *buf, uint64_t off, size_t len);
 int disk_image_write(struct disk_image *img, const void *buf, uint64_t off, size_t len);
-/* The same for scatter-gather lists of at most DISK_IMAGE_MAX_IOV entries. */
-#define DISK_IMAGE_MAX_IOV 64
+/*
+ * The same for scatter-gather lists of at most DISK_IMAGE_MAX_IOV entries:
+ * enough for blkback's largest indirect request in one system call (and
+ * below the kernel's IOV_MAX).
+ */
+#define DISK_IMAGE_MAX_IOV 256
 int disk_image_readv(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off);
 int disk_image_writev(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off);
 
