@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Xen block backend.  The request path (blkback_queue_*) copies each
- * request out of the shared ring before looking at it, validates the copy,
+ * request out of the shared ring before looking at it (and an indirect
+ * request's segment list out of its indirect pages), validates the copy,
  * maps the granted data pages, does the I/O with preadv/pwritev on the
  * image and writes a response.  Requests are served synchronously, one
  * at a time, by a worker thread per device, so a response slot is always
@@ -34,16 +35,26 @@
 #define BLK_PAGE_SIZE	 4096U
 #define SECTOR_SHIFT	 9
 #define SECTORS_PER_PAGE (BLK_PAGE_SIZE / BLKBACK_SECTOR_SIZE)
+/* Segment descriptors an indirect page holds (512). */
+#define SEGS_PER_INDIRECT_PAGE (BLK_PAGE_SIZE / sizeof(struct blkif_request_segment))
 
 _Static_assert(sizeof(struct blkif_request_discard) <= sizeof(struct blkif_request),
 	       "a discard request is read from a copied blkif_request");
+_Static_assert(sizeof(struct blkif_request_indirect) <= sizeof(struct blkif_request),
+	       "an indirect request is read from a copied blkif_request");
+_Static_assert(BLKBACK_MAX_INDIRECT_SEGMENTS >= BLKIF_MAX_SEGMENTS_PER_REQUEST &&
+		   BLKBACK_MAX_INDIRECT_SEGMENTS <=
+		       SEGS_PER_INDIRECT_PAGE * BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST,
+	       "the indirect pages a request can name hold the advertised maximum");
+_Static_assert(BLKBACK_MAX_INDIRECT_SEGMENTS <= DISK_IMAGE_MAX_IOV,
+	       "the largest request is one preadv/pwritev");
 
 /* ---- Request path ---- */
 
 /* The data pages of one read/write request, mapped. */
 struct blk_io {
-	struct gnttab_mapping map[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct gnttab_mapping map[BLKBACK_MAX_INDIRECT_SEGMENTS];
+	struct iovec iov[BLKBACK_MAX_INDIRECT_SEGMENTS];
 	unsigned nr;
 };
 
@@ -58,22 +69,15 @@ void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gn
 	q->discard = discard;
 }
 
-/*
- * Check the segment geometry of a (copied) request and count its sectors.
- * min_segs is 1 for plain reads and writes, 0 for flushes that may carry data.
- */
-static bool segments_ok(const struct blkif_request *req, unsigned min_segs, uint64_t *sectors)
+/* Check the geometry of a (copied) segment list and count its sectors. */
+static bool segments_ok(const struct blkif_request_segment *seg, unsigned nr, uint64_t *sectors)
 {
 	uint64_t total = 0;
 
-	if (req->nr_segments < min_segs || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST)
-		return false;
-	for (unsigned i = 0; i < req->nr_segments; i++) {
-		const struct blkif_request_segment *s = &req->seg[i];
-
-		if (s->first_sect > s->last_sect || s->last_sect >= SECTORS_PER_PAGE)
+	for (unsigned i = 0; i < nr; i++) {
+		if (seg[i].first_sect > seg[i].last_sect || seg[i].last_sect >= SECTORS_PER_PAGE)
 			return false;
-		total += (uint64_t)s->last_sect - s->first_sect + 1;
+		total += (uint64_t)seg[i].last_sect - seg[i].first_sect + 1;
 	}
 	*sectors = total;
 	return true;
@@ -87,12 +91,12 @@ static void unmap_segments(struct blkback_queue *q, struct blk_io *io)
 }
 
 /* Map every segment: writable when the data goes into guest memory (a read). */
-static int map_segments(struct blkback_queue *q, const struct blkif_request *req, bool to_guest,
-			struct blk_io *io)
+static int map_segments(struct blkback_queue *q, const struct blkif_request_segment *seg,
+			unsigned nr, bool to_guest, struct blk_io *io)
 {
 	io->nr = 0;
-	for (unsigned i = 0; i < req->nr_segments; i++) {
-		const struct blkif_request_segment *s = &req->seg[i];
+	for (unsigned i = 0; i < nr; i++) {
+		const struct blkif_request_segment *s = &seg[i];
 		int ret = gnttab_map(q->gt, s->gref, to_guest, &io->map[i]);
 
 		if (ret) {
@@ -110,34 +114,104 @@ static int map_segments(struct blkback_queue *q, const struct blkif_request *req
 	return 0;
 }
 
-static int16_t do_rw(struct blkback_queue *q, const struct blkif_request *req, bool write,
-		     unsigned min_segs)
+/*
+ * Read or write nr segments from sector on: the one path of direct and
+ * indirect requests.  seg is our copy (the ring slot or the indirect
+ * pages were copied before), nr at most BLKBACK_MAX_INDIRECT_SEGMENTS.
+ */
+static int16_t do_segments(struct blkback_queue *q, uint64_t id, uint64_t sector,
+			   const struct blkif_request_segment *seg, unsigned nr, bool write)
 {
 	struct blk_io io;
 	uint64_t sectors;
 	int ret;
 
-	if (!segments_ok(req, min_segs, &sectors)) {
-		pr_debug("blkback: request %" PRIu64 ": bad segments", req->id);
+	if (!segments_ok(seg, nr, &sectors)) {
+		pr_debug("blkback: request %" PRIu64 ": bad segments", id);
 		return BLKIF_RSP_ERROR;
 	}
-	if (!range_ok(req->sector_number, sectors, q->img->sectors)) {
+	if (!range_ok(sector, sectors, q->img->sectors)) {
 		pr_debug("blkback: request %" PRIu64 ": sectors %" PRIu64 "+%" PRIu64
 			 " beyond the disk",
-			 req->id, req->sector_number, sectors);
+			 id, sector, sectors);
 		return BLKIF_RSP_ERROR;
 	}
 	if (write && q->img->readonly)
 		return BLKIF_RSP_ERROR;
-	if (req->nr_segments == 0)
+	if (nr == 0)
 		return BLKIF_RSP_OKAY;
-	if (map_segments(q, req, !write, &io))
+	if (map_segments(q, seg, nr, !write, &io))
 		return BLKIF_RSP_ERROR;
 	/* The range was checked above; the image logs a host error itself. */
-	ret = write ? disk_image_writev(q->img, io.iov, io.nr, req->sector_number << SECTOR_SHIFT)
-		    : disk_image_readv(q->img, io.iov, io.nr, req->sector_number << SECTOR_SHIFT);
+	ret = write ? disk_image_writev(q->img, io.iov, io.nr, sector << SECTOR_SHIFT)
+		    : disk_image_readv(q->img, io.iov, io.nr, sector << SECTOR_SHIFT);
 	unmap_segments(q, &io);
 	return ret ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
+}
+
+/* min_segs is 1 for plain reads and writes, 0 for flushes that may carry data. */
+static int16_t do_rw(struct blkback_queue *q, const struct blkif_request *req, bool write,
+		     unsigned min_segs)
+{
+	if (req->nr_segments < min_segs || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		pr_debug("blkback: request %" PRIu64 ": %u segments", req->id, req->nr_segments);
+		return BLKIF_RSP_ERROR;
+	}
+	return do_segments(q, req->id, req->sector_number, req->seg, req->nr_segments, write);
+}
+
+/*
+ * Copy the segment descriptors of an indirect request (nr_segments already
+ * checked) out of its indirect pages, once: the guest can rewrite them
+ * while we work, so only our copy is checked and used.  We only read the
+ * pages, so read-only grants do.
+ */
+static int copy_indirect_segments(struct blkback_queue *q, const struct blkif_request_indirect *req,
+				  struct blkif_request_segment *seg)
+{
+	unsigned nr = req->nr_segments;
+
+	for (unsigned p = 0, first = 0; first < nr; p++, first += SEGS_PER_INDIRECT_PAGE) {
+		unsigned n =
+		    nr - first < SEGS_PER_INDIRECT_PAGE ? nr - first : SEGS_PER_INDIRECT_PAGE;
+		struct gnttab_mapping m;
+		int ret = gnttab_map(q->gt, req->indirect_grefs[p], false, &m);
+
+		if (ret) {
+			pr_debug("blkback: request %" PRIu64 ": cannot map indirect gref %u: %s",
+				 req->id, req->indirect_grefs[p], strerror(-ret));
+			return ret;
+		}
+		memcpy(seg + first, m.page, n * sizeof(*seg));
+		gnttab_unmap(q->gt, &m);
+	}
+	return 0;
+}
+
+/*
+ * BLKIF_OP_INDIRECT: a READ or WRITE whose segment list lives in granted
+ * pages, so that one request carries up to feature-max-indirect-segments.
+ */
+static int16_t do_indirect(struct blkback_queue *q, const struct blkif_request *slot)
+{
+	struct blkif_request_segment seg[BLKBACK_MAX_INDIRECT_SEGMENTS];
+	struct blkif_request_indirect req;
+
+	memcpy(&req, slot, sizeof(req));
+	if (req.indirect_op != BLKIF_OP_READ && req.indirect_op != BLKIF_OP_WRITE) {
+		pr_debug("blkback: request %" PRIu64 ": indirect operation %u", req.id,
+			 req.indirect_op);
+		return BLKIF_RSP_ERROR;
+	}
+	if (req.nr_segments == 0 || req.nr_segments > BLKBACK_MAX_INDIRECT_SEGMENTS) {
+		pr_debug("blkback: request %" PRIu64 ": %u indirect segments", req.id,
+			 req.nr_segments);
+		return BLKIF_RSP_ERROR;
+	}
+	if (copy_indirect_segments(q, &req, seg))
+		return BLKIF_RSP_ERROR;
+	return do_segments(q, req.id, req.sector_number, seg, req.nr_segments,
+			   req.indirect_op == BLKIF_OP_WRITE);
 }
 
 /*
@@ -194,20 +268,33 @@ static int16_t handle_request(struct blkback_queue *q, const struct blkif_reques
 		return do_flush(q, req);
 	case BLKIF_OP_DISCARD:
 		return do_discard(q, req);
+	case BLKIF_OP_INDIRECT:
+		return do_indirect(q, req);
 	default:
-		/* Includes BLKIF_OP_INDIRECT: feature-max-indirect-segments is not advertised. */
 		pr_debug("blkback: request %" PRIu64 ": unsupported operation %u", req->id,
 			 req->operation);
 		return BLKIF_RSP_EOPNOTSUPP;
 	}
 }
 
-static void put_response(struct blkback_queue *q, uint64_t id, uint8_t op, int16_t status)
+/*
+ * Answer a (copied) request: its id and operation, echoed.  An indirect
+ * request is answered with the operation inside it, as Linux's backend
+ * does: Linux blkfront checks the response against its request's
+ * indirect_op and stops the device on a mismatch.
+ */
+static void put_response(struct blkback_queue *q, const struct blkif_request *req, int16_t status)
 {
 	blkif_response_t *rsp = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
+	struct blkif_request_indirect ind;
 
-	rsp->id = id;
-	rsp->operation = op;
+	rsp->id = req->id;
+	rsp->operation = req->operation;
+	if (req->operation == BLKIF_OP_INDIRECT) {
+		memcpy(&ind, req, sizeof(ind));
+		rsp->id = ind.id;
+		rsp->operation = ind.indirect_op;
+	}
 	rsp->status = status;
 	q->ring.rsp_prod_pvt++;
 }
@@ -232,7 +319,7 @@ bool blkback_queue_process(struct blkback_queue *q, bool *more)
 		/* Copy first: the guest may rewrite the slot while we work. */
 		RING_COPY_REQUEST(&q->ring, q->ring.req_cons, &req);
 		q->ring.req_cons++;
-		put_response(q, req.id, req.operation, handle_request(q, &req));
+		put_response(q, &req, handle_request(q, &req));
 	}
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->ring, notify);
 	/* Re-arm req_event, then look again, so a request racing with us is not missed. */
@@ -451,6 +538,8 @@ static int vbd_init(struct xenbus_device *dev)
 	ret |= xenbus_write_backend(dev, "info", "%u", b->img.readonly ? VDISK_READONLY : 0);
 	ret |= xenbus_write_backend(dev, "feature-flush-cache", "1");
 	ret |= xenbus_write_backend(dev, "feature-barrier", "1");
+	ret |= xenbus_write_backend(dev, "feature-max-indirect-segments", "%u",
+				    BLKBACK_MAX_INDIRECT_SEGMENTS);
 	if (b->discard) {
 		ret |= xenbus_write_backend(dev, "feature-discard", "1");
 		ret |= xenbus_write_backend(dev, "discard-granularity", "%u",

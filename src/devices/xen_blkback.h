@@ -14,10 +14,13 @@
  * A caller passing its own front_keys must include both.  The backend
  * writes (in ops->init): params, mode, dev, removable, sectors,
  * sector-size, physical-sector-size, info, feature-flush-cache,
- * feature-barrier and, when discard works, feature-discard,
- * discard-granularity, discard-alignment, discard-secure.  No indirect
- * descriptors, no multi-page ring, no multi-queue, no persistent grants.
- * The frontend must speak "x86_64-abi".
+ * feature-barrier, feature-max-indirect-segments
+ * (BLKBACK_MAX_INDIRECT_SEGMENTS) and, when discard works,
+ * feature-discard, discard-granularity, discard-alignment,
+ * discard-secure.  Indirect requests (BLKIF_OP_INDIRECT) are READs or
+ * WRITEs of up to that many segments.  No multi-page ring, no
+ * multi-queue, no persistent grants.  The frontend must speak
+ * "x86_64-abi".
  */
 #ifndef XKVM_DEVICES_XEN_BLKBACK_H
 #define XKVM_DEVICES_XEN_BLKBACK_H
@@ -39,6 +42,14 @@ struct gnttab;
 struct disk_image;
 
 #define BLKBACK_SECTOR_SIZE 512U
+/*
+ * The most segments an indirect request may carry, advertised as
+ * feature-max-indirect-segments: 1 MiB of 4 KiB pages, the value Linux's
+ * backend advertises.  Their descriptors fit in one indirect page (512
+ * do).  Linux blkfront sends up to min(this, its max_indirect_segments
+ * parameter).
+ */
+#define BLKBACK_MAX_INDIRECT_SEGMENTS 256U
 
 struct xen_disk_spec {
 	const char *target; /* image file or block device */

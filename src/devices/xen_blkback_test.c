@@ -27,8 +27,13 @@
 #define DATA_GFN     8ULL /* data page i is gfn DATA_GFN + i, granted by ref DATA_REF + i */
 #define DATA_REF     8
 #define NR_DATA	     16
-#define RO_REF	     40 /* read-only grants of the same pages */
-#define RING_REF     60 /* grants the ring page itself */
+#define RO_REF	     40	   /* read-only grants of the same pages */
+#define RING_REF     60	   /* grants the ring page itself */
+#define IND_GFN	     30ULL /* indirect page i is gfn IND_GFN + i, granted by ref IND_REF + i */
+#define IND_REF	     56
+#define NR_IND	     2
+#define IND_RO_REF   58 /* a read-only grant of indirect page 0 */
+#define SEGS_PER_IND (4096 / sizeof(struct blkif_request_segment))
 #define DISK_SECTORS 2048
 #define SECT	     512UL
 #define DISK_BYTES   (DISK_SECTORS * SECT)
@@ -79,6 +84,9 @@ static int setup(void **state)
 		grant(f, RO_REF + i, GTF_permit_access | GTF_readonly, DATA_GFN + i);
 	}
 	grant(f, RING_REF, GTF_permit_access, RING_GFN);
+	for (unsigned i = 0; i < NR_IND; i++)
+		grant(f, IND_REF + i, GTF_permit_access, IND_GFN + i);
+	grant(f, IND_RO_REF, GTF_permit_access | GTF_readonly, IND_GFN);
 
 	f->disk = malloc(DISK_BYTES);
 	f->fd = mkstemp(path);
@@ -443,9 +451,6 @@ static void test_unknown_op(void **state)
 	assert_int_equal(rsp.id, 0xDEADBEEFCAFEULL);
 	assert_int_equal(rsp.operation, 42);
 	assert_int_equal(rsp.status, BLKIF_RSP_EOPNOTSUPP);
-	r = new_request(f, BLKIF_OP_INDIRECT, 2, 0);
-	r->nr_segments = 1;
-	assert_int_equal(status_of(f, 2), BLKIF_RSP_EOPNOTSUPP);
 	new_request(f, BLKIF_OP_RESERVED_1, 3, 0);
 	assert_int_equal(status_of(f, 3), BLKIF_RSP_EOPNOTSUPP);
 	assert_disk_untouched(f);
@@ -549,6 +554,303 @@ static void test_short_image(void **state)
 	assert_memory_equal(data_page(f, 0), f->disk + 8 * SECT, 2 * SECT + 100);
 	for (unsigned i = 2 * SECT + 100; i < 4096; i++)
 		assert_int_equal(data_page(f, 0)[i], 0);
+}
+
+/* ---- Indirect requests ---- */
+
+static struct blkif_request_segment *indirect_page(struct fixture *f, unsigned i)
+{
+	return gpa_to_hva(&f->mem, (IND_GFN + i) * 4096ULL, 4096);
+}
+
+/* An indirect request over indirect pages IND_REF...; add_ind_seg fills in its segments. */
+static blkif_request_indirect_t *new_indirect(struct fixture *f, uint8_t op, uint64_t id,
+					      uint64_t sector)
+{
+	blkif_request_indirect_t *r =
+	    (blkif_request_indirect_t *)RING_GET_REQUEST(&f->front, f->front.req_prod_pvt);
+
+	f->front.req_prod_pvt++;
+	memset(r, 0, sizeof(blkif_request_t));
+	r->operation = BLKIF_OP_INDIRECT;
+	r->indirect_op = op;
+	r->id = id;
+	r->sector_number = sector;
+	r->handle = 51712;
+	for (unsigned i = 0; i < NR_IND; i++)
+		r->indirect_grefs[i] = IND_REF + i;
+	return r;
+}
+
+static void add_ind_seg(struct fixture *f, blkif_request_indirect_t *r, grant_ref_t ref,
+			uint8_t first, uint8_t last)
+{
+	unsigned i = r->nr_segments++;
+
+	assert_true(i < NR_IND * SEGS_PER_IND);
+	indirect_page(f, i / SEGS_PER_IND)[i % SEGS_PER_IND] =
+	    (struct blkif_request_segment){.gref = ref, .first_sect = first, .last_sect = last};
+}
+
+/* n segments of 128 / n sectors each, over the data pages in order: 64 KiB in all. */
+static blkif_request_indirect_t *indirect_rw(struct fixture *f, uint8_t op, uint64_t id,
+					     uint64_t sector, unsigned n)
+{
+	blkif_request_indirect_t *r = new_indirect(f, op, id, sector);
+	unsigned per = NR_DATA * 8 / n;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned first = i * per % 8;
+
+		add_ind_seg(f, r, DATA_REF + i * per / 8, first, first + per - 1);
+	}
+	return r;
+}
+
+static void assert_data_pages_hold(struct fixture *f, uint64_t sector)
+{
+	for (unsigned p = 0; p < NR_DATA; p++)
+		assert_memory_equal(data_page(f, p), f->disk + sector * SECT + p * 4096ULL, 4096);
+}
+
+static void fill_data_pages(struct fixture *f, uint8_t seed)
+{
+	for (unsigned p = 0; p < NR_DATA; p++)
+		for (unsigned i = 0; i < 4096; i++)
+			data_page(f, p)[i] = (uint8_t)(i * 11 + p * 29 + seed);
+}
+
+static void test_indirect_read_write(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+	blkif_response_t rsp;
+
+	/* 64 segments of 2 sectors: more than a direct request carries. */
+	indirect_rw(f, BLKIF_OP_READ, 0x1234567890ULL, 1000, 64);
+	rsp = run_one(f);
+	assert_int_equal(rsp.id, 0x1234567890ULL);
+	/* Linux blkfront wants the operation inside the indirect request back. */
+	assert_int_equal(rsp.operation, BLKIF_OP_READ);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 1000);
+	assert_grants_released(f);
+
+	fill_data_pages(f, 1);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 7, 300, 64);
+	/* The backend only reads the indirect page: a read-only grant of it will do. */
+	r->indirect_grefs[0] = IND_RO_REF;
+	rsp = run_one(f);
+	assert_int_equal(rsp.id, 7);
+	assert_int_equal(rsp.operation, BLKIF_OP_WRITE);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memcpy(f->disk + 300 * SECT + p * 4096ULL, data_page(f, p), 4096);
+	assert_disk_untouched(f);
+
+	/* Read it back, 16 segments of a page each this time. */
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memset(data_page(f, p), 0, 4096);
+	indirect_rw(f, BLKIF_OP_READ, 8, 300, 16);
+	assert_int_equal(status_of(f, 8), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 300);
+	assert_grants_released(f);
+}
+
+static void test_indirect_max(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+	const unsigned max = BLKBACK_MAX_INDIRECT_SEGMENTS;
+
+	/* The advertised maximum, one sector each, over the 128 data sectors twice. */
+	fill_data_pages(f, 2);
+	r = new_indirect(f, BLKIF_OP_WRITE, 1, 700);
+	for (unsigned i = 0; i < max; i++)
+		add_ind_seg(f, r, DATA_REF + i / 8 % NR_DATA, i % 8, i % 8);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	for (unsigned i = 0; i < max; i++)
+		memcpy(f->disk + (700 + i) * SECT, data_page(f, i / 8 % NR_DATA) + i % 8 * SECT,
+		       SECT);
+	assert_disk_untouched(f);
+
+	/* Read back: the later segments land last. */
+	r = new_indirect(f, BLKIF_OP_READ, 2, 10);
+	for (unsigned i = 0; i < max; i++)
+		add_ind_seg(f, r, DATA_REF + i / 8 % NR_DATA, i % 8, i % 8);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 10 + max - NR_DATA * 8);
+
+	/* One segment is a fine indirect request too; the unused grefs are not looked at. */
+	r = new_indirect(f, BLKIF_OP_READ, 3, 40);
+	add_ind_seg(f, r, DATA_REF, 0, 7);
+	for (unsigned i = 1; i < NR_IND; i++)
+		r->indirect_grefs[i] = 0xFFFFFFFF;
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 40 * SECT, 4096);
+	assert_grants_released(f);
+}
+
+/*
+ * Publish the request just queued, then a good one-segment indirect read;
+ * both are answered in one pass: the first with `want`, the second OKAY.
+ */
+static void assert_rejected(struct fixture *f, uint64_t id, int16_t want)
+{
+	blkif_request_indirect_t *good = new_indirect(f, BLKIF_OP_READ, id + 1000, 8);
+	blkif_response_t bad_rsp, good_rsp;
+	bool more = true;
+
+	good->indirect_grefs[0] = IND_REF + 1;
+	indirect_page(f, 1)[0] =
+	    (struct blkif_request_segment){.gref = DATA_REF + 15, .first_sect = 0, .last_sect = 7};
+	good->nr_segments = 1;
+	memset(data_page(f, 15), 0, 4096);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	assert_false(more);
+	assert_false(f->q.broken);
+	assert_int_equal(f->front.sring->rsp_prod, f->front.rsp_cons + 2);
+	bad_rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons);
+	good_rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 1);
+	f->front.rsp_cons += 2;
+	f->front.sring->rsp_event = f->front.rsp_cons + 1;
+	assert_int_equal(bad_rsp.id, id);
+	assert_int_equal(bad_rsp.status, want);
+	assert_int_equal(good_rsp.id, id + 1000);
+	assert_int_equal(good_rsp.status, BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 15), f->disk + 8 * SECT, 4096);
+	assert_grants_released(f);
+}
+
+static void test_indirect_bad_count(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+
+	new_indirect(f, BLKIF_OP_READ, 1, 0);
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 2, 0, 128);
+	for (unsigned i = 128; i <= BLKBACK_MAX_INDIRECT_SEGMENTS; i++)
+		add_ind_seg(f, r, DATA_REF, 0, 0);
+	assert_int_equal(r->nr_segments, BLKBACK_MAX_INDIRECT_SEGMENTS + 1);
+	assert_rejected(f, 2, BLKIF_RSP_ERROR);
+	r = new_indirect(f, BLKIF_OP_WRITE, 3, 0);
+	r->nr_segments = 0xFFFF; /* would need more indirect pages than a request names */
+	assert_rejected(f, 3, BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_bad_op(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t ops[] = {BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER,
+				      BLKIF_OP_DISCARD, BLKIF_OP_INDIRECT, 200};
+
+	for (unsigned i = 0; i < sizeof(ops); i++) {
+		indirect_rw(f, ops[i], i, 0, 16);
+		assert_rejected(f, i, BLKIF_RSP_ERROR);
+		/* The response echoes the operation asked for, as for any request. */
+		assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons - 2)->operation,
+				 ops[i]);
+	}
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_bad_gref(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+
+	r = indirect_rw(f, BLKIF_OP_WRITE, 1, 0, 16);
+	r->indirect_grefs[0] = 500; /* never granted */
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 2, 0, 16);
+	r->indirect_grefs[0] = 0xFFFFFFFF; /* beyond the table */
+	assert_rejected(f, 2, BLKIF_RSP_ERROR);
+	/* Revoked after the request was queued. */
+	indirect_rw(f, BLKIF_OP_WRITE, 3, 0, 16);
+	table(f)[IND_REF].flags = 0;
+	assert_rejected(f, 3, BLKIF_RSP_ERROR);
+	grant(f, IND_REF, GTF_permit_access, IND_GFN);
+	/* A frame outside RAM. */
+	grant(f, 30, GTF_permit_access, RAM_SIZE / 4096 + 5);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 4, 0, 16);
+	r->indirect_grefs[0] = 30;
+	assert_rejected(f, 4, BLKIF_RSP_ERROR);
+	/* A data gref late in the list that does not map: the earlier ones are released. */
+	indirect_rw(f, BLKIF_OP_WRITE, 5, 0, 64);
+	indirect_page(f, 0)[40].gref = 501;
+	assert_rejected(f, 5, BLKIF_RSP_ERROR);
+	/* A read into a read-only data grant. */
+	r = new_indirect(f, BLKIF_OP_READ, 6, 0);
+	for (unsigned i = 0; i < 20; i++)
+		add_ind_seg(f, r, i == 19 ? RO_REF : DATA_REF, 0, 7);
+	assert_rejected(f, 6, BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_bad_sectors(void **state)
+{
+	struct fixture *f = *state;
+
+	indirect_rw(f, BLKIF_OP_WRITE, 1, 0, 64);
+	indirect_page(f, 0)[63].last_sect = 8;
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	indirect_rw(f, BLKIF_OP_WRITE, 2, 0, 64);
+	indirect_page(f, 0)[30] =
+	    (struct blkif_request_segment){.gref = DATA_REF, .first_sect = 5, .last_sect = 4};
+	assert_rejected(f, 2, BLKIF_RSP_ERROR);
+	indirect_rw(f, BLKIF_OP_WRITE, 3, 0, 16);
+	indirect_page(f, 0)[0].first_sect = 255;
+	indirect_page(f, 0)[0].last_sect = 255;
+	assert_rejected(f, 3, BLKIF_RSP_ERROR);
+	/* Beyond the disk by one sector, and wrapping around. */
+	indirect_rw(f, BLKIF_OP_WRITE, 4, DISK_SECTORS - NR_DATA * 8 + 1, 64);
+	assert_rejected(f, 4, BLKIF_RSP_ERROR);
+	indirect_rw(f, BLKIF_OP_READ, 5, UINT64_MAX - 64, 64);
+	assert_rejected(f, 5, BLKIF_RSP_ERROR);
+	/* Up to the very last sector is fine. */
+	fill_data_pages(f, 3);
+	indirect_rw(f, BLKIF_OP_WRITE, 6, DISK_SECTORS - NR_DATA * 8, 64);
+	assert_int_equal(status_of(f, 6), BLKIF_RSP_OKAY);
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memcpy(f->disk + (DISK_SECTORS - NR_DATA * 8) * SECT + p * 4096ULL, data_page(f, p),
+		       4096);
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_readonly(void **state)
+{
+	struct fixture *f = *state;
+
+	f->img.readonly = true;
+	indirect_rw(f, BLKIF_OP_WRITE, 1, 0, 32);
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+	indirect_rw(f, BLKIF_OP_READ, 2, 64, 32);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 64);
+}
+
+/*
+ * The guest names its indirect page as a data page of the same read: the
+ * read overwrites the descriptors, which the backend copied before; it
+ * neither rereads them nor leaves a grant held.
+ */
+static void test_indirect_reads_into_own_list(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r = new_indirect(f, BLKIF_OP_READ, 1, 200);
+
+	add_ind_seg(f, r, IND_REF, 0, 7);
+	for (unsigned i = 1; i < 12; i++)
+		add_ind_seg(f, r, DATA_REF + i, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_memory_equal(indirect_page(f, 0), f->disk + 200 * SECT, 4096);
+	for (unsigned i = 1; i < 12; i++)
+		assert_memory_equal(data_page(f, i), f->disk + (200 + i * 8) * SECT, 4096);
+	assert_grants_released(f);
 }
 
 /* ---- The device on XenBus: keys, connect, the worker thread, disconnect ---- */
@@ -676,6 +978,7 @@ static void test_bus_lifecycle(void **state)
 	assert_key(bf, BACK "/mode", "w");
 	assert_key(bf, BACK "/dev", "xvda");
 	assert_key(bf, BACK "/feature-flush-cache", "1");
+	assert_key(bf, BACK "/feature-max-indirect-segments", "256");
 	assert_key(bf, BACK "/feature-discard", NULL);
 	assert_key(bf, FRONT "/virtual-device", "51712");
 	assert_key(bf, FRONT "/device-type", "disk");
@@ -893,6 +1196,14 @@ int main(void)
 	    T(test_notify_holdoff),
 	    T(test_read_into_ring_page),
 	    T(test_short_image),
+	    T(test_indirect_read_write),
+	    T(test_indirect_max),
+	    T(test_indirect_bad_count),
+	    T(test_indirect_bad_op),
+	    T(test_indirect_bad_gref),
+	    T(test_indirect_bad_sectors),
+	    T(test_indirect_readonly),
+	    T(test_indirect_reads_into_own_list),
 	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
