@@ -156,10 +156,16 @@ static int run_sync(struct disk_image *img, const struct aio_op *op, size_t done
 
 /*
  * What the ring may do once enabled: read, write, fdatasync and punch
- * holes, in registered file 0 (the image) only, and no further
- * io_uring_register call at all.  That is no more than the pool's
- * threads do with the same fd, so the seccomp policy can let the I/O
- * thread call io_uring_enter without granting anything new.
+ * holes (no entry flags, so no links or buffer selection either), and no
+ * further io_uring_register call at all.  Those are file reads and writes
+ * on descriptors the VMM already holds, which the I/O thread's seccomp
+ * list allows it as preadv/pwritev/fdatasync/fallocate anyway, so letting
+ * it call io_uring_enter grants nothing new.
+ *
+ * The image is not a registered (fixed) file, though that would pin the
+ * ring to it: the ring's files are released asynchronously after it is
+ * closed, and with them the image's lock, so a VMM that stops and a
+ * successor that opens the image at once would find it still locked.
  *
  * Debian 12's liburing 2.3 declares io_uring_register_restrictions and
  * io_uring_enable_rings but its shared library does not export them
@@ -178,8 +184,6 @@ static int restrict_and_enable(struct io_uring *ring)
 	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV},
 	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC},
 	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FALLOCATE},
-	    {.opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED, .sqe_flags = IOSQE_FIXED_FILE},
-	    {.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED, .sqe_flags = IOSQE_FIXED_FILE},
 	};
 	int ret = register_ring(ring, IORING_REGISTER_RESTRICTIONS, res, ARRAY_SIZE(res));
 
@@ -192,9 +196,7 @@ static int uring_init(struct disk_aio *a)
 
 	if (ret)
 		return ret;
-	ret = io_uring_register_files(&a->ring, &a->img->fd, 1);
-	if (!ret)
-		ret = io_uring_register_eventfd(&a->ring, a->efd);
+	ret = io_uring_register_eventfd(&a->ring, a->efd);
 	if (!ret)
 		ret = restrict_and_enable(&a->ring);
 	if (ret) {
@@ -209,26 +211,26 @@ static int uring_queue(struct disk_aio *a, unsigned s)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
 	const struct aio_op *op = &a->ops[s];
+	int fd = a->img->fd;
 
 	/* Depth slots and depth entries: only a bug runs out. */
 	if (!sqe)
 		return -EBUSY;
 	switch (op->code) {
 	case AIO_READ:
-		io_uring_prep_readv(sqe, 0, op->iov, op->cnt, op->off);
+		io_uring_prep_readv(sqe, fd, op->iov, op->cnt, op->off);
 		break;
 	case AIO_WRITE:
-		io_uring_prep_writev(sqe, 0, op->iov, op->cnt, op->off);
+		io_uring_prep_writev(sqe, fd, op->iov, op->cnt, op->off);
 		break;
 	case AIO_FLUSH:
-		io_uring_prep_fsync(sqe, 0, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 		break;
 	case AIO_DISCARD:
-		io_uring_prep_fallocate(sqe, 0, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)op->off, (off_t)op->len);
 		break;
 	}
-	io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	io_uring_sqe_set_data64(sqe, s);
 	return 0;
 }

@@ -9,8 +9,7 @@
  * Engines:
  *   uring   io_uring (liburing).  Set up, restricted and enabled when the
  *           engine is created: the ring may only read, write, fdatasync
- *           and punch holes in the image's fd (its only registered file,
- *           required on every entry), and no io_uring_register call works
+ *           and punch holes, and no io_uring_register call works
  *           afterwards.  So a confined VMM needs io_uring_enter only, and
  *           creates its engines before it is confined.
  *   pool    a few threads doing preadv/pwritev/fdatasync/fallocate, for

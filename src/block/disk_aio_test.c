@@ -306,7 +306,12 @@ static int refused_child(struct fixture *f)
 	disk_aio_wait(a);
 	if (disk_aio_reap(a, &d, 1) != 1 || d.tag != 42 || d.result != 0)
 		return 5;
-	disk_aio_destroy(a);
+	/*
+	 * Not destroyed: with any seccomp filter in force the pool's threads
+	 * take themselves for confined VMM threads (sandbox_confine_thread) and
+	 * narrow to the I/O list, which lacks what a sanitizer's thread exit
+	 * calls (sigaltstack).  The process ends with them.
+	 */
 	return 0;
 }
 
@@ -321,8 +326,8 @@ static void test_refused_falls_back_to_pool(void **state)
 	if (pid == 0)
 		_exit(refused_child(f));
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail_msg("child: wait status %#x", status);
 	/* The child's pool wrote the file the parent shares. */
 	assert_int_equal(pread(f->img.fd, back, OP_BYTES, SECT), OP_BYTES);
 	for (unsigned i = 0; i < OP_BYTES; i++)

@@ -4,6 +4,7 @@
  * with a grant table in it, and a ring page driven from the front end.
  */
 #include "devices/xen_blkback.h"
+#include "block/disk_aio.h"
 #include "block/disk_image.h"
 #include "core/memory.h"
 #include "core/vm.h"
@@ -44,6 +45,8 @@ struct fixture {
 	blkif_front_ring_t front;
 	struct blkback_queue q;
 	struct disk_image img;
+	struct disk_aio *aio;
+	struct disk_aio_options opt;
 	int fd;	       /* img.fd */
 	uint8_t *disk; /* what the image held at setup */
 };
@@ -68,7 +71,8 @@ static void grant(struct fixture *f, grant_ref_t ref, uint16_t flags, uint32_t g
 	table(f)[ref] = (grant_entry_v1_t){.flags = flags, .domid = 0, .frame = gfn};
 }
 
-static int setup(void **state)
+/* The request path over an engine of this kind (reaping newest first when reverse). */
+static int setup_engine(void **state, enum disk_aio_kind kind, bool reverse)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	char path[] = "/tmp/xkvm-blkback-test-XXXXXX";
@@ -99,18 +103,44 @@ static int setup(void **state)
 	    disk_image_from_fd(&f->img, f->fd, path, false))
 		return -1;
 
+	f->opt = (struct disk_aio_options){
+	    .kind = kind, .depth = BLKBACK_RING_SLOTS, .inline_reverse = reverse};
+	if (disk_aio_create(&f->aio, &f->img, &f->opt))
+		return -1;
 	sring = gpa_to_hva(&f->mem, RING_GFN * 4096, 4096);
 	SHARED_RING_INIT(sring);
 	FRONT_RING_INIT(&f->front, sring, 4096);
-	blkback_queue_init(&f->q, sring, &f->gt, &f->img, true);
 	*state = f;
-	return 0;
+	return blkback_queue_init(&f->q, sring, &f->gt, &f->img, f->aio, true);
+}
+
+/* The inline engine: each call of the request path does all its I/O, deterministically. */
+static int setup(void **state)
+{
+	return setup_engine(state, DISK_AIO_INLINE, false);
+}
+
+static int setup_uring(void **state)
+{
+	return setup_engine(state, DISK_AIO_URING, false);
+}
+
+static int setup_pool(void **state)
+{
+	return setup_engine(state, DISK_AIO_POOL, false);
+}
+
+static int setup_reverse(void **state)
+{
+	return setup_engine(state, DISK_AIO_INLINE, true);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	blkback_queue_destroy(&f->q);
+	disk_aio_destroy(f->aio);
 	disk_image_close(&f->img);
 	free(f->disk);
 	gnttab_destroy(&f->gt);
@@ -853,6 +883,307 @@ static void test_indirect_reads_into_own_list(void **state)
 	assert_grants_released(f);
 }
 
+/* ---- Many requests in flight (each engine) ---- */
+
+/* Process until nothing is in flight; true when any pass asked to notify. */
+static bool settle(struct fixture *f)
+{
+	bool more, notify = blkback_queue_process(&f->q, &more);
+
+	while (f->q.busy || more) {
+		disk_aio_wait(f->aio);
+		notify |= blkback_queue_process(&f->q, &more);
+	}
+	assert_false(f->q.broken);
+	return notify;
+}
+
+/* Request i of a full ring: half (4 sectors) of data page i / 2, disk sectors 60 * i + 5 on. */
+#define HALF_SECTORS 4
+static uint64_t ring_sector(unsigned i)
+{
+	return 60ULL * i + 5;
+}
+
+static uint8_t *ring_buf(struct fixture *f, unsigned i)
+{
+	return data_page(f, i / 2) + (size_t)(i % 2) * HALF_SECTORS * SECT;
+}
+
+static void queue_half(struct fixture *f, uint8_t op, unsigned i)
+{
+	blkif_request_t *r = new_request(f, op, 1000 + i, ring_sector(i));
+	uint8_t first = (uint8_t)((i % 2) * HALF_SECTORS);
+
+	add_seg(r, DATA_REF + i / 2, first, (uint8_t)(first + HALF_SECTORS - 1));
+}
+
+/* Take the n responses; each id 1000 + 0..n-1 once, with op and status as given. */
+static void collect(struct fixture *f, unsigned n, uint8_t op, int16_t status, uint64_t *order)
+{
+	bool seen[64] = {false};
+
+	assert_int_equal(f->front.sring->rsp_prod - f->front.rsp_cons, n);
+	for (unsigned k = 0; k < n; k++) {
+		blkif_response_t rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons);
+		uint64_t i = rsp.id - 1000;
+
+		f->front.rsp_cons++;
+		assert_true(i < n);
+		assert_false(seen[i]);
+		seen[i] = true;
+		assert_int_equal(rsp.operation, op);
+		assert_int_equal(rsp.status, status);
+		if (order)
+			order[k] = i;
+	}
+	f->front.sring->rsp_event = f->front.rsp_cons + 1;
+}
+
+static void test_ring_full(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	const size_t half = HALF_SECTORS * SECT;
+
+	assert_int_equal(n, BLKBACK_RING_SLOTS);
+	fill_data_pages(f, 17);
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	collect(f, n, BLKIF_OP_WRITE, BLKIF_RSP_OKAY, NULL);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), half);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+
+	/* Read it all back at once into cleared pages. */
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memset(data_page(f, p), 0, 4096);
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	collect(f, n, BLKIF_OP_READ, BLKIF_RSP_OKAY, NULL);
+	for (unsigned i = 0; i < n; i++)
+		assert_memory_equal(ring_buf(f, i), f->disk + ring_sector(i) * SECT, half);
+	assert_grants_released(f);
+}
+
+/* The inline engine's whole batch lands in one pass: one push, one notification. */
+static void test_one_notification_per_batch(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	bool more;
+
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+	assert_int_equal(f->front.sring->rsp_prod, n);
+	assert_int_equal(f->q.busy, 0);
+	collect(f, n, BLKIF_OP_READ, BLKIF_RSP_OKAY, NULL);
+}
+
+/* Completions newest first: answered in that order, each with its own id. */
+static void test_out_of_order(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t order[4];
+
+	for (unsigned i = 0; i < 4; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	collect(f, 4, BLKIF_OP_READ, BLKIF_RSP_OKAY, order);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(order[i], 3 - i);
+		assert_memory_equal(ring_buf(f, i), f->disk + ring_sector(i) * SECT,
+				    HALF_SECTORS * SECT);
+	}
+	assert_grants_released(f);
+}
+
+/*
+ * Writes, a flush, a read of what they wrote: the flush is answered after
+ * every write, and the read (held back until the flush is answered) sees
+ * the data.
+ */
+static void test_flush_ordering(void **state)
+{
+	struct fixture *f = *state;
+	blkif_response_t rsp;
+	blkif_request_t *r;
+
+	fill_data_pages(f, 5);
+	for (unsigned i = 0; i < 6; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 2000, 0);
+	r = new_request(f, BLKIF_OP_READ, 3000, ring_sector(0));
+	add_seg(r, DATA_REF + 10, 0, HALF_SECTORS - 1);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	assert_int_equal(f->front.sring->rsp_prod - f->front.rsp_cons, 8);
+	for (unsigned k = 0; k < 8; k++) {
+		rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons + k);
+		assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+		if (k < 6)
+			assert_int_equal(rsp.operation, BLKIF_OP_WRITE);
+	}
+	assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 6)->id, 2000);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 6)->operation,
+			 BLKIF_OP_FLUSH_DISKCACHE);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 7)->id, 3000);
+	assert_memory_equal(data_page(f, 10), ring_buf(f, 0), HALF_SECTORS * SECT);
+	assert_grants_released(f);
+}
+
+/*
+ * While a flush waits for the writes before it, nothing after it is taken
+ * off the ring.  The pool engine with the work still staged (not yet
+ * submitted) cannot have completed them: look right after one pass.
+ */
+static void test_flush_holds_later_requests(void **state)
+{
+	struct fixture *f = *state;
+	bool more;
+
+	for (unsigned i = 0; i < 4; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 2000, 0);
+	queue_half(f, BLKIF_OP_READ, 20);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	if (f->q.busy) {
+		/* Some writes (or the flush) still in flight: the read is not taken. */
+		assert_int_equal(f->q.ring.req_cons, 5);
+		assert_true(f->q.barrier >= 0);
+	}
+	settle(f);
+	assert_int_equal(f->q.ring.req_cons, 6);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, 4)->id, 2000);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, 5)->id, 1020);
+}
+
+/* Bad requests in a batch of good ones: each answered for itself. */
+static void test_errors_in_batch(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+	int16_t want[8];
+
+	fill_data_pages(f, 9);
+	for (unsigned i = 0; i < 8; i++) {
+		queue_half(f, i % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
+		want[i] = BLKIF_RSP_OKAY;
+	}
+	/* Request 1002 writes past the end; 1005 reads from a never-granted page. */
+	r = RING_GET_REQUEST(&f->front, 2);
+	r->sector_number = DISK_SECTORS - 1;
+	want[2] = BLKIF_RSP_ERROR;
+	r = RING_GET_REQUEST(&f->front, 5);
+	r->seg[0].gref = 500;
+	want[5] = BLKIF_RSP_ERROR;
+	RING_PUSH_REQUESTS(&f->front);
+	settle(f);
+	assert_int_equal(f->front.sring->rsp_prod, 8);
+	for (unsigned k = 0; k < 8; k++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, k);
+
+		assert_int_equal(rsp->status, want[rsp->id - 1000]);
+		assert_int_equal(rsp->operation,
+				 (rsp->id - 1000) % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE);
+	}
+	for (unsigned i = 0; i < 8; i += 2)
+		if (i != 2)
+			memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i),
+			       HALF_SECTORS * SECT);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+/*
+ * The host refuses the writes themselves (the image's fd is read-only
+ * though the image is not): errors that come back as completions.
+ */
+static void test_host_write_error(void **state)
+{
+	struct fixture *f = *state;
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(ro >= 0);
+	blkback_queue_destroy(&f->q);
+	disk_aio_destroy(f->aio);
+	f->img.fd = ro; /* the fixture's own fd stays open in f->fd... */
+	assert_int_equal(disk_aio_create(&f->aio, &f->img, &f->opt), 0);
+	assert_int_equal(blkback_queue_init(&f->q, f->front.sring, &f->gt, &f->img, f->aio, true),
+			 0);
+	for (unsigned i = 0; i < 6; i++)
+		queue_half(f, i % 3 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	settle(f);
+	for (unsigned k = 0; k < 6; k++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, k);
+		bool write = (rsp->id - 1000) % 3 == 0;
+
+		assert_int_equal(rsp->status, write ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+	}
+	assert_grants_released(f);
+	/* ...and is the one the fixture closes. */
+	disk_aio_destroy(f->aio);
+	f->aio = NULL;
+	blkback_queue_destroy(&f->q);
+	close(ro);
+	f->img.fd = f->fd;
+	assert_disk_untouched(f);
+}
+
+/* A read-only image: its writes fail in a batch whose reads succeed. */
+static void test_readonly_batch(void **state)
+{
+	struct fixture *f = *state;
+
+	f->img.readonly = true;
+	for (unsigned i = 0; i < 10; i++)
+		queue_half(f, i % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	settle(f);
+	for (unsigned k = 0; k < 10; k++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, k);
+
+		assert_int_equal(rsp->status,
+				 (rsp->id - 1000) % 2 ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
+	}
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+/* Torn down with a full ring in flight: it waits, then every grant is back. */
+static void test_destroy_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	bool more;
+
+	fill_data_pages(f, 33);
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	blkback_queue_destroy(&f->q);
+	assert_grants_released(f);
+	assert_int_equal(disk_aio_pending(f->aio), 0);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), HALF_SECTORS * SECT);
+	assert_disk_untouched(f);
+}
+
 /* ---- The device on XenBus: keys, connect, the worker thread, disconnect ---- */
 
 #define BACK  "/local/domain/0/backend/vbd/1/51712"
@@ -1179,6 +1510,10 @@ static void test_bus_shared_image(void **state)
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define EACH(fn)                                                                                   \
+	T(fn), cmocka_unit_test_setup_teardown(fn, setup_uring, teardown),                         \
+	    cmocka_unit_test_setup_teardown(fn, setup_pool, teardown),                             \
+	    cmocka_unit_test_setup_teardown(fn, setup_reverse, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_read),
 	    T(test_write_read_back),
@@ -1204,12 +1539,23 @@ int main(void)
 	    T(test_indirect_bad_sectors),
 	    T(test_indirect_readonly),
 	    T(test_indirect_reads_into_own_list),
+	    T(test_one_notification_per_batch),
+	    cmocka_unit_test_setup_teardown(test_out_of_order, setup_reverse, teardown),
+	    EACH(test_ring_full),
+	    EACH(test_flush_ordering),
+	    EACH(test_errors_in_batch),
+	    EACH(test_host_write_error),
+	    EACH(test_readonly_batch),
+	    EACH(test_destroy_in_flight),
+	    cmocka_unit_test_setup_teardown(test_flush_holds_later_requests, setup_pool, teardown),
+	    cmocka_unit_test_setup_teardown(test_flush_holds_later_requests, setup_uring, teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_shared_image, bus_setup, bus_teardown),
 	};
 #undef T
+#undef EACH
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
