@@ -259,6 +259,10 @@ static int uring_result(struct disk_aio *a, const struct aio_op *op, int res)
 	/* fallocate refuses an empty range, which discards nothing: done. */
 	if (op->code == AIO_DISCARD && op->len == 0)
 		return 0;
+	if (res < 0 && res != -EAGAIN && res != -EINTR && res != -EOPNOTSUPP)
+		/* As disk_image says of its own failures: the host's, worth a line. */
+		pr_warn_once("disk image %s: io_uring operation %d failed: %s", a->img->path,
+			     (int)op->code, strerror(-res));
 	if (!rw || (res < 0 && res != -EAGAIN && res != -EINTR))
 		return res < 0 ? res : 0;
 	if (res < 0)

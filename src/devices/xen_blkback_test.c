@@ -1293,6 +1293,76 @@ static int16_t kick_and_wait(struct bus_fixture *bf)
 	return 1;
 }
 
+/* Wait until the frontend has n responses it has not consumed. */
+static void wait_responses(struct bus_fixture *bf, unsigned n)
+{
+	blkif_front_ring_t *front = &bf->f->front;
+	struct timespec ts = {.tv_nsec = 1000000};
+
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(&front->sring->rsp_prod, __ATOMIC_ACQUIRE) - front->rsp_cons >=
+		    n)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the worker answered %u of %u requests", front->sring->rsp_prod - front->rsp_cons,
+		 n);
+}
+
+static void kick(struct bus_fixture *bf)
+{
+	uint64_t one = 1;
+
+	RING_PUSH_REQUESTS(&bf->f->front);
+	assert_int_equal(write(bf->xd.evtchn.ports[bf->port].backend_fd, &one, sizeof(one)),
+			 sizeof(one));
+}
+
+/*
+ * The worker thread with the device's own engine: half a ring, kicked,
+ * and the other half kicked while the first is in flight (that event must
+ * not be lost); then a full ring left in flight when the device goes.
+ */
+static void test_bus_ring_in_flight(void **state)
+{
+	struct bus_fixture *bf = *state;
+	struct xen_disk_spec spec = {.target = bf->path, .devid = 51712};
+	struct xen_blkback *b = xen_blkback_create(&bf->xd, &spec);
+	struct fixture *f = bf->f;
+	unsigned n = RING_SIZE(&f->front);
+	struct disk_image check;
+	uint8_t *now = malloc(DISK_BYTES);
+
+	assert_non_null(b);
+	front_connect(bf, "x86_64-abi");
+	assert_key(bf, BACK "/state", "4");
+	fill_data_pages(f, 71);
+	for (unsigned i = 0; i < n / 2; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	kick(bf);
+	for (unsigned i = n / 2; i < n; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	kick(bf);
+	wait_responses(bf, n);
+	collect(f, n, BLKIF_OP_WRITE, BLKIF_RSP_OKAY, NULL);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), HALF_SECTORS * SECT);
+
+	/* A full ring of reads, and the device destroyed at once. */
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	kick(bf);
+	xen_blkback_destroy(b);
+	assert_grants_released(f);
+	/* The image is unlocked, and holds what the writes wrote. */
+	assert_int_equal(disk_image_open(&check, bf->path, false), 0);
+	assert_non_null(now);
+	assert_int_equal(pread(check.fd, now, DISK_BYTES, 0), DISK_BYTES);
+	assert_memory_equal(now, f->disk, DISK_BYTES);
+	disk_image_close(&check);
+	free(now);
+}
+
 static void test_bus_lifecycle(void **state)
 {
 	struct bus_fixture *bf = *state;
@@ -1553,6 +1623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_shared_image, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_ring_in_flight, bus_setup, bus_teardown),
 	};
 #undef T
 #undef EACH
