@@ -19,6 +19,7 @@
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/io/blkif.h>
 #include <xen/io/netif.h>
 #include <xen/io/xs_wire.h>
 #include <xen/memory.h>
@@ -302,6 +303,121 @@ static void evtchn(void)
 	ev(&s, E_GUEST, EVTCHNOP_reset, &rs, sizeof(rs));
 	ev(&s, E_RESET, 0, NULL, 0);
 	save("evtchn", "virq-ipi-reset", &s);
+}
+
+/* ---- blkback: options, grants, ring page, indirect pages (gfns 2, 3) ---- */
+
+#define BB_GRANTS 1
+#define BB_RING	  (1 + 32 * sizeof(grant_entry_v1_t))
+#define BB_IND(n) (BB_RING + 4096 + (n)*4096) /* indirect page n, gfn 2 + n */
+
+/* ref 2: gfn 2; ref 3: gfn 3 read-only; refs 4..11: data gfns 4..11 (64 sectors). */
+static void bb_grants(struct seed *s)
+{
+	for (unsigned r = 2; r < 12; r++) {
+		grant_entry_v1_t g = {.flags = GTF_permit_access, .domid = 0, .frame = r};
+
+		if (r == 3)
+			g.flags |= GTF_readonly;
+		put_at(s, BB_GRANTS + r * sizeof(g), &g, sizeof(g));
+	}
+}
+
+static void bb_ring(struct seed *s, const void *reqs, unsigned n)
+{
+	blkif_sring_t sr;
+
+	memset(&sr, 0, offsetof(blkif_sring_t, ring));
+	sr.req_prod = n;
+	sr.rsp_event = 1;
+	put_at(s, BB_RING, &sr, offsetof(blkif_sring_t, ring));
+	for (unsigned i = 0; i < n; i++)
+		put_at(s, BB_RING + offsetof(blkif_sring_t, ring) + i * sizeof(sr.ring[0]),
+		       (const uint8_t *)reqs + i * sizeof(blkif_request_t),
+		       sizeof(blkif_request_t));
+}
+
+/* n segments of per sectors each over the data pages, into indirect page `page`. */
+static void bb_segments(struct seed *s, unsigned page, unsigned n, unsigned per)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned first = i * per % 8;
+		struct blkif_request_segment seg = {.gref = 4 + i * per / 8 % 8,
+						    .first_sect = (uint8_t)first,
+						    .last_sect = (uint8_t)(first + per - 1)};
+
+		put_at(s, BB_IND(page) + i * sizeof(seg), &seg, sizeof(seg));
+	}
+}
+
+static void bb_indirect(blkif_request_t *slot, uint8_t op, uint16_t nr, uint64_t id,
+			uint64_t sector, grant_ref_t list)
+{
+	blkif_request_indirect_t r = {.operation = BLKIF_OP_INDIRECT,
+				      .indirect_op = op,
+				      .nr_segments = nr,
+				      .id = id,
+				      .sector_number = sector,
+				      .handle = 51712,
+				      .indirect_grefs = {list}};
+
+	memset(slot, 0, sizeof(*slot));
+	memcpy(slot, &r, sizeof(r));
+}
+
+static void blkback(void)
+{
+	struct seed s = {0};
+	blkif_request_t req[4];
+
+	/* Direct: a read, a write, a flush carrying data, a discard. */
+	memset(req, 0, sizeof(req));
+	s.b[0] = 2;
+	bb_grants(&s);
+	req[0] = (blkif_request_t){.operation = BLKIF_OP_READ, .nr_segments = 2, .id = 1};
+	req[0].seg[0] = (struct blkif_request_segment){.gref = 4, .first_sect = 0, .last_sect = 7};
+	req[0].seg[1] = (struct blkif_request_segment){.gref = 5, .first_sect = 2, .last_sect = 3};
+	req[1] = req[0];
+	req[1].operation = BLKIF_OP_WRITE;
+	req[1].id = 2;
+	req[1].sector_number = 100;
+	req[2] = req[1];
+	req[2].operation = BLKIF_OP_FLUSH_DISKCACHE;
+	req[2].nr_segments = 1;
+	req[2].id = 3;
+	{
+		blkif_request_discard_t d = {
+		    .operation = BLKIF_OP_DISCARD, .id = 4, .sector_number = 8, .nr_sectors = 8};
+
+		memcpy(&req[3], &d, sizeof(d));
+	}
+	bb_ring(&s, req, 4);
+	save("blkback", "direct", &s);
+
+	/*
+	 * Indirect: a 32-segment read and write (list in gfn 2), then the
+	 * 256-segment maximum, one sector each (list in gfn 3, read-only grant).
+	 */
+	memset(&s, 0, sizeof(s));
+	bb_grants(&s);
+	bb_segments(&s, 0, 32, 2);
+	bb_segments(&s, 1, 256, 1);
+	bb_indirect(&req[0], BLKIF_OP_READ, 32, 1, 0, 2);
+	bb_indirect(&req[1], BLKIF_OP_WRITE, 32, 2, 100, 2);
+	bb_indirect(&req[2], BLKIF_OP_READ, 256, 3, 200, 3);
+	bb_ring(&s, req, 3);
+	save("blkback", "indirect", &s);
+
+	/* Indirect, refused: 257 segments, a flush inside, an ungranted list, then a good one. */
+	memset(&s, 0, sizeof(s));
+	bb_grants(&s);
+	bb_segments(&s, 0, 300, 1);
+	bb_indirect(&req[0], BLKIF_OP_WRITE, 257, 1, 0, 2);
+	bb_indirect(&req[1], BLKIF_OP_FLUSH_DISKCACHE, 16, 2, 0, 2);
+	bb_indirect(&req[2], BLKIF_OP_READ, 16, 3, 0, 20);
+	bb_indirect(&req[3], BLKIF_OP_READ, 16, 4, 0, 2);
+	bb_ring(&s, req, 4);
+	save("blkback", "indirect-refused", &s);
 }
 
 /* ---- netback: rounds, grants, tx ring, rx ring, RAM/host frames ---- */
@@ -888,6 +1004,7 @@ int main(void)
 	console();
 	xs_ring();
 	evtchn();
+	blkback();
 	netback();
 	rtl8139();
 	hypercall();
