@@ -219,7 +219,7 @@ static void test_ipv6_ext_chain_bounded(void **state)
 
 	(void)state;
 	/* Five 8-byte option headers in a row, each naming the next: one too many. */
-	for (int i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		memset(f->b + 54 + 8 * i, 0, 8);
 		f->b[54 + 8 * i] = i < 4 ? 60 : UDP;
 	}
