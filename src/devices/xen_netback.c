@@ -46,8 +46,10 @@
 #define NB_MAX_TX_SLOTS XEN_NETIF_NR_SLOTS_MIN
 /* Extra-info slots per packet: one of each type at most. */
 #define NB_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
-/* Receive slots a frame may take: Linux netfront drops longer chains. */
+/* Receive data slots a frame may take: Linux netfront drops longer chains. */
 #define NB_MAX_RX_SLOTS XEN_NETIF_NR_SLOTS_MIN
+_Static_assert((XEN_NETIF_RX_BUF_SIZE - 1 + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE <= NB_MAX_RX_SLOTS,
+	       "the largest frame read fits the slots a frontend takes");
 /* Without feature-rx-notify the guest never kicks for new rx buffers: poll this often. */
 #define NB_RX_POLL_MS 10
 
