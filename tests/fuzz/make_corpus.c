@@ -16,6 +16,7 @@
 
 #include <xen/xen.h>
 #include <xen/event_channel.h>
+#include <linux/virtio_net.h>
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
@@ -468,6 +469,76 @@ static size_t udp_frame(struct seed *s, size_t off)
 	memcpy(udp + 8, "payload!", 8);
 	put_at(s, off, f, 14 + 20 + 16);
 	return 14 + 20 + 16;
+}
+
+/* An Ethernet + IPv4 + TCP frame of len bytes (at least 54), at off. */
+static void tcp_frame(struct seed *s, size_t off, size_t len)
+{
+	uint8_t f[54] = {0x02, 0, 0, 0, 0, 1, 0x00, 0x16, 0x3e, 0, 0, 1, 0x08, 0x00};
+	uint8_t *ip = f + 14;
+
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((len - 14) >> 8); /* tot_len */
+	ip[3] = (uint8_t)(len - 14);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, (uint8_t[]){10, 0, 0, 2, 10, 0, 0, 1}, 8);
+	ip[20 + 12] = 0x50; /* data offset */
+	put_at(s, off, f, sizeof(f));
+	for (size_t i = sizeof(f); i < len; i++)
+		put_at(s, off + i, &(uint8_t){(uint8_t)i}, 1);
+}
+
+/* Offload seeds: virtio headers, sg, csum and GSO accepted (fuzz_netback's byte 0). */
+static void netback_offload(void)
+{
+	struct seed s = {0};
+	netif_tx_request_t tx[3] = {
+	    {.gref = 1,
+	     .flags = NETTXF_extra_info | NETTXF_more_data | NETTXF_csum_blank,
+	     .id = 1,
+	     .size = 5000},
+	    {0},
+	    {.gref = 2, .flags = 0, .id = 2, .size = 1000},
+	};
+	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				   .hdr_len = 54,
+				   .gso_size = 1000,
+				   .csum_start = 34,
+				   .csum_offset = 16};
+	netif_rx_sring_t rsr;
+	uint16_t len = 6000 + sizeof(h);
+
+	/* A 5000-byte TSO packet over two slots (4000 + 1000) and its GSO extra. */
+	s.b[0] = 0xf8;
+	nb_grants(&s);
+	ex.u.gso.size = 1400;
+	ex.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+	memcpy(&tx[1], &ex, sizeof(ex));
+	nb_tx(&s, tx, 3);
+	tcp_frame(&s, NB_PAGE(2), 5000);
+	save("netback", "tx-gso", &s);
+
+	/* A 6000-byte TSO frame from the host for four posted buffers: two slots and the extra. */
+	memset(&s, 0, sizeof(s));
+	s.b[0] = 0xf8;
+	nb_grants(&s);
+	memset(&rsr, 0, sizeof(rsr));
+	rsr.req_prod = 4;
+	rsr.rsp_event = 1;
+	put_at(&s, NB_RX, &rsr, offsetof(netif_rx_sring_t, ring));
+	for (unsigned i = 0; i < 4; i++) {
+		netif_rx_request_t rq = {.id = (uint16_t)(10 + i), .gref = 4 + i};
+
+		put_at(&s, NB_RX + offsetof(netif_rx_sring_t, ring) + i * sizeof(rsr.ring[0]), &rq,
+		       sizeof(rq));
+	}
+	put_at(&s, NB_REST, &len, 2);
+	put_at(&s, NB_REST + 2, &h, sizeof(h));
+	tcp_frame(&s, NB_REST + 2 + sizeof(h), 6000);
+	save("netback", "rx-gso", &s);
 }
 
 static void netback(void)
@@ -1006,6 +1077,7 @@ int main(void)
 	evtchn();
 	blkback();
 	netback();
+	netback_offload();
 	rtl8139();
 	hypercall();
 	api();
