@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+_Static_assert(DISK_IMAGE_MAX_IOV <= IOV_MAX, "one preadv/pwritev takes a whole list");
 
 static int image_size(struct disk_image *img)
 {
@@ -157,8 +160,8 @@ static int transfer_all(int fd, const struct iovec *iov_in, unsigned cnt, uint64
 	return 0;
 }
 
-static int check_io(const struct disk_image *img, const struct iovec *iov, unsigned cnt,
-		    uint64_t off, bool write)
+int disk_image_check_io(const struct disk_image *img, const struct iovec *iov, unsigned cnt,
+			uint64_t off, bool write)
 {
 	uint64_t len = 0;
 
@@ -176,11 +179,29 @@ static int check_io(const struct disk_image *img, const struct iovec *iov, unsig
 static int do_io(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off,
 		 bool write)
 {
-	int ret = check_io(img, iov, cnt, off, write);
+	int ret = disk_image_check_io(img, iov, cnt, off, write);
 
 	if (ret)
 		return ret;
 	ret = transfer_all(img->fd, iov, cnt, off, write);
+	if (ret)
+		pr_warn_once("disk image %s: %s failed: %s", img->path, write ? "write" : "read",
+			     strerror(-ret));
+	return ret;
+}
+
+int disk_image_finish_io(struct disk_image *img, const struct iovec *iov, unsigned cnt,
+			 uint64_t off, size_t done, bool write)
+{
+	struct iovec local[DISK_IMAGE_MAX_IOV];
+	struct iovec *rest = local;
+	int ret = disk_image_check_io(img, iov, cnt, off, write);
+
+	if (ret)
+		return ret;
+	memcpy(local, iov, cnt * sizeof(*iov));
+	iov_advance(&rest, &cnt, done);
+	ret = transfer_all(img->fd, rest, cnt, off + done, write);
 	if (ret)
 		pr_warn_once("disk image %s: %s failed: %s", img->path, write ? "write" : "read",
 			     strerror(-ret));

@@ -52,10 +52,28 @@ void disk_image_close(struct disk_image *img);
  */
 int disk_image_read(struct disk_image *img, void *buf, uint64_t off, size_t len);
 int disk_image_write(struct disk_image *img, const void *buf, uint64_t off, size_t len);
-/* The same for scatter-gather lists of at most DISK_IMAGE_MAX_IOV entries. */
-#define DISK_IMAGE_MAX_IOV 64
+/*
+ * The same for scatter-gather lists of at most DISK_IMAGE_MAX_IOV entries:
+ * enough for blkback's largest indirect request in one system call (and
+ * below the kernel's IOV_MAX).
+ */
+#define DISK_IMAGE_MAX_IOV 256
 int disk_image_readv(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off);
 int disk_image_writev(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off);
+/*
+ * What readv/writev check before any I/O (list length, range, read-only):
+ * for the asynchronous engine (block/disk_aio.h), which refuses a bad
+ * request when it is queued rather than when it completes.
+ */
+int disk_image_check_io(const struct disk_image *img, const struct iovec *iov, unsigned cnt,
+			uint64_t off, bool write);
+/*
+ * Finish a transfer of which the first done bytes are already made (an
+ * asynchronous read or write that came back short): the rest, with the
+ * same rules as readv/writev (zeros past the host file's end).
+ */
+int disk_image_finish_io(struct disk_image *img, const struct iovec *iov, unsigned cnt,
+			 uint64_t off, size_t done, bool write);
 
 /*
  * Make every completed write durable (fdatasync): what a guest was told

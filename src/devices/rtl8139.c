@@ -932,7 +932,7 @@ static int open_fd(struct rtl8139 *nic, const struct rtl8139_spec *spec)
 			 spec->ifname ? spec->ifname : "fd");
 		return 0;
 	}
-	nic->fd = tap_open(spec->ifname, spec->bridge, nic->ifname);
+	nic->fd = tap_open(spec->ifname, spec->bridge, false, nic->ifname);
 	return nic->fd < 0 ? nic->fd : 0;
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
+#include <linux/virtio_net.h>
 #include <net/if_arp.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -33,13 +34,13 @@ static int tun_open_dev(void)
 }
 
 /* TUNSETIFF: create the interface, or attach to an existing one of that name. */
-static int tun_set_iff(int fd, const char *name, char name_out[IFNAMSIZ])
+static int tun_set_iff(int fd, const char *name, bool vnet_hdr, char name_out[IFNAMSIZ])
 {
 	struct ifreq ifr;
 	int err;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
 	memcpy(ifr.ifr_name, name, strlen(name)); /* length checked by the caller */
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = errno;
@@ -130,7 +131,17 @@ static int tap_add_to_bridge(int sock, const char *name, const char *bridge)
 	return 0;
 }
 
-int tap_open(const char *name, const char *bridge, char name_out[IFNAMSIZ])
+/* The header size the offload code writes; the kernel's default, but say so. */
+static int tun_set_vnet_hdr_size(int fd)
+{
+	int sz = (int)sizeof(struct virtio_net_hdr);
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+		return -errno;
+	return 0;
+}
+
+int tap_open(const char *name, const char *bridge, bool vnet_hdr, char name_out[IFNAMSIZ])
 {
 	int fd, sock, r;
 
@@ -141,7 +152,12 @@ int tap_open(const char *name, const char *bridge, char name_out[IFNAMSIZ])
 	fd = tun_open_dev();
 	if (fd < 0)
 		return fd;
-	r = tun_set_iff(fd, name, name_out);
+	r = tun_set_iff(fd, name, vnet_hdr, name_out);
+	if (!r && vnet_hdr) {
+		r = tun_set_vnet_hdr_size(fd);
+		if (r)
+			pr_err("TAP '%s': TUNSETVNETHDRSZ: %s", name_out, strerror(-r));
+	}
 	if (r < 0)
 		goto out_fd;
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -161,6 +177,24 @@ int tap_open(const char *name, const char *bridge, char name_out[IFNAMSIZ])
 out_fd:
 	close(fd);
 	return r;
+}
+
+int tap_vnet_hdr(int fd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	/* Not a TAP (a socket in the tests) or not ours to query: plain frames. */
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
+		return 0;
+	return tun_set_vnet_hdr_size(fd) ? 0 : 1;
+}
+
+int tap_set_offload(int fd, unsigned tun_flags)
+{
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tun_flags) < 0)
+		return -errno;
+	return 0;
 }
 
 void tap_close(int fd)

@@ -2,23 +2,39 @@
 /*
  * Host TAP interfaces for guest NICs.  A TAP fd carries whole Ethernet
  * frames, one per read() or write(), with no packet-info prefix
- * (IFF_NO_PI) and no virtio header.  The interface disappears when its
- * fd is closed.  Creating one needs CAP_NET_ADMIN.
+ * (IFF_NO_PI); with vnet_hdr each frame has a struct virtio_net_hdr
+ * (linux/virtio_net.h) first, which carries checksum and segmentation
+ * offloads.  The interface disappears when its fd is closed.  Creating
+ * one needs CAP_NET_ADMIN; setting its offloads does not.
  */
 #ifndef XKVM_DEVICES_TAP_H
 #define XKVM_DEVICES_TAP_H
 
 #include <net/if.h>
+#include <stdbool.h>
 
 /*
  * Create (or attach to) the TAP interface `name`, bring it up and, when
- * bridge is not NULL, add it to that bridge.  The host-side MAC is set to
+ * bridge is not NULL, add it to that bridge.  vnet_hdr: frames carry a
+ * virtio_net_hdr (IFF_VNET_HDR), offloads off until tap_set_offload.  The host-side MAC is set to
  * fe:ff:ff:ff:ff:ff, as Xen's vif scripts do, so the bridge never adopts
  * it as its own address.  The kernel's name for the interface goes to
  * name_out.  Returns a non-blocking fd, or -errno after logging an error
  * that names the interface (or the bridge).
  */
-int tap_open(const char *name, const char *bridge, char name_out[IFNAMSIZ]);
+int tap_open(const char *name, const char *bridge, bool vnet_hdr, char name_out[IFNAMSIZ]);
+
+/*
+ * 1 when fd is a TAP whose frames carry a virtio_net_hdr (its header size
+ * then set to that struct's), 0 otherwise (not a TAP: plain frames).
+ */
+int tap_vnet_hdr(int fd);
+
+/*
+ * TUNSETOFFLOAD: the TUN_F_* offloads the reader of a vnet_hdr TAP
+ * accepts; the kernel completes checksums and segments the rest.  0 or -errno.
+ */
+int tap_set_offload(int fd, unsigned tun_flags);
 
 /* Close the fd; the interface goes away with it. */
 void tap_close(int fd);

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Xen block backend.  The request path (blkback_queue_*) copies each
- * request out of the shared ring before looking at it, validates the copy,
- * maps the granted data pages, does the I/O with preadv/pwritev on the
- * image and writes a response.  Requests are served synchronously, one
- * at a time, by a worker thread per device, so a response slot is always
- * free for the request just consumed.
+ * request out of the shared ring into a slot before looking at it (and an
+ * indirect request's segment list out of its indirect pages), validates
+ * the copy, maps the granted data pages and queues the I/O on the
+ * device's engine (block/disk_aio.h); everything taken in one pass is
+ * submitted together.  Each request is answered when its I/O completes,
+ * in completion order, its grants released then; the responses of a pass
+ * are pushed with one notification.  A slot is held from the moment its
+ * request leaves the ring until it is answered, so requests in flight
+ * never exceed the ring, and a response always has a free place: it goes
+ * where an already copied request was.
  */
 #include "devices/xen_blkback.h"
+#include "block/disk_aio.h"
 #include "block/disk_image.h"
 #include "core/sandbox.h"
 #include "xen/domain.h"
@@ -34,46 +40,70 @@
 #define BLK_PAGE_SIZE	 4096U
 #define SECTOR_SHIFT	 9
 #define SECTORS_PER_PAGE (BLK_PAGE_SIZE / BLKBACK_SECTOR_SIZE)
+/* Segment descriptors an indirect page holds (512). */
+#define SEGS_PER_INDIRECT_PAGE (BLK_PAGE_SIZE / sizeof(struct blkif_request_segment))
 
 _Static_assert(sizeof(struct blkif_request_discard) <= sizeof(struct blkif_request),
 	       "a discard request is read from a copied blkif_request");
+_Static_assert(sizeof(struct blkif_request_indirect) <= sizeof(struct blkif_request),
+	       "an indirect request is read from a copied blkif_request");
+_Static_assert(BLKBACK_MAX_INDIRECT_SEGMENTS >= BLKIF_MAX_SEGMENTS_PER_REQUEST &&
+		   BLKBACK_MAX_INDIRECT_SEGMENTS <=
+		       SEGS_PER_INDIRECT_PAGE * BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST,
+	       "the indirect pages a request can name hold the advertised maximum");
+_Static_assert(BLKBACK_MAX_INDIRECT_SEGMENTS <= DISK_IMAGE_MAX_IOV,
+	       "the largest request is one preadv/pwritev");
 
 /* ---- Request path ---- */
 
 /* The data pages of one read/write request, mapped. */
 struct blk_io {
-	struct gnttab_mapping map[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	struct gnttab_mapping map[BLKBACK_MAX_INDIRECT_SEGMENTS];
+	struct iovec iov[BLKBACK_MAX_INDIRECT_SEGMENTS];
 	unsigned nr;
 };
 
-void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
-			struct disk_image *img, bool discard)
+/*
+ * Where a slot's request is.  A flush or barrier (FLUSH_DISKCACHE,
+ * WRITE_BARRIER) goes DRAIN -> PREFLUSH [-> WRITE -> POSTFLUSH when it
+ * carries data]; everything else is IO until it completes.
+ */
+enum blk_phase { BLK_FREE, BLK_IO, BLK_DRAIN, BLK_PREFLUSH, BLK_WRITE, BLK_POSTFLUSH };
+
+struct blk_slot {
+	struct blkif_request req; /* our copy, taken before looking at it */
+	enum blk_phase phase;
+	bool is_discard;
+	struct blk_io io;
+};
+
+/* A status that is not one: the request's I/O was submitted, its answer comes later. */
+#define BLK_PENDING 1
+
+int blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
+		       struct disk_image *img, struct disk_aio *aio, bool discard)
 {
 	memset(q, 0, sizeof(*q));
 	/* The frontend initialised the shared indexes; we start from 0 as it did. */
 	BACK_RING_INIT(&q->ring, sring, BLK_PAGE_SIZE);
 	q->gt = gt;
 	q->img = img;
+	q->aio = aio;
 	q->discard = discard;
+	q->barrier = -1;
+	q->slots = calloc(BLKBACK_RING_SLOTS, sizeof(*q->slots));
+	return q->slots ? 0 : -ENOMEM;
 }
 
-/*
- * Check the segment geometry of a (copied) request and count its sectors.
- * min_segs is 1 for plain reads and writes, 0 for flushes that may carry data.
- */
-static bool segments_ok(const struct blkif_request *req, unsigned min_segs, uint64_t *sectors)
+/* Check the geometry of a (copied) segment list and count its sectors. */
+static bool segments_ok(const struct blkif_request_segment *seg, unsigned nr, uint64_t *sectors)
 {
 	uint64_t total = 0;
 
-	if (req->nr_segments < min_segs || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST)
-		return false;
-	for (unsigned i = 0; i < req->nr_segments; i++) {
-		const struct blkif_request_segment *s = &req->seg[i];
-
-		if (s->first_sect > s->last_sect || s->last_sect >= SECTORS_PER_PAGE)
+	for (unsigned i = 0; i < nr; i++) {
+		if (seg[i].first_sect > seg[i].last_sect || seg[i].last_sect >= SECTORS_PER_PAGE)
 			return false;
-		total += (uint64_t)s->last_sect - s->first_sect + 1;
+		total += (uint64_t)seg[i].last_sect - seg[i].first_sect + 1;
 	}
 	*sectors = total;
 	return true;
@@ -87,12 +117,12 @@ static void unmap_segments(struct blkback_queue *q, struct blk_io *io)
 }
 
 /* Map every segment: writable when the data goes into guest memory (a read). */
-static int map_segments(struct blkback_queue *q, const struct blkif_request *req, bool to_guest,
-			struct blk_io *io)
+static int map_segments(struct blkback_queue *q, const struct blkif_request_segment *seg,
+			unsigned nr, bool to_guest, struct blk_io *io)
 {
 	io->nr = 0;
-	for (unsigned i = 0; i < req->nr_segments; i++) {
-		const struct blkif_request_segment *s = &req->seg[i];
+	for (unsigned i = 0; i < nr; i++) {
+		const struct blkif_request_segment *s = &seg[i];
 		int ret = gnttab_map(q->gt, s->gref, to_guest, &io->map[i]);
 
 		if (ret) {
@@ -110,135 +140,375 @@ static int map_segments(struct blkback_queue *q, const struct blkif_request *req
 	return 0;
 }
 
-static int16_t do_rw(struct blkback_queue *q, const struct blkif_request *req, bool write,
-		     unsigned min_segs)
+static unsigned slot_no(const struct blkback_queue *q, const struct blk_slot *sl)
 {
-	struct blk_io io;
-	uint64_t sectors;
+	return (unsigned)(sl - q->slots);
+}
+
+/*
+ * Start reading or writing nr segments from sector on: the one path of
+ * direct and indirect requests and of a flush's data.  seg is our copy
+ * (the ring slot or the indirect pages were copied before), nr at most
+ * BLKBACK_MAX_INDIRECT_SEGMENTS.  The grants stay mapped until the I/O
+ * completes.  BLK_PENDING, or the status to answer at once.
+ */
+static int start_segments(struct blkback_queue *q, struct blk_slot *sl, uint64_t sector,
+			  const struct blkif_request_segment *seg, unsigned nr, bool write)
+{
+	uint64_t sectors, off = sector << SECTOR_SHIFT;
 	int ret;
 
-	if (!segments_ok(req, min_segs, &sectors)) {
-		pr_debug("blkback: request %" PRIu64 ": bad segments", req->id);
+	if (!segments_ok(seg, nr, &sectors)) {
+		pr_debug("blkback: request %" PRIu64 ": bad segments", sl->req.id);
 		return BLKIF_RSP_ERROR;
 	}
-	if (!range_ok(req->sector_number, sectors, q->img->sectors)) {
+	if (!range_ok(sector, sectors, q->img->sectors)) {
 		pr_debug("blkback: request %" PRIu64 ": sectors %" PRIu64 "+%" PRIu64
 			 " beyond the disk",
-			 req->id, req->sector_number, sectors);
+			 sl->req.id, sector, sectors);
 		return BLKIF_RSP_ERROR;
 	}
 	if (write && q->img->readonly)
 		return BLKIF_RSP_ERROR;
-	if (req->nr_segments == 0)
+	if (nr == 0)
 		return BLKIF_RSP_OKAY;
-	if (map_segments(q, req, !write, &io))
+	if (map_segments(q, seg, nr, !write, &sl->io))
 		return BLKIF_RSP_ERROR;
-	/* The range was checked above; the image logs a host error itself. */
-	ret = write ? disk_image_writev(q->img, io.iov, io.nr, req->sector_number << SECTOR_SHIFT)
-		    : disk_image_readv(q->img, io.iov, io.nr, req->sector_number << SECTOR_SHIFT);
-	unmap_segments(q, &io);
-	return ret ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
+	ret = write ? disk_aio_writev(q->aio, sl->io.iov, sl->io.nr, off, slot_no(q, sl))
+		    : disk_aio_readv(q->aio, sl->io.iov, sl->io.nr, off, slot_no(q, sl));
+	if (ret) {
+		pr_debug("blkback: request %" PRIu64 ": not queued: %s", sl->req.id,
+			 strerror(-ret));
+		unmap_segments(q, &sl->io);
+		return BLKIF_RSP_ERROR;
+	}
+	return BLK_PENDING;
+}
+
+/* min_segs is 1 for plain reads and writes, 0 for flushes that may carry data. */
+static int start_rw(struct blkback_queue *q, struct blk_slot *sl, bool write, unsigned min_segs)
+{
+	const struct blkif_request *req = &sl->req;
+
+	if (req->nr_segments < min_segs || req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		pr_debug("blkback: request %" PRIu64 ": %u segments", req->id, req->nr_segments);
+		return BLKIF_RSP_ERROR;
+	}
+	return start_segments(q, sl, req->sector_number, req->seg, req->nr_segments, write);
+}
+
+/*
+ * Copy the segment descriptors of an indirect request (nr_segments already
+ * checked) out of its indirect pages, once: the guest can rewrite them
+ * while we work, so only our copy is checked and used.  We only read the
+ * pages, so read-only grants do.
+ */
+static int copy_indirect_segments(struct blkback_queue *q, const struct blkif_request_indirect *req,
+				  struct blkif_request_segment *seg)
+{
+	unsigned nr = req->nr_segments;
+
+	for (unsigned p = 0, first = 0; first < nr; p++, first += SEGS_PER_INDIRECT_PAGE) {
+		unsigned n =
+		    nr - first < SEGS_PER_INDIRECT_PAGE ? nr - first : SEGS_PER_INDIRECT_PAGE;
+		struct gnttab_mapping m;
+		int ret = gnttab_map(q->gt, req->indirect_grefs[p], false, &m);
+
+		if (ret) {
+			pr_debug("blkback: request %" PRIu64 ": cannot map indirect gref %u: %s",
+				 req->id, req->indirect_grefs[p], strerror(-ret));
+			return ret;
+		}
+		memcpy(seg + first, m.page, n * sizeof(*seg));
+		gnttab_unmap(q->gt, &m);
+	}
+	return 0;
+}
+
+/*
+ * BLKIF_OP_INDIRECT: a READ or WRITE whose segment list lives in granted
+ * pages, so that one request carries up to feature-max-indirect-segments.
+ */
+static int start_indirect(struct blkback_queue *q, struct blk_slot *sl)
+{
+	struct blkif_request_segment seg[BLKBACK_MAX_INDIRECT_SEGMENTS];
+	struct blkif_request_indirect req;
+
+	memcpy(&req, &sl->req, sizeof(req));
+	if (req.indirect_op != BLKIF_OP_READ && req.indirect_op != BLKIF_OP_WRITE) {
+		pr_debug("blkback: request %" PRIu64 ": indirect operation %u", req.id,
+			 req.indirect_op);
+		return BLKIF_RSP_ERROR;
+	}
+	if (req.nr_segments == 0 || req.nr_segments > BLKBACK_MAX_INDIRECT_SEGMENTS) {
+		pr_debug("blkback: request %" PRIu64 ": %u indirect segments", req.id,
+			 req.nr_segments);
+		return BLKIF_RSP_ERROR;
+	}
+	if (copy_indirect_segments(q, &req, seg))
+		return BLKIF_RSP_ERROR;
+	return start_segments(q, sl, req.sector_number, seg, req.nr_segments,
+			      req.indirect_op == BLKIF_OP_WRITE);
 }
 
 /*
  * FLUSH_DISKCACHE and WRITE_BARRIER.  Linux blkfront also sends its
  * preflush and FUA writes this way, data attached, so either op is:
- * stable storage before, the write, stable storage after.  An
- * acknowledged flush must be on stable storage, hence fdatasync.
+ * stable storage before, the write, stable storage after.  "Before"
+ * means every request taken earlier has completed: the flush waits
+ * (BLK_DRAIN) until it is the only one in flight, and no later request
+ * is taken until it is answered.  Only what can be refused now is
+ * checked here; the data's segments when its write starts.
  */
-static int16_t do_flush(struct blkback_queue *q, const struct blkif_request *req)
+static int start_flush(struct blkback_queue *q, struct blk_slot *sl)
 {
-	int16_t status;
-
-	if (req->nr_segments && q->img->readonly)
+	if (sl->req.nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		pr_debug("blkback: request %" PRIu64 ": %u segments", sl->req.id,
+			 sl->req.nr_segments);
 		return BLKIF_RSP_ERROR;
-	if (disk_image_flush(q->img))
+	}
+	if (sl->req.nr_segments && q->img->readonly)
 		return BLKIF_RSP_ERROR;
-	if (req->nr_segments == 0)
-		return BLKIF_RSP_OKAY;
-	status = do_rw(q, req, true, 0);
-	if (status == BLKIF_RSP_OKAY && disk_image_flush(q->img))
-		status = BLKIF_RSP_ERROR;
-	return status;
+	sl->phase = BLK_DRAIN;
+	q->barrier = (int)slot_no(q, sl);
+	return BLK_PENDING;
 }
 
-static int16_t do_discard(struct blkback_queue *q, const struct blkif_request *req)
+static int start_discard(struct blkback_queue *q, struct blk_slot *sl)
 {
 	struct blkif_request_discard d;
-	int ret;
 
-	memcpy(&d, req, sizeof(d));
+	memcpy(&d, &sl->req, sizeof(d));
 	if (!q->discard)
 		return BLKIF_RSP_EOPNOTSUPP;
 	if (q->img->readonly || !range_ok(d.sector_number, d.nr_sectors, q->img->sectors))
 		return BLKIF_RSP_ERROR;
-	ret = disk_image_discard(q->img, d.sector_number << SECTOR_SHIFT,
-				 d.nr_sectors << SECTOR_SHIFT);
-	if (ret == -EOPNOTSUPP) {
-		/* The filesystem changed its mind (or the image moved): stop offering it. */
-		q->discard = false;
-		return BLKIF_RSP_EOPNOTSUPP;
-	}
-	return ret ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
+	sl->is_discard = true;
+	/* The range was checked, so the engine only refuses when something is wrong with us. */
+	if (disk_aio_discard(q->aio, d.sector_number << SECTOR_SHIFT, d.nr_sectors << SECTOR_SHIFT,
+			     slot_no(q, sl)))
+		return BLKIF_RSP_ERROR;
+	return BLK_PENDING;
 }
 
-static int16_t handle_request(struct blkback_queue *q, const struct blkif_request *req)
+static int start_request(struct blkback_queue *q, struct blk_slot *sl)
 {
-	switch (req->operation) {
+	sl->phase = BLK_IO;
+	sl->is_discard = false;
+	switch (sl->req.operation) {
 	case BLKIF_OP_READ:
-		return do_rw(q, req, false, 1);
+		return start_rw(q, sl, false, 1);
 	case BLKIF_OP_WRITE:
-		return do_rw(q, req, true, 1);
+		return start_rw(q, sl, true, 1);
 	case BLKIF_OP_FLUSH_DISKCACHE:
 	case BLKIF_OP_WRITE_BARRIER:
-		return do_flush(q, req);
+		return start_flush(q, sl);
 	case BLKIF_OP_DISCARD:
-		return do_discard(q, req);
+		return start_discard(q, sl);
+	case BLKIF_OP_INDIRECT:
+		return start_indirect(q, sl);
 	default:
-		/* Includes BLKIF_OP_INDIRECT: feature-max-indirect-segments is not advertised. */
-		pr_debug("blkback: request %" PRIu64 ": unsupported operation %u", req->id,
-			 req->operation);
+		pr_debug("blkback: request %" PRIu64 ": unsupported operation %u", sl->req.id,
+			 sl->req.operation);
 		return BLKIF_RSP_EOPNOTSUPP;
 	}
 }
 
-static void put_response(struct blkback_queue *q, uint64_t id, uint8_t op, int16_t status)
+/*
+ * Answer a slot's request, its id and operation echoed, and free the
+ * slot.  An indirect request is answered with the operation inside it, as
+ * Linux's backend does: Linux blkfront checks the response against its
+ * request's indirect_op and stops the device on a mismatch.  A broken
+ * ring gets no answers (its indexes mean nothing any more).
+ */
+static void respond(struct blkback_queue *q, struct blk_slot *sl, int16_t status)
 {
-	blkif_response_t *rsp = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
+	const struct blkif_request *req = &sl->req;
 
-	rsp->id = id;
-	rsp->operation = op;
-	rsp->status = status;
-	q->ring.rsp_prod_pvt++;
+	if (!q->broken) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
+		struct blkif_request_indirect ind;
+
+		rsp->id = req->id;
+		rsp->operation = req->operation;
+		if (req->operation == BLKIF_OP_INDIRECT) {
+			memcpy(&ind, req, sizeof(ind));
+			rsp->id = ind.id;
+			rsp->operation = ind.indirect_op;
+		}
+		rsp->status = status;
+		q->ring.rsp_prod_pvt++;
+	}
+	if (q->barrier == (int)slot_no(q, sl))
+		q->barrier = -1;
+	sl->phase = BLK_FREE;
+	q->busy--;
+}
+
+/* The next step of a flush whose previous one succeeded: BLK_PENDING or a status. */
+static int flush_step(struct blkback_queue *q, struct blk_slot *sl)
+{
+	switch (sl->phase) {
+	case BLK_DRAIN:
+		sl->phase = BLK_PREFLUSH;
+		break;
+	case BLK_PREFLUSH:
+		if (sl->req.nr_segments == 0)
+			return BLKIF_RSP_OKAY;
+		sl->phase = BLK_WRITE;
+		return start_rw(q, sl, true, 0);
+	case BLK_WRITE:
+		sl->phase = BLK_POSTFLUSH;
+		break;
+	default:
+		return BLKIF_RSP_OKAY;
+	}
+	return disk_aio_flush(q->aio, slot_no(q, sl)) ? BLKIF_RSP_ERROR : BLK_PENDING;
+}
+
+/* The I/O of slot s completed with result (0 or -errno). */
+static void complete(struct blkback_queue *q, unsigned s, int result)
+{
+	struct blk_slot *sl = &q->slots[s];
+	int status = result ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY;
+
+	/* The I/O is over: only now may the guest have its pages back. */
+	unmap_segments(q, &sl->io);
+	if (sl->is_discard && result == -EOPNOTSUPP) {
+		/* The filesystem changed its mind (or the image moved): stop offering it. */
+		q->discard = false;
+		status = BLKIF_RSP_EOPNOTSUPP;
+	}
+	if (sl->phase != BLK_IO && !result)
+		status = flush_step(q, sl);
+	if (status != BLK_PENDING)
+		respond(q, sl, (int16_t)status);
+}
+
+/* Answer what has completed.  Returns how many completions there were. */
+static unsigned reap(struct blkback_queue *q)
+{
+	struct disk_aio_done done[BLKBACK_RING_SLOTS];
+	unsigned n = disk_aio_reap(q->aio, done, BLKBACK_RING_SLOTS);
+
+	for (unsigned i = 0; i < n; i++) {
+		/* Tags are our slot numbers; anything else would be our bug, not the guest's. */
+		if (done[i].tag < BLKBACK_RING_SLOTS && q->slots[done[i].tag].phase != BLK_FREE)
+			complete(q, (unsigned)done[i].tag, done[i].result);
+		else
+			pr_err("blkback: completion for unknown slot %" PRIu64, done[i].tag);
+	}
+	return n;
+}
+
+/* A flush whose wait is over (it is all that is in flight) starts its first fdatasync. */
+static void start_barrier(struct blkback_queue *q)
+{
+	struct blk_slot *sl;
+	int status;
+
+	if (q->barrier < 0 || q->busy != 1)
+		return;
+	sl = &q->slots[q->barrier];
+	if (sl->phase != BLK_DRAIN)
+		return;
+	status = flush_step(q, sl);
+	if (status != BLK_PENDING)
+		respond(q, sl, (int16_t)status);
+}
+
+static struct blk_slot *free_slot(struct blkback_queue *q)
+{
+	for (unsigned i = 0; i < BLKBACK_RING_SLOTS; i++)
+		if (q->slots[i].phase == BLK_FREE)
+			return &q->slots[i];
+	return NULL;
+}
+
+/* Requests may be taken now: a slot is free and no flush holds the ring. */
+static bool can_take(const struct blkback_queue *q)
+{
+	return !q->broken && q->barrier < 0 && q->busy < BLKBACK_RING_SLOTS;
+}
+
+/*
+ * Take requests off the ring while there is room, up to *budget.  The
+ * producer index is the guest's: one that claims more requests than
+ * the ring can hold unanswered breaks the ring.  Returns how many.
+ */
+static unsigned take_requests(struct blkback_queue *q, unsigned *budget)
+{
+	/* Acquire: the requests are read only after the index that publishes them. */
+	RING_IDX prod = __atomic_load_n(&q->ring.sring->req_prod, __ATOMIC_ACQUIRE);
+	unsigned n = 0;
+
+	if (RING_REQUEST_PROD_OVERFLOW(&q->ring, prod)) {
+		q->broken = true;
+		return 0;
+	}
+	while (q->ring.req_cons != prod && *budget && can_take(q) &&
+	       !RING_REQUEST_CONS_OVERFLOW(&q->ring, q->ring.req_cons)) {
+		struct blk_slot *sl = free_slot(q);
+		int status;
+
+		/* Copy first: the guest may rewrite the slot while we work. */
+		RING_COPY_REQUEST(&q->ring, q->ring.req_cons, &sl->req);
+		q->ring.req_cons++;
+		(*budget)--;
+		n++;
+		q->busy++;
+		status = start_request(q, sl);
+		if (status != BLK_PENDING)
+			respond(q, sl, (int16_t)status);
+	}
+	return n;
 }
 
 bool blkback_queue_process(struct blkback_queue *q, bool *more)
 {
-	RING_IDX prod;
-	int notify, work;
+	unsigned budget = RING_SIZE(&q->ring), reaped = 1, taken = 1;
+	int notify = 0, work = 0, ret;
 
+	/* Until nothing moves: with a fast disk, what was just submitted may be done already. */
+	while (reaped || taken) {
+		reaped = reap(q);
+		taken = q->broken ? 0 : take_requests(q, &budget);
+		start_barrier(q);
+		ret = disk_aio_submit(q->aio);
+		if (ret)
+			pr_warn_once("blkback: submitting I/O: %s", strerror(-ret));
+	}
 	*more = false;
 	if (q->broken)
 		return false;
-	/* Acquire: the requests are read only after the index that publishes them. */
-	prod = __atomic_load_n(&q->ring.sring->req_prod, __ATOMIC_ACQUIRE);
-	if (RING_REQUEST_PROD_OVERFLOW(&q->ring, prod)) {
-		q->broken = true;
-		return false;
-	}
-	while (q->ring.req_cons != prod) {
-		struct blkif_request req;
-
-		/* Copy first: the guest may rewrite the slot while we work. */
-		RING_COPY_REQUEST(&q->ring, q->ring.req_cons, &req);
-		q->ring.req_cons++;
-		put_response(q, req.id, req.operation, handle_request(q, &req));
-	}
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->ring, notify);
 	/* Re-arm req_event, then look again, so a request racing with us is not missed. */
 	RING_FINAL_CHECK_FOR_REQUESTS(&q->ring, work);
-	*more = work != 0;
+	*more = work && can_take(q);
 	return notify != 0;
+}
+
+void blkback_queue_destroy(struct blkback_queue *q)
+{
+	if (!q->slots)
+		return;
+	/* Nothing new is taken: the frontend is going away.  What is in flight must land first. */
+	while (q->busy) {
+		start_barrier(q);
+		(void)disk_aio_submit(q->aio);
+		if (!q->busy)
+			break;
+		if (!disk_aio_pending(q->aio)) {
+			pr_err("blkback: %u requests can no longer complete", q->busy);
+			break;
+		}
+		disk_aio_wait(q->aio);
+		reap(q);
+	}
+	if (!q->broken)
+		RING_PUSH_RESPONSES(&q->ring);
+	free(q->slots);
+	q->slots = NULL;
 }
 
 /* ---- Device ---- */
@@ -263,6 +533,11 @@ struct xen_blkback {
 	int stop_fd;
 	pthread_t worker;
 	struct blkback_queue q;
+	/*
+	 * The image's I/O engine, for the device's whole life: io_uring must be
+	 * set up before the VMM is confined, which is when devices are created.
+	 */
+	struct disk_aio *aio;
 };
 
 static void drain_eventfd(int fd)
@@ -280,18 +555,26 @@ static void ring_broken(struct xen_blkback *b)
 	xenbus_dev_error(b->dev, -EPROTO, "corrupt request ring");
 }
 
+/*
+ * One pass over the ring, then wait for the frontend's event, a
+ * completion or the stop request.  The kick eventfd is drained before
+ * the pass, which reads the producer index afresh, so an event that
+ * arrives while we are busy leaves it readable for the next poll: none is
+ * lost.
+ */
 static void *worker_main(void *arg)
 {
 	struct xen_blkback *b = arg;
-	struct pollfd pfd[2] = {{.fd = b->stop_fd, .events = POLLIN},
+	struct pollfd pfd[3] = {{.fd = b->stop_fd, .events = POLLIN},
+				{.fd = disk_aio_fd(b->aio), .events = POLLIN},
 				{.fd = b->kick_fd, .events = POLLIN}};
 	/* Requests queued before the port was bound raised no event: look once at the start. */
-	bool more = true;
+	bool more = true, was_broken = false;
 
 	sandbox_confine_thread(SANDBOX_IO);
 	for (;;) {
-		/* Once broken, only the stop request matters. */
-		int n = poll(pfd, b->q.broken ? 1 : 2, more ? 0 : -1);
+		/* Once broken, only completions (releasing grants) and the stop request matter. */
+		int n = poll(pfd, b->q.broken ? 2 : 3, more ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -301,17 +584,16 @@ static void *worker_main(void *arg)
 		}
 		if (pfd[0].revents & POLLIN)
 			break;
-		if (pfd[1].revents & POLLIN)
+		if (!b->q.broken && (pfd[2].revents & POLLIN))
 			drain_eventfd(b->kick_fd);
-		if (b->q.broken) {
-			more = false;
-			continue;
-		}
 		if (blkback_queue_process(&b->q, &more))
 			evtchn_notify_guest(&b->xd->evtchn, b->port);
-		if (b->q.broken)
+		if (b->q.broken && !was_broken)
 			ring_broken(b);
+		was_broken = b->q.broken;
 	}
+	/* Here, not in the disconnecting thread: the I/O in flight was submitted by this one. */
+	blkback_queue_destroy(&b->q);
 	return NULL;
 }
 
@@ -384,6 +666,28 @@ static int read_ring_keys(struct xenbus_device *dev, grant_ref_t *ref, evtchn_po
 	return 0;
 }
 
+/* Bind the event channel, set up the request path and start its thread. */
+static int start_worker(struct xen_blkback *b, struct xenbus_device *dev)
+{
+	int ret = evtchn_bind_backend(&b->xd->evtchn, b->port, b->kick_fd);
+
+	if (ret) {
+		xenbus_dev_error(dev, ret, "binding event-channel %u", b->port);
+		return ret;
+	}
+	ret = blkback_queue_init(&b->q, b->ring_map.page, &b->xd->gnttab, &b->img, b->aio,
+				 b->discard);
+	if (!ret)
+		ret = -pthread_create(&b->worker, NULL, worker_main, b);
+	if (ret) {
+		xenbus_dev_error(dev, ret, "starting the I/O thread");
+		/* Nothing was submitted: this thread may free it. */
+		blkback_queue_destroy(&b->q);
+		evtchn_unbind_backend(&b->xd->evtchn, b->port);
+	}
+	return ret;
+}
+
 static int vbd_connect(struct xenbus_device *dev)
 {
 	struct xen_blkback *b = dev->opaque;
@@ -411,18 +715,9 @@ static int vbd_connect(struct xenbus_device *dev)
 		xenbus_dev_error(dev, ret, "creating eventfds");
 		goto fail;
 	}
-	ret = evtchn_bind_backend(&b->xd->evtchn, b->port, b->kick_fd);
-	if (ret) {
-		xenbus_dev_error(dev, ret, "binding event-channel %u", b->port);
+	ret = start_worker(b, dev);
+	if (ret)
 		goto fail;
-	}
-	blkback_queue_init(&b->q, b->ring_map.page, &b->xd->gnttab, &b->img, b->discard);
-	ret = -pthread_create(&b->worker, NULL, worker_main, b);
-	if (ret) {
-		xenbus_dev_error(dev, ret, "starting the I/O thread");
-		evtchn_unbind_backend(&b->xd->evtchn, b->port);
-		goto fail;
-	}
 	b->connected = true;
 	pr_debug("vbd %u: connected (ring-ref %u, event-channel %u)", b->devid, ref, b->port);
 	return 0;
@@ -451,6 +746,8 @@ static int vbd_init(struct xenbus_device *dev)
 	ret |= xenbus_write_backend(dev, "info", "%u", b->img.readonly ? VDISK_READONLY : 0);
 	ret |= xenbus_write_backend(dev, "feature-flush-cache", "1");
 	ret |= xenbus_write_backend(dev, "feature-barrier", "1");
+	ret |= xenbus_write_backend(dev, "feature-max-indirect-segments", "%u",
+				    BLKBACK_MAX_INDIRECT_SEGMENTS);
 	if (b->discard) {
 		ret |= xenbus_write_backend(dev, "feature-discard", "1");
 		ret |= xenbus_write_backend(dev, "discard-granularity", "%u",
@@ -488,6 +785,21 @@ static int share_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 	return disk_image_from_fd(&b->img, fd, b->target, spec->readonly);
 }
 
+/*
+ * The I/O engine: io_uring where the kernel allows it, else a thread
+ * pool.  Its depth is the ring's: a request holds a slot, and a slot at
+ * most one operation, until it is answered.
+ */
+static int open_engine(struct xen_blkback *b)
+{
+	struct disk_aio_options opt = {.kind = DISK_AIO_AUTO, .depth = BLKBACK_RING_SLOTS};
+	int ret = disk_aio_create(&b->aio, &b->img, &opt);
+
+	if (ret)
+		pr_err("vbd %u: no I/O engine for %s: %s", b->devid, b->target, strerror(-ret));
+	return ret;
+}
+
 static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 {
 	int ret = spec->share ? share_image(b, spec)
@@ -501,7 +813,7 @@ static int open_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 	if (spec->discard && !spec->readonly && !b->discard)
 		pr_warn("vbd %u: disk image %s cannot punch holes; discard not offered", b->devid,
 			b->target);
-	return 0;
+	return open_engine(b);
 }
 
 static void free_keys(char **keys)
@@ -513,6 +825,8 @@ static void free_keys(char **keys)
 
 static void blkback_free(struct xen_blkback *b)
 {
+	/* Disconnected before: nothing is in flight, so any thread may free it. */
+	disk_aio_destroy(b->aio);
 	disk_image_close(&b->img);
 	free_keys(b->front_keys);
 	pthread_mutex_destroy(&b->publish_lock);
@@ -559,9 +873,9 @@ int xen_blkback_publish(struct xen_blkback *b)
 		ret = -EIO;
 		goto out;
 	}
-	pr_info("vbd %u: %s%s, %" PRIu64 " sectors%s", b->devid, b->target,
+	pr_info("vbd %u: %s%s, %" PRIu64 " sectors%s, %s I/O", b->devid, b->target,
 		b->img.readonly ? " (read-only)" : "", b->img.sectors,
-		b->discard ? ", discard" : "");
+		b->discard ? ", discard" : "", disk_aio_kind_name(disk_aio_kind(b->aio)));
 out:
 	pthread_mutex_unlock(&b->publish_lock);
 	return ret;

@@ -2,7 +2,9 @@
 /*
  * Xen virtual block device backend ("vbd", xen/io/blkif.h): serves a disk
  * image or block device to the guest's blkfront over a single-page shared
- * ring, one worker thread per device.
+ * ring, one worker thread per device that keeps every request the ring
+ * holds in flight at once (block/disk_aio.h) and answers each as its I/O
+ * completes.
  *
  * XenStore keys.  xen_blkback_create() adds the device with
  * xenbus_device_add(); the frontend keys it passes are spec->front_keys,
@@ -14,10 +16,13 @@
  * A caller passing its own front_keys must include both.  The backend
  * writes (in ops->init): params, mode, dev, removable, sectors,
  * sector-size, physical-sector-size, info, feature-flush-cache,
- * feature-barrier and, when discard works, feature-discard,
- * discard-granularity, discard-alignment, discard-secure.  No indirect
- * descriptors, no multi-page ring, no multi-queue, no persistent grants.
- * The frontend must speak "x86_64-abi".
+ * feature-barrier, feature-max-indirect-segments
+ * (BLKBACK_MAX_INDIRECT_SEGMENTS) and, when discard works,
+ * feature-discard, discard-granularity, discard-alignment,
+ * discard-secure.  Indirect requests (BLKIF_OP_INDIRECT) are READs or
+ * WRITEs of up to that many segments.  No multi-page ring, no
+ * multi-queue, no persistent grants.  The frontend must speak
+ * "x86_64-abi".
  */
 #ifndef XKVM_DEVICES_XEN_BLKBACK_H
 #define XKVM_DEVICES_XEN_BLKBACK_H
@@ -37,8 +42,19 @@
 struct xen_domain;
 struct gnttab;
 struct disk_image;
+struct disk_aio;
 
 #define BLKBACK_SECTOR_SIZE 512U
+/*
+ * The most segments an indirect request may carry, advertised as
+ * feature-max-indirect-segments: 1 MiB of 4 KiB pages, the value Linux's
+ * backend advertises.  Their descriptors fit in one indirect page (512
+ * do).  Linux blkfront sends up to min(this, its max_indirect_segments
+ * parameter).
+ */
+#define BLKBACK_MAX_INDIRECT_SEGMENTS 256U
+/* Requests a single-page ring holds (32): the most ever in flight, and the engine's depth. */
+#define BLKBACK_RING_SLOTS __CONST_RING_SIZE(blkif, 4096)
 
 struct xen_disk_spec {
 	const char *target; /* image file or block device */
@@ -88,24 +104,48 @@ void xen_blkback_destroy(struct xen_blkback *b);
 /*
  * The request path, free of XenBus and KVM so tests and the fuzzer can
  * drive it: a back ring over a page the frontend shares, the guest's grant
- * table for the data pages, and the image.
+ * table for the data pages, the image, and an I/O engine over it.
+ *
+ * Each request taken off the ring gets a slot (our copy of it, its mapped
+ * grants) until it is answered; its grants stay mapped until its I/O has
+ * completed.  A flush or barrier waits for everything before it to
+ * complete (then fdatasync), and nothing after it is taken off the ring
+ * until it is answered.
  */
+struct blk_slot;
+
 struct blkback_queue {
 	blkif_back_ring_t ring;
 	struct gnttab *gt;
 	struct disk_image *img; /* the caller's; its size and read-only flag rule */
+	struct disk_aio *aio;	/* the caller's, over img, depth >= BLKBACK_RING_SLOTS */
 	bool discard;		/* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
 	bool broken; /* the frontend corrupted the ring indexes: nothing more is served */
+	struct blk_slot *slots; /* BLKBACK_RING_SLOTS */
+	unsigned busy;		/* slots in use: taken off the ring, not answered */
+	int barrier;		/* the slot of the flush or barrier being served, or -1 */
 };
 
-void blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
-			struct disk_image *img, bool discard);
+/* 0 or -ENOMEM. */
+int blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
+		       struct disk_image *img, struct disk_aio *aio, bool discard);
 /*
- * Serve the requests the frontend has produced (at most one ring's worth)
- * and queue their responses.  Returns true when the frontend must be
- * notified.  *more is set when requests are still pending, so the caller
- * calls again (after checking whether it should stop); q->broken is set,
- * and nothing further is served, when the producer index is impossible.
+ * Wait for the I/O in flight, answer it (without notifying) and free the
+ * queue.  From the thread that called blkback_queue_process (an io_uring
+ * engine's I/O belongs to the thread that submitted it).
+ */
+void blkback_queue_destroy(struct blkback_queue *q);
+/*
+ * Reap the completions that are ready and answer them, then take the
+ * requests the frontend has produced (as many as there are free slots,
+ * at most one ring's worth per call) and submit their I/O together.
+ * Returns true when the frontend must be notified: once per call, for
+ * all the responses it pushed.  *more is set when requests are still
+ * waiting and could be taken now, so the caller calls again (after
+ * checking whether it should stop); otherwise the caller waits for the
+ * frontend's event or for disk_aio_fd(q->aio).  q->broken is set, and no
+ * request taken any more, when the producer index is impossible; I/O in
+ * flight then still completes (and releases its grants) unanswered.
  */
 bool blkback_queue_process(struct blkback_queue *q, bool *more);
 

@@ -4,6 +4,7 @@
  * with a grant table in it, and a ring page driven from the front end.
  */
 #include "devices/xen_blkback.h"
+#include "block/disk_aio.h"
 #include "block/disk_image.h"
 #include "core/memory.h"
 #include "core/vm.h"
@@ -27,8 +28,13 @@
 #define DATA_GFN     8ULL /* data page i is gfn DATA_GFN + i, granted by ref DATA_REF + i */
 #define DATA_REF     8
 #define NR_DATA	     16
-#define RO_REF	     40 /* read-only grants of the same pages */
-#define RING_REF     60 /* grants the ring page itself */
+#define RO_REF	     40	   /* read-only grants of the same pages */
+#define RING_REF     60	   /* grants the ring page itself */
+#define IND_GFN	     30ULL /* indirect page i is gfn IND_GFN + i, granted by ref IND_REF + i */
+#define IND_REF	     56
+#define NR_IND	     2
+#define IND_RO_REF   58 /* a read-only grant of indirect page 0 */
+#define SEGS_PER_IND (4096 / sizeof(struct blkif_request_segment))
 #define DISK_SECTORS 2048
 #define SECT	     512UL
 #define DISK_BYTES   (DISK_SECTORS * SECT)
@@ -39,6 +45,8 @@ struct fixture {
 	blkif_front_ring_t front;
 	struct blkback_queue q;
 	struct disk_image img;
+	struct disk_aio *aio;
+	struct disk_aio_options opt;
 	int fd;	       /* img.fd */
 	uint8_t *disk; /* what the image held at setup */
 };
@@ -63,7 +71,8 @@ static void grant(struct fixture *f, grant_ref_t ref, uint16_t flags, uint32_t g
 	table(f)[ref] = (grant_entry_v1_t){.flags = flags, .domid = 0, .frame = gfn};
 }
 
-static int setup(void **state)
+/* The request path over an engine of this kind (reaping newest first when reverse). */
+static int setup_engine(void **state, enum disk_aio_kind kind, bool reverse)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	char path[] = "/tmp/xkvm-blkback-test-XXXXXX";
@@ -79,6 +88,9 @@ static int setup(void **state)
 		grant(f, RO_REF + i, GTF_permit_access | GTF_readonly, DATA_GFN + i);
 	}
 	grant(f, RING_REF, GTF_permit_access, RING_GFN);
+	for (unsigned i = 0; i < NR_IND; i++)
+		grant(f, IND_REF + i, GTF_permit_access, IND_GFN + i);
+	grant(f, IND_RO_REF, GTF_permit_access | GTF_readonly, IND_GFN);
 
 	f->disk = malloc(DISK_BYTES);
 	f->fd = mkstemp(path);
@@ -91,18 +103,44 @@ static int setup(void **state)
 	    disk_image_from_fd(&f->img, f->fd, path, false))
 		return -1;
 
+	f->opt = (struct disk_aio_options){
+	    .kind = kind, .depth = BLKBACK_RING_SLOTS, .inline_reverse = reverse};
+	if (disk_aio_create(&f->aio, &f->img, &f->opt))
+		return -1;
 	sring = gpa_to_hva(&f->mem, RING_GFN * 4096, 4096);
 	SHARED_RING_INIT(sring);
 	FRONT_RING_INIT(&f->front, sring, 4096);
-	blkback_queue_init(&f->q, sring, &f->gt, &f->img, true);
 	*state = f;
-	return 0;
+	return blkback_queue_init(&f->q, sring, &f->gt, &f->img, f->aio, true);
+}
+
+/* The inline engine: each call of the request path does all its I/O, deterministically. */
+static int setup(void **state)
+{
+	return setup_engine(state, DISK_AIO_INLINE, false);
+}
+
+static int setup_uring(void **state)
+{
+	return setup_engine(state, DISK_AIO_URING, false);
+}
+
+static int setup_pool(void **state)
+{
+	return setup_engine(state, DISK_AIO_POOL, false);
+}
+
+static int setup_reverse(void **state)
+{
+	return setup_engine(state, DISK_AIO_INLINE, true);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	blkback_queue_destroy(&f->q);
+	disk_aio_destroy(f->aio);
 	disk_image_close(&f->img);
 	free(f->disk);
 	gnttab_destroy(&f->gt);
@@ -443,9 +481,6 @@ static void test_unknown_op(void **state)
 	assert_int_equal(rsp.id, 0xDEADBEEFCAFEULL);
 	assert_int_equal(rsp.operation, 42);
 	assert_int_equal(rsp.status, BLKIF_RSP_EOPNOTSUPP);
-	r = new_request(f, BLKIF_OP_INDIRECT, 2, 0);
-	r->nr_segments = 1;
-	assert_int_equal(status_of(f, 2), BLKIF_RSP_EOPNOTSUPP);
 	new_request(f, BLKIF_OP_RESERVED_1, 3, 0);
 	assert_int_equal(status_of(f, 3), BLKIF_RSP_EOPNOTSUPP);
 	assert_disk_untouched(f);
@@ -549,6 +584,604 @@ static void test_short_image(void **state)
 	assert_memory_equal(data_page(f, 0), f->disk + 8 * SECT, 2 * SECT + 100);
 	for (unsigned i = 2 * SECT + 100; i < 4096; i++)
 		assert_int_equal(data_page(f, 0)[i], 0);
+}
+
+/* ---- Indirect requests ---- */
+
+static struct blkif_request_segment *indirect_page(struct fixture *f, unsigned i)
+{
+	return gpa_to_hva(&f->mem, (IND_GFN + i) * 4096ULL, 4096);
+}
+
+/* An indirect request over indirect pages IND_REF...; add_ind_seg fills in its segments. */
+static blkif_request_indirect_t *new_indirect(struct fixture *f, uint8_t op, uint64_t id,
+					      uint64_t sector)
+{
+	blkif_request_indirect_t *r =
+	    (blkif_request_indirect_t *)RING_GET_REQUEST(&f->front, f->front.req_prod_pvt);
+
+	f->front.req_prod_pvt++;
+	memset(r, 0, sizeof(blkif_request_t));
+	r->operation = BLKIF_OP_INDIRECT;
+	r->indirect_op = op;
+	r->id = id;
+	r->sector_number = sector;
+	r->handle = 51712;
+	for (unsigned i = 0; i < NR_IND; i++)
+		r->indirect_grefs[i] = IND_REF + i;
+	return r;
+}
+
+static void add_ind_seg(struct fixture *f, blkif_request_indirect_t *r, grant_ref_t ref,
+			uint8_t first, uint8_t last)
+{
+	unsigned i = r->nr_segments++;
+
+	assert_true(i < NR_IND * SEGS_PER_IND);
+	indirect_page(f, i / SEGS_PER_IND)[i % SEGS_PER_IND] =
+	    (struct blkif_request_segment){.gref = ref, .first_sect = first, .last_sect = last};
+}
+
+/* n segments of 128 / n sectors each, over the data pages in order: 64 KiB in all. */
+static blkif_request_indirect_t *indirect_rw(struct fixture *f, uint8_t op, uint64_t id,
+					     uint64_t sector, unsigned n)
+{
+	blkif_request_indirect_t *r = new_indirect(f, op, id, sector);
+	unsigned per = NR_DATA * 8 / n;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned first = i * per % 8;
+
+		add_ind_seg(f, r, DATA_REF + i * per / 8, first, first + per - 1);
+	}
+	return r;
+}
+
+static void assert_data_pages_hold(struct fixture *f, uint64_t sector)
+{
+	for (unsigned p = 0; p < NR_DATA; p++)
+		assert_memory_equal(data_page(f, p), f->disk + sector * SECT + p * 4096ULL, 4096);
+}
+
+static void fill_data_pages(struct fixture *f, uint8_t seed)
+{
+	for (unsigned p = 0; p < NR_DATA; p++)
+		for (unsigned i = 0; i < 4096; i++)
+			data_page(f, p)[i] = (uint8_t)(i * 11 + p * 29 + seed);
+}
+
+static void test_indirect_read_write(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+	blkif_response_t rsp;
+
+	/* 64 segments of 2 sectors: more than a direct request carries. */
+	indirect_rw(f, BLKIF_OP_READ, 0x1234567890ULL, 1000, 64);
+	rsp = run_one(f);
+	assert_int_equal(rsp.id, 0x1234567890ULL);
+	/* Linux blkfront wants the operation inside the indirect request back. */
+	assert_int_equal(rsp.operation, BLKIF_OP_READ);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 1000);
+	assert_grants_released(f);
+
+	fill_data_pages(f, 1);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 7, 300, 64);
+	/* The backend only reads the indirect page: a read-only grant of it will do. */
+	r->indirect_grefs[0] = IND_RO_REF;
+	rsp = run_one(f);
+	assert_int_equal(rsp.id, 7);
+	assert_int_equal(rsp.operation, BLKIF_OP_WRITE);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memcpy(f->disk + 300 * SECT + p * 4096ULL, data_page(f, p), 4096);
+	assert_disk_untouched(f);
+
+	/* Read it back, 16 segments of a page each this time. */
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memset(data_page(f, p), 0, 4096);
+	indirect_rw(f, BLKIF_OP_READ, 8, 300, 16);
+	assert_int_equal(status_of(f, 8), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 300);
+	assert_grants_released(f);
+}
+
+static void test_indirect_max(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+	const unsigned max = BLKBACK_MAX_INDIRECT_SEGMENTS;
+
+	/* The advertised maximum, one sector each, over the 128 data sectors twice. */
+	fill_data_pages(f, 2);
+	r = new_indirect(f, BLKIF_OP_WRITE, 1, 700);
+	for (unsigned i = 0; i < max; i++)
+		add_ind_seg(f, r, DATA_REF + i / 8 % NR_DATA, i % 8, i % 8);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	for (unsigned i = 0; i < max; i++)
+		memcpy(f->disk + (700 + i) * SECT, data_page(f, i / 8 % NR_DATA) + i % 8 * SECT,
+		       SECT);
+	assert_disk_untouched(f);
+
+	/* Read back: the later segments land last. */
+	r = new_indirect(f, BLKIF_OP_READ, 2, 10);
+	for (unsigned i = 0; i < max; i++)
+		add_ind_seg(f, r, DATA_REF + i / 8 % NR_DATA, i % 8, i % 8);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 10 + max - NR_DATA * 8);
+
+	/* One segment is a fine indirect request too; the unused grefs are not looked at. */
+	r = new_indirect(f, BLKIF_OP_READ, 3, 40);
+	add_ind_seg(f, r, DATA_REF, 0, 7);
+	for (unsigned i = 1; i < NR_IND; i++)
+		r->indirect_grefs[i] = 0xFFFFFFFF;
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 40 * SECT, 4096);
+	assert_grants_released(f);
+}
+
+/*
+ * Publish the request just queued, then a good one-segment indirect read;
+ * both are answered in one pass: the first with `want`, the second OKAY.
+ */
+static void assert_rejected(struct fixture *f, uint64_t id, int16_t want)
+{
+	blkif_request_indirect_t *good = new_indirect(f, BLKIF_OP_READ, id + 1000, 8);
+	blkif_response_t bad_rsp, good_rsp;
+	bool more = true;
+
+	good->indirect_grefs[0] = IND_REF + 1;
+	indirect_page(f, 1)[0] =
+	    (struct blkif_request_segment){.gref = DATA_REF + 15, .first_sect = 0, .last_sect = 7};
+	good->nr_segments = 1;
+	memset(data_page(f, 15), 0, 4096);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	assert_false(more);
+	assert_false(f->q.broken);
+	assert_int_equal(f->front.sring->rsp_prod, f->front.rsp_cons + 2);
+	bad_rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons);
+	good_rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 1);
+	f->front.rsp_cons += 2;
+	f->front.sring->rsp_event = f->front.rsp_cons + 1;
+	assert_int_equal(bad_rsp.id, id);
+	assert_int_equal(bad_rsp.status, want);
+	assert_int_equal(good_rsp.id, id + 1000);
+	assert_int_equal(good_rsp.status, BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 15), f->disk + 8 * SECT, 4096);
+	assert_grants_released(f);
+}
+
+static void test_indirect_bad_count(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+
+	new_indirect(f, BLKIF_OP_READ, 1, 0);
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 2, 0, 128);
+	for (unsigned i = 128; i <= BLKBACK_MAX_INDIRECT_SEGMENTS; i++)
+		add_ind_seg(f, r, DATA_REF, 0, 0);
+	assert_int_equal(r->nr_segments, BLKBACK_MAX_INDIRECT_SEGMENTS + 1);
+	assert_rejected(f, 2, BLKIF_RSP_ERROR);
+	r = new_indirect(f, BLKIF_OP_WRITE, 3, 0);
+	r->nr_segments = 0xFFFF; /* would need more indirect pages than a request names */
+	assert_rejected(f, 3, BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_bad_op(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t ops[] = {BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER,
+				      BLKIF_OP_DISCARD, BLKIF_OP_INDIRECT, 200};
+
+	for (unsigned i = 0; i < sizeof(ops); i++) {
+		indirect_rw(f, ops[i], i, 0, 16);
+		assert_rejected(f, i, BLKIF_RSP_ERROR);
+		/* The response echoes the operation asked for, as for any request. */
+		assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons - 2)->operation,
+				 ops[i]);
+	}
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_bad_gref(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+
+	r = indirect_rw(f, BLKIF_OP_WRITE, 1, 0, 16);
+	r->indirect_grefs[0] = 500; /* never granted */
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 2, 0, 16);
+	r->indirect_grefs[0] = 0xFFFFFFFF; /* beyond the table */
+	assert_rejected(f, 2, BLKIF_RSP_ERROR);
+	/* Revoked after the request was queued. */
+	indirect_rw(f, BLKIF_OP_WRITE, 3, 0, 16);
+	table(f)[IND_REF].flags = 0;
+	assert_rejected(f, 3, BLKIF_RSP_ERROR);
+	grant(f, IND_REF, GTF_permit_access, IND_GFN);
+	/* A frame outside RAM. */
+	grant(f, 30, GTF_permit_access, RAM_SIZE / 4096 + 5);
+	r = indirect_rw(f, BLKIF_OP_WRITE, 4, 0, 16);
+	r->indirect_grefs[0] = 30;
+	assert_rejected(f, 4, BLKIF_RSP_ERROR);
+	/* A data gref late in the list that does not map: the earlier ones are released. */
+	indirect_rw(f, BLKIF_OP_WRITE, 5, 0, 64);
+	indirect_page(f, 0)[40].gref = 501;
+	assert_rejected(f, 5, BLKIF_RSP_ERROR);
+	/* A read into a read-only data grant. */
+	r = new_indirect(f, BLKIF_OP_READ, 6, 0);
+	for (unsigned i = 0; i < 20; i++)
+		add_ind_seg(f, r, i == 19 ? RO_REF : DATA_REF, 0, 7);
+	assert_rejected(f, 6, BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_bad_sectors(void **state)
+{
+	struct fixture *f = *state;
+
+	indirect_rw(f, BLKIF_OP_WRITE, 1, 0, 64);
+	indirect_page(f, 0)[63].last_sect = 8;
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	indirect_rw(f, BLKIF_OP_WRITE, 2, 0, 64);
+	indirect_page(f, 0)[30] =
+	    (struct blkif_request_segment){.gref = DATA_REF, .first_sect = 5, .last_sect = 4};
+	assert_rejected(f, 2, BLKIF_RSP_ERROR);
+	indirect_rw(f, BLKIF_OP_WRITE, 3, 0, 16);
+	indirect_page(f, 0)[0].first_sect = 255;
+	indirect_page(f, 0)[0].last_sect = 255;
+	assert_rejected(f, 3, BLKIF_RSP_ERROR);
+	/* Beyond the disk by one sector, and wrapping around. */
+	indirect_rw(f, BLKIF_OP_WRITE, 4, DISK_SECTORS - NR_DATA * 8 + 1, 64);
+	assert_rejected(f, 4, BLKIF_RSP_ERROR);
+	indirect_rw(f, BLKIF_OP_READ, 5, UINT64_MAX - 64, 64);
+	assert_rejected(f, 5, BLKIF_RSP_ERROR);
+	/* Up to the very last sector is fine. */
+	fill_data_pages(f, 3);
+	indirect_rw(f, BLKIF_OP_WRITE, 6, DISK_SECTORS - NR_DATA * 8, 64);
+	assert_int_equal(status_of(f, 6), BLKIF_RSP_OKAY);
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memcpy(f->disk + (DISK_SECTORS - NR_DATA * 8) * SECT + p * 4096ULL, data_page(f, p),
+		       4096);
+	assert_disk_untouched(f);
+}
+
+static void test_indirect_readonly(void **state)
+{
+	struct fixture *f = *state;
+
+	f->img.readonly = true;
+	indirect_rw(f, BLKIF_OP_WRITE, 1, 0, 32);
+	assert_rejected(f, 1, BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+	indirect_rw(f, BLKIF_OP_READ, 2, 64, 32);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 64);
+}
+
+/*
+ * The guest names its indirect page as a data page of the same read: the
+ * read overwrites the descriptors, which the backend copied before; it
+ * neither rereads them nor leaves a grant held.
+ */
+static void test_indirect_reads_into_own_list(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r = new_indirect(f, BLKIF_OP_READ, 1, 200);
+
+	add_ind_seg(f, r, IND_REF, 0, 7);
+	for (unsigned i = 1; i < 12; i++)
+		add_ind_seg(f, r, DATA_REF + i, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_memory_equal(indirect_page(f, 0), f->disk + 200 * SECT, 4096);
+	for (unsigned i = 1; i < 12; i++)
+		assert_memory_equal(data_page(f, i), f->disk + (200 + i * 8) * SECT, 4096);
+	assert_grants_released(f);
+}
+
+/* ---- Many requests in flight (each engine) ---- */
+
+/* Process until nothing is in flight; true when any pass asked to notify. */
+static bool settle(struct fixture *f)
+{
+	bool more, notify = blkback_queue_process(&f->q, &more);
+
+	while (f->q.busy || more) {
+		disk_aio_wait(f->aio);
+		notify |= blkback_queue_process(&f->q, &more);
+	}
+	assert_false(f->q.broken);
+	return notify;
+}
+
+/* Request i of a full ring: half (4 sectors) of data page i / 2, disk sectors 60 * i + 5 on. */
+#define HALF_SECTORS 4
+static uint64_t ring_sector(unsigned i)
+{
+	return 60ULL * i + 5;
+}
+
+static uint8_t *ring_buf(struct fixture *f, unsigned i)
+{
+	return data_page(f, i / 2) + (size_t)(i % 2) * HALF_SECTORS * SECT;
+}
+
+static void queue_half(struct fixture *f, uint8_t op, unsigned i)
+{
+	blkif_request_t *r = new_request(f, op, 1000 + i, ring_sector(i));
+	uint8_t first = (uint8_t)((i % 2) * HALF_SECTORS);
+
+	add_seg(r, DATA_REF + i / 2, first, (uint8_t)(first + HALF_SECTORS - 1));
+}
+
+/* Take the n responses; each id 1000 + 0..n-1 once, with op and status as given. */
+static void collect(struct fixture *f, unsigned n, uint8_t op, int16_t status, uint64_t *order)
+{
+	bool seen[64] = {false};
+
+	assert_int_equal(f->front.sring->rsp_prod - f->front.rsp_cons, n);
+	for (unsigned k = 0; k < n; k++) {
+		blkif_response_t rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons);
+		uint64_t i = rsp.id - 1000;
+
+		f->front.rsp_cons++;
+		assert_true(i < n);
+		assert_false(seen[i]);
+		seen[i] = true;
+		assert_int_equal(rsp.operation, op);
+		assert_int_equal(rsp.status, status);
+		if (order)
+			order[k] = i;
+	}
+	f->front.sring->rsp_event = f->front.rsp_cons + 1;
+}
+
+static void test_ring_full(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	const size_t half = HALF_SECTORS * SECT;
+
+	assert_int_equal(n, BLKBACK_RING_SLOTS);
+	fill_data_pages(f, 17);
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	collect(f, n, BLKIF_OP_WRITE, BLKIF_RSP_OKAY, NULL);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), half);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+
+	/* Read it all back at once into cleared pages. */
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memset(data_page(f, p), 0, 4096);
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	collect(f, n, BLKIF_OP_READ, BLKIF_RSP_OKAY, NULL);
+	for (unsigned i = 0; i < n; i++)
+		assert_memory_equal(ring_buf(f, i), f->disk + ring_sector(i) * SECT, half);
+	assert_grants_released(f);
+}
+
+/* The inline engine's whole batch lands in one pass: one push, one notification. */
+static void test_one_notification_per_batch(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	bool more;
+
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(blkback_queue_process(&f->q, &more));
+	assert_false(more);
+	assert_int_equal(f->front.sring->rsp_prod, n);
+	assert_int_equal(f->q.busy, 0);
+	collect(f, n, BLKIF_OP_READ, BLKIF_RSP_OKAY, NULL);
+}
+
+/* Completions newest first: answered in that order, each with its own id. */
+static void test_out_of_order(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t order[4];
+
+	for (unsigned i = 0; i < 4; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	collect(f, 4, BLKIF_OP_READ, BLKIF_RSP_OKAY, order);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(order[i], 3 - i);
+		assert_memory_equal(ring_buf(f, i), f->disk + ring_sector(i) * SECT,
+				    HALF_SECTORS * SECT);
+	}
+	assert_grants_released(f);
+}
+
+/*
+ * Writes, a flush, a read of what they wrote: the flush is answered after
+ * every write, and the read (held back until the flush is answered) sees
+ * the data.
+ */
+static void test_flush_ordering(void **state)
+{
+	struct fixture *f = *state;
+	blkif_response_t rsp;
+	blkif_request_t *r;
+
+	fill_data_pages(f, 5);
+	for (unsigned i = 0; i < 6; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 2000, 0);
+	r = new_request(f, BLKIF_OP_READ, 3000, ring_sector(0));
+	add_seg(r, DATA_REF + 10, 0, HALF_SECTORS - 1);
+	RING_PUSH_REQUESTS(&f->front);
+	assert_true(settle(f));
+	assert_int_equal(f->front.sring->rsp_prod - f->front.rsp_cons, 8);
+	for (unsigned k = 0; k < 8; k++) {
+		rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons + k);
+		assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+		if (k < 6)
+			assert_int_equal(rsp.operation, BLKIF_OP_WRITE);
+	}
+	assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 6)->id, 2000);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 6)->operation,
+			 BLKIF_OP_FLUSH_DISKCACHE);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons + 7)->id, 3000);
+	assert_memory_equal(data_page(f, 10), ring_buf(f, 0), HALF_SECTORS * SECT);
+	assert_grants_released(f);
+}
+
+/*
+ * While a flush waits for the writes before it, nothing after it is taken
+ * off the ring.  The pool engine with the work still staged (not yet
+ * submitted) cannot have completed them: look right after one pass.
+ */
+static void test_flush_holds_later_requests(void **state)
+{
+	struct fixture *f = *state;
+	bool more;
+
+	for (unsigned i = 0; i < 4; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	new_request(f, BLKIF_OP_FLUSH_DISKCACHE, 2000, 0);
+	queue_half(f, BLKIF_OP_READ, 20);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	if (f->q.busy) {
+		/* Some writes (or the flush) still in flight: the read is not taken. */
+		assert_int_equal(f->q.ring.req_cons, 5);
+		assert_true(f->q.barrier >= 0);
+	}
+	settle(f);
+	assert_int_equal(f->q.ring.req_cons, 6);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, 4)->id, 2000);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, 5)->id, 1020);
+}
+
+/* Bad requests in a batch of good ones: each answered for itself. */
+static void test_errors_in_batch(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+	int16_t want[8];
+
+	fill_data_pages(f, 9);
+	for (unsigned i = 0; i < 8; i++) {
+		queue_half(f, i % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
+		want[i] = BLKIF_RSP_OKAY;
+	}
+	/* Request 1002 writes past the end; 1005 reads from a never-granted page. */
+	r = RING_GET_REQUEST(&f->front, 2);
+	r->sector_number = DISK_SECTORS - 1;
+	want[2] = BLKIF_RSP_ERROR;
+	r = RING_GET_REQUEST(&f->front, 5);
+	r->seg[0].gref = 500;
+	want[5] = BLKIF_RSP_ERROR;
+	RING_PUSH_REQUESTS(&f->front);
+	settle(f);
+	assert_int_equal(f->front.sring->rsp_prod, 8);
+	for (unsigned k = 0; k < 8; k++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, k);
+
+		assert_int_equal(rsp->status, want[rsp->id - 1000]);
+		assert_int_equal(rsp->operation,
+				 (rsp->id - 1000) % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE);
+	}
+	for (unsigned i = 0; i < 8; i += 2)
+		if (i != 2)
+			memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i),
+			       HALF_SECTORS * SECT);
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+/*
+ * The host refuses the writes themselves (the image's fd is read-only
+ * though the image is not): errors that come back as completions.
+ */
+static void test_host_write_error(void **state)
+{
+	struct fixture *f = *state;
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(ro >= 0);
+	blkback_queue_destroy(&f->q);
+	disk_aio_destroy(f->aio);
+	f->img.fd = ro; /* the fixture's own fd stays open in f->fd... */
+	assert_int_equal(disk_aio_create(&f->aio, &f->img, &f->opt), 0);
+	assert_int_equal(blkback_queue_init(&f->q, f->front.sring, &f->gt, &f->img, f->aio, true),
+			 0);
+	for (unsigned i = 0; i < 6; i++)
+		queue_half(f, i % 3 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	settle(f);
+	for (unsigned k = 0; k < 6; k++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, k);
+		bool write = (rsp->id - 1000) % 3 == 0;
+
+		assert_int_equal(rsp->status, write ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+	}
+	assert_grants_released(f);
+	/* ...and is the one the fixture closes. */
+	disk_aio_destroy(f->aio);
+	f->aio = NULL;
+	blkback_queue_destroy(&f->q);
+	close(ro);
+	f->img.fd = f->fd;
+	assert_disk_untouched(f);
+}
+
+/* A read-only image: its writes fail in a batch whose reads succeed. */
+static void test_readonly_batch(void **state)
+{
+	struct fixture *f = *state;
+
+	f->img.readonly = true;
+	for (unsigned i = 0; i < 10; i++)
+		queue_half(f, i % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	settle(f);
+	for (unsigned k = 0; k < 10; k++) {
+		blkif_response_t *rsp = RING_GET_RESPONSE(&f->front, k);
+
+		assert_int_equal(rsp->status,
+				 (rsp->id - 1000) % 2 ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
+	}
+	assert_disk_untouched(f);
+	assert_grants_released(f);
+}
+
+/* Torn down with a full ring in flight: it waits, then every grant is back. */
+static void test_destroy_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	bool more;
+
+	fill_data_pages(f, 33);
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	blkback_queue_destroy(&f->q);
+	assert_grants_released(f);
+	assert_int_equal(disk_aio_pending(f->aio), 0);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), HALF_SECTORS * SECT);
+	assert_disk_untouched(f);
 }
 
 /* ---- The device on XenBus: keys, connect, the worker thread, disconnect ---- */
@@ -660,6 +1293,76 @@ static int16_t kick_and_wait(struct bus_fixture *bf)
 	return 1;
 }
 
+/* Wait until the frontend has n responses it has not consumed. */
+static void wait_responses(struct bus_fixture *bf, unsigned n)
+{
+	blkif_front_ring_t *front = &bf->f->front;
+	struct timespec ts = {.tv_nsec = 1000000};
+
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(&front->sring->rsp_prod, __ATOMIC_ACQUIRE) - front->rsp_cons >=
+		    n)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the worker answered %u of %u requests", front->sring->rsp_prod - front->rsp_cons,
+		 n);
+}
+
+static void kick(struct bus_fixture *bf)
+{
+	uint64_t one = 1;
+
+	RING_PUSH_REQUESTS(&bf->f->front);
+	assert_int_equal(write(bf->xd.evtchn.ports[bf->port].backend_fd, &one, sizeof(one)),
+			 sizeof(one));
+}
+
+/*
+ * The worker thread with the device's own engine: half a ring, kicked,
+ * and the other half kicked while the first is in flight (that event must
+ * not be lost); then a full ring left in flight when the device goes.
+ */
+static void test_bus_ring_in_flight(void **state)
+{
+	struct bus_fixture *bf = *state;
+	struct xen_disk_spec spec = {.target = bf->path, .devid = 51712};
+	struct xen_blkback *b = xen_blkback_create(&bf->xd, &spec);
+	struct fixture *f = bf->f;
+	unsigned n = RING_SIZE(&f->front);
+	struct disk_image check;
+	uint8_t *now = malloc(DISK_BYTES);
+
+	assert_non_null(b);
+	front_connect(bf, "x86_64-abi");
+	assert_key(bf, BACK "/state", "4");
+	fill_data_pages(f, 71);
+	for (unsigned i = 0; i < n / 2; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	kick(bf);
+	for (unsigned i = n / 2; i < n; i++)
+		queue_half(f, BLKIF_OP_WRITE, i);
+	kick(bf);
+	wait_responses(bf, n);
+	collect(f, n, BLKIF_OP_WRITE, BLKIF_RSP_OKAY, NULL);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), HALF_SECTORS * SECT);
+
+	/* A full ring of reads, and the device destroyed at once. */
+	for (unsigned i = 0; i < n; i++)
+		queue_half(f, BLKIF_OP_READ, i);
+	kick(bf);
+	xen_blkback_destroy(b);
+	assert_grants_released(f);
+	/* The image is unlocked, and holds what the writes wrote. */
+	assert_int_equal(disk_image_open(&check, bf->path, false), 0);
+	assert_non_null(now);
+	assert_int_equal(pread(check.fd, now, DISK_BYTES, 0), DISK_BYTES);
+	assert_memory_equal(now, f->disk, DISK_BYTES);
+	disk_image_close(&check);
+	free(now);
+}
+
 static void test_bus_lifecycle(void **state)
 {
 	struct bus_fixture *bf = *state;
@@ -676,6 +1379,7 @@ static void test_bus_lifecycle(void **state)
 	assert_key(bf, BACK "/mode", "w");
 	assert_key(bf, BACK "/dev", "xvda");
 	assert_key(bf, BACK "/feature-flush-cache", "1");
+	assert_key(bf, BACK "/feature-max-indirect-segments", "256");
 	assert_key(bf, BACK "/feature-discard", NULL);
 	assert_key(bf, FRONT "/virtual-device", "51712");
 	assert_key(bf, FRONT "/device-type", "disk");
@@ -876,6 +1580,10 @@ static void test_bus_shared_image(void **state)
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define EACH(fn)                                                                                   \
+	T(fn), cmocka_unit_test_setup_teardown(fn, setup_uring, teardown),                         \
+	    cmocka_unit_test_setup_teardown(fn, setup_pool, teardown),                             \
+	    cmocka_unit_test_setup_teardown(fn, setup_reverse, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_read),
 	    T(test_write_read_back),
@@ -893,12 +1601,32 @@ int main(void)
 	    T(test_notify_holdoff),
 	    T(test_read_into_ring_page),
 	    T(test_short_image),
+	    T(test_indirect_read_write),
+	    T(test_indirect_max),
+	    T(test_indirect_bad_count),
+	    T(test_indirect_bad_op),
+	    T(test_indirect_bad_gref),
+	    T(test_indirect_bad_sectors),
+	    T(test_indirect_readonly),
+	    T(test_indirect_reads_into_own_list),
+	    T(test_one_notification_per_batch),
+	    cmocka_unit_test_setup_teardown(test_out_of_order, setup_reverse, teardown),
+	    EACH(test_ring_full),
+	    EACH(test_flush_ordering),
+	    EACH(test_errors_in_batch),
+	    EACH(test_host_write_error),
+	    EACH(test_readonly_batch),
+	    EACH(test_destroy_in_flight),
+	    cmocka_unit_test_setup_teardown(test_flush_holds_later_requests, setup_pool, teardown),
+	    cmocka_unit_test_setup_teardown(test_flush_holds_later_requests, setup_uring, teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_shared_image, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_ring_in_flight, bus_setup, bus_teardown),
 	};
 #undef T
+#undef EACH
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

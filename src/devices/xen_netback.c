@@ -10,18 +10,21 @@
 #include "xen/xenbus.h"
 #include "devices/xen_netback.h"
 #include "core/sandbox.h"
+#include "devices/net_offload.h"
 #include "devices/tap.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* ring.h's barriers expand to these (xen_mb() is mb() for the default interface version). */
@@ -37,130 +40,18 @@
 #endif
 
 #define NB_PAGE_SIZE 4096U
-#define ETH_HLEN     14U
 /* One ring page's worth of slots (256 for tx). */
 #define NB_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, NB_PAGE_SIZE)
 /* Data slots per packet: what every backend must accept, and no more. */
 #define NB_MAX_TX_SLOTS XEN_NETIF_NR_SLOTS_MIN
 /* Extra-info slots per packet: one of each type at most. */
 #define NB_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
+/* Receive data slots a frame may take: Linux netfront drops longer chains. */
+#define NB_MAX_RX_SLOTS XEN_NETIF_NR_SLOTS_MIN
+_Static_assert((XEN_NETIF_RX_BUF_SIZE - 1 + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE <= NB_MAX_RX_SLOTS,
+	       "the largest frame read fits the slots a frontend takes");
 /* Without feature-rx-notify the guest never kicks for new rx buffers: poll this often. */
 #define NB_RX_POLL_MS 10
-
-/* ------------------------------------------------------------------------ */
-/* Checksums                                                                 */
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Ones'-complement sum of 16-bit big-endian words, not yet folded. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get_be16(p + i);
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Where the L4 segment starts and its pseudo-header sum. */
-struct l4_info {
-	size_t off;
-	size_t len;
-	uint8_t proto;
-	uint64_t pseudo;
-};
-
-static int parse_ipv4(const uint8_t *ip, size_t avail, struct l4_info *l4)
-{
-	size_t ihl, tot;
-
-	if (avail < 20 || ip[0] >> 4 != 4)
-		return -EINVAL;
-	ihl = (size_t)(ip[0] & 0xf) * 4;
-	tot = get_be16(ip + 2);
-	/* tot_len, not the frame length: short frames carry Ethernet padding. */
-	if (ihl < 20 || tot < ihl || tot > avail)
-		return -EINVAL;
-	if (get_be16(ip + 6) & 0x3fff) /* MF or a fragment offset: no whole segment here */
-		return -EINVAL;
-	l4->off = ihl;
-	l4->len = tot - ihl;
-	l4->proto = ip[9];
-	l4->pseudo = csum_add(0, ip + 12, 8) + l4->proto + l4->len;
-	return 0;
-}
-
-static int parse_ipv6(const uint8_t *ip, size_t avail, struct l4_info *l4)
-{
-	size_t plen;
-
-	if (avail < 40 || ip[0] >> 4 != 6)
-		return -EINVAL;
-	plen = get_be16(ip + 4);
-	if (plen > avail - 40)
-		return -EINVAL;
-	/* Extension headers are not followed: a guest offloading through them is out of luck. */
-	l4->off = 40;
-	l4->len = plen;
-	l4->proto = ip[6];
-	l4->pseudo = csum_add(0, ip + 8, 32) + l4->proto + l4->len;
-	return 0;
-}
-
-int xen_netif_csum_fill(uint8_t *frame, size_t len)
-{
-	struct l4_info l4;
-	size_t l3 = ETH_HLEN, field;
-	uint16_t type, csum;
-	uint8_t *seg;
-	int r;
-
-	if (len < ETH_HLEN)
-		return -EINVAL;
-	type = get_be16(frame + 12);
-	if (type == 0x8100 || type == 0x88a8) { /* one VLAN tag */
-		if (len < ETH_HLEN + 4)
-			return -EINVAL;
-		type = get_be16(frame + 16);
-		l3 += 4;
-	}
-	if (type == 0x0800)
-		r = parse_ipv4(frame + l3, len - l3, &l4);
-	else if (type == 0x86dd)
-		r = parse_ipv6(frame + l3, len - l3, &l4);
-	else
-		r = -EINVAL;
-	if (r)
-		return r;
-	if (l4.proto == 6 && l4.len >= 20)
-		field = 16; /* TCP */
-	else if (l4.proto == 17 && l4.len >= 8)
-		field = 6; /* UDP */
-	else
-		return -EINVAL;
-	seg = frame + l3 + l4.off;
-	/* From scratch: the guest may or may not have seeded the field with the pseudo-header. */
-	seg[field] = 0;
-	seg[field + 1] = 0;
-	csum = (uint16_t)~csum_fold(csum_add(l4.pseudo, seg, l4.len));
-	if (l4.proto == 17 && csum == 0)
-		csum = 0xffff; /* 0 means "no checksum" in UDP */
-	seg[field] = (uint8_t)(csum >> 8);
-	seg[field + 1] = (uint8_t)csum;
-	return 0;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Ring processing                                                           */
@@ -170,6 +61,8 @@ struct xen_netif_tx_chain {
 	unsigned nr;	  /* slots, extras included */
 	unsigned nr_data; /* data slots */
 	bool bad;	  /* malformed: every slot gets an error */
+	bool has_gso;	  /* gso holds the packet's XEN_NETIF_EXTRA_TYPE_GSO */
+	netif_extra_info_t gso;
 	netif_tx_request_t slot[NB_TX_RING_SIZE];
 	bool extra[NB_TX_RING_SIZE]; /* slot is a netif_extra_info */
 };
@@ -181,8 +74,9 @@ int xen_netif_io_init(struct xen_netif_io *io, struct gnttab *gt, void *tx_page,
 	io->gt = gt;
 	io->fd = fd;
 	io->buf = malloc(XEN_NETIF_BUF_SIZE);
+	io->rx_buf = malloc(XEN_NETIF_RX_BUF_SIZE);
 	io->chain = malloc(sizeof(*io->chain));
-	if (!io->buf || !io->chain) {
+	if (!io->buf || !io->rx_buf || !io->chain) {
 		xen_netif_io_destroy(io);
 		return -ENOMEM;
 	}
@@ -195,8 +89,10 @@ int xen_netif_io_init(struct xen_netif_io *io, struct gnttab *gt, void *tx_page,
 void xen_netif_io_destroy(struct xen_netif_io *io)
 {
 	free(io->buf);
+	free(io->rx_buf);
 	free(io->chain);
 	io->buf = NULL;
+	io->rx_buf = NULL;
 	io->chain = NULL;
 }
 
@@ -206,6 +102,26 @@ static void ring_broken(bool *broken, const char *dir, const char *why)
 	if (!*broken)
 		pr_warn("netback: guest %s ring: %s; no longer serving it", dir, why);
 	*broken = true;
+}
+
+/*
+ * Note one extra-info slot.  GSO is kept for the virtio header; multicast
+ * filters and hashes (features not advertised) have nothing to act on.
+ */
+static int tx_note_extra(struct xen_netif_tx_chain *c, const netif_extra_info_t *ex)
+{
+	if (ex->type == XEN_NETIF_EXTRA_TYPE_NONE || ex->type >= XEN_NETIF_EXTRA_TYPE_MAX ||
+	    c->nr > NB_MAX_EXTRAS)
+		return -EINVAL;
+	if (ex->type != XEN_NETIF_EXTRA_TYPE_GSO)
+		return 0;
+	if (c->has_gso || !ex->u.gso.size ||
+	    (ex->u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+	     ex->u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6))
+		return -EINVAL;
+	c->gso = *ex;
+	c->has_gso = true;
+	return 0;
 }
 
 /*
@@ -224,6 +140,7 @@ static int tx_gather(struct xen_netif_io *io, RING_IDX avail, struct xen_netif_t
 	c->nr = 0;
 	c->nr_data = 0;
 	c->bad = false;
+	c->has_gso = false;
 
 	RING_COPY_REQUEST(&io->tx, idx, &c->slot[0]);
 	c->extra[0] = false;
@@ -235,9 +152,7 @@ static int tx_gather(struct xen_netif_io *io, RING_IDX avail, struct xen_netif_t
 		RING_COPY_REQUEST(&io->tx, idx + c->nr, &c->slot[c->nr]);
 		c->extra[c->nr] = true;
 		memcpy(&ex, &c->slot[c->nr], sizeof(ex));
-		/* GSO is not advertised, so any valid type is ignored; unknown ones are errors. */
-		if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX ||
-		    c->nr > NB_MAX_EXTRAS)
+		if (tx_note_extra(c, &ex))
 			c->bad = true;
 		c->nr++;
 		more = ex.flags & XEN_NETIF_EXTRA_FLAG_MORE;
@@ -265,7 +180,7 @@ static size_t tx_check_sizes(struct xen_netif_tx_chain *c)
 	uint32_t total = c->slot[0].size, rest = 0;
 	unsigned i;
 
-	if (total < ETH_HLEN)
+	if (total < (uint32_t)ETH_HLEN)
 		return 0;
 	for (i = 1; i < c->nr; i++) {
 		if (c->extra[i])
@@ -303,11 +218,48 @@ static int tx_copy_in(struct xen_netif_io *io, const struct xen_netif_tx_chain *
 	return 0;
 }
 
+/*
+ * The packet's offloads: a virtio header for a TAP that takes one; else a
+ * blank checksum completed here (GSO is not advertised then).
+ */
+static int tx_offload(struct xen_netif_io *io, const struct xen_netif_tx_chain *c, size_t len,
+		      struct virtio_net_hdr *h)
+{
+	struct net_tx_meta m = {
+	    .csum_blank = c->slot[0].flags & NETTXF_csum_blank,
+	    .data_validated = c->slot[0].flags & NETTXF_data_validated,
+	    .gso_type = c->has_gso ? c->gso.u.gso.type : XEN_NETIF_GSO_TYPE_NONE,
+	    .gso_size = c->has_gso ? c->gso.u.gso.size : 0,
+	};
+
+	if (io->off.vnet_hdr)
+		return net_tx_vnet_hdr(io->buf, len, &m, h);
+	if (c->has_gso)
+		return -EOPNOTSUPP;
+	return m.csum_blank ? net_csum_fill(io->buf, len) : 0;
+}
+
+/* One frame to the host, behind its virtio header when the TAP has them. */
+static void tx_write(struct xen_netif_io *io, struct virtio_net_hdr *h, size_t len)
+{
+	struct iovec iov[2] = {{.iov_base = h, .iov_len = sizeof(*h)},
+			       {.iov_base = io->buf, .iov_len = len}};
+	int first = io->off.vnet_hdr ? 0 : 1;
+	ssize_t n;
+
+	do
+		n = writev(io->fd, iov + first, 2 - first);
+	while (n < 0 && errno == EINTR);
+	/* A full or downed host interface drops the frame, as a wire would. */
+	if (n < 0)
+		pr_debug("netback: tx frame dropped: %s", strerror(errno));
+}
+
 /* Build and send one packet; the status its data slots get. */
 static int16_t tx_send(struct xen_netif_io *io, struct xen_netif_tx_chain *c)
 {
+	struct virtio_net_hdr h;
 	size_t len;
-	ssize_t n;
 	int r;
 
 	if (c->bad)
@@ -320,14 +272,13 @@ static int16_t tx_send(struct xen_netif_io *io, struct xen_netif_tx_chain *c)
 		pr_debug("netback: tx grant %u: %s", c->slot[0].gref, strerror(-r));
 		return NETIF_RSP_ERROR;
 	}
-	if ((c->slot[0].flags & NETTXF_csum_blank) && xen_netif_csum_fill(io->buf, len))
-		return NETIF_RSP_ERROR; /* the checksum cannot be completed: the frame is useless */
-	do
-		n = write(io->fd, io->buf, len);
-	while (n < 0 && errno == EINTR);
-	/* A full or downed host interface drops the frame, as a wire would. */
-	if (n < 0)
-		pr_debug("netback: tx frame dropped: %s", strerror(errno));
+	/* An offload that cannot be done (unparseable headers, bad GSO) makes the frame useless. */
+	r = tx_offload(io, c, len, &h);
+	if (r) {
+		pr_debug("netback: tx offload of a %zu-byte frame: %s", len, strerror(-r));
+		return NETIF_RSP_ERROR;
+	}
+	tx_write(io, &h, len);
 	return NETIF_RSP_OKAY;
 }
 
@@ -393,46 +344,145 @@ out:
 	return more;
 }
 
-/* Deliver io->buf[0..len) into the next posted rx buffer and respond. */
-static void rx_deliver(struct xen_netif_io *io, size_t len)
+/* One data slot: the next page's worth of the pending frame from pos.  Returns its size. */
+static size_t rx_put_data(struct xen_netif_io *io, const netif_rx_request_t *req, size_t pos,
+			  uint16_t flags)
 {
-	netif_rx_request_t req;
+	size_t chunk = MIN((size_t)NB_PAGE_SIZE, io->rx_len - pos);
 	netif_rx_response_t *rsp;
 	int r;
 
-	RING_COPY_REQUEST(&io->rx, io->rx.req_cons, &req);
-	io->rx.req_cons++;
-	r = gnttab_copy_to_guest(io->gt, req.gref, 0, io->buf, len);
+	r = gnttab_copy_to_guest(io->gt, req->gref, 0, io->rx_buf + pos, chunk);
 	if (r)
-		pr_debug("netback: rx grant %u: %s", req.gref, strerror(-r));
-	/* Netfront expects each response in its request's slot: we answer in order, one each. */
+		pr_debug("netback: rx grant %u: %s", req->gref, strerror(-r));
+	if (pos + chunk < io->rx_len)
+		flags |= NETRXF_more_data;
 	rsp = RING_GET_RESPONSE(&io->rx, io->rx.rsp_prod_pvt);
-	rsp->id = req.id;
+	rsp->id = req->id;
 	rsp->offset = 0;
-	rsp->flags = 0; /* not validated: a bridged TAP carries frames from anywhere */
-	rsp->status = r ? NETIF_RSP_ERROR : (int16_t)len;
-	io->rx.rsp_prod_pvt++;
+	/* The chain stays whole on a bad grant: netfront drops the packet at the error. */
+	rsp->flags = flags;
+	rsp->status = r ? NETIF_RSP_ERROR : (int16_t)chunk;
+	return chunk;
 }
 
-/* Read one frame.  Returns its length, 0 for nothing usable, -EAGAIN when fd is drained. */
-static ssize_t rx_read(struct xen_netif_io *io)
+/* The GSO extra-info slot, second in the chain: it overlays a response and has no id. */
+static void rx_put_gso(struct xen_netif_io *io)
 {
+	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
+
+	_Static_assert(sizeof(ex) <= sizeof(netif_rx_response_t), "extra info fits an rx slot");
+	ex.u.gso.size = io->rx_meta.gso_size;
+	ex.u.gso.type = io->rx_meta.gso_type;
+	memcpy(RING_GET_RESPONSE(&io->rx, io->rx.rsp_prod_pvt), &ex, sizeof(ex));
+}
+
+/*
+ * Deliver the pending frame into io->rx_slots posted buffers: data, the
+ * GSO extra when there is one, then the rest of the data.  Netfront
+ * expects each response in its request's slot: we answer in order, one each.
+ */
+static void rx_deliver(struct xen_netif_io *io)
+{
+	bool gso = io->rx_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE;
+	uint16_t flags = io->rx_meta.flags | (gso ? NETRXF_extra_info : 0);
+	netif_rx_request_t req;
+	size_t pos = 0;
+	unsigned i;
+
+	for (i = 0; i < io->rx_slots; i++) {
+		RING_COPY_REQUEST(&io->rx, io->rx.req_cons, &req);
+		io->rx.req_cons++;
+		if (gso && i == 1) {
+			rx_put_gso(io);
+		} else {
+			pos += rx_put_data(io, &req, pos, flags);
+			flags = 0;
+		}
+		io->rx.rsp_prod_pvt++;
+	}
+	io->rx_len = 0;
+}
+
+/* Read one frame into io->rx_buf.  Its length, 0 for nothing usable, -EAGAIN when drained. */
+static ssize_t rx_read(struct xen_netif_io *io, struct virtio_net_hdr *h)
+{
+	struct iovec iov[2] = {{.iov_base = h, .iov_len = sizeof(*h)},
+			       {.iov_base = io->rx_buf, .iov_len = XEN_NETIF_RX_BUF_SIZE}};
+	int first = io->off.vnet_hdr ? 0 : 1;
 	ssize_t n;
 
+	memset(h, 0, sizeof(*h));
 	do
-		n = read(io->fd, io->buf, XEN_NETIF_BUF_SIZE);
+		n = readv(io->fd, iov + first, 2 - first);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno != EAGAIN)
 			pr_warn_once("netback: reading frames from the host: %s", strerror(errno));
 		return -EAGAIN;
 	}
-	/* No scatter-gather: a frame must fit in one page. */
-	if ((size_t)n > NB_PAGE_SIZE) {
-		pr_debug("netback: rx frame of %zd bytes dropped (no feature-sg)", n);
+	if (!first && (size_t)n < sizeof(*h))
 		return 0;
-	}
+	if (!first)
+		n -= (ssize_t)sizeof(*h);
+	/* The buffer has one byte more than any frame we deliver: filling it means truncation. */
+	if ((size_t)n >= XEN_NETIF_RX_BUF_SIZE)
+		return 0;
 	return n;
+}
+
+/* Make the frame just read pending, with its flags and slot count; false drops it. */
+static bool rx_prepare(struct xen_netif_io *io, size_t len, const struct virtio_net_hdr *h)
+{
+	size_t data = (len + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE;
+
+	if (!len)
+		return false;
+	if (net_rx_meta_from_vnet(io->rx_buf, len, h, &io->off.rx, &io->rx_meta)) {
+		pr_debug("netback: rx frame of %zu bytes dropped: offloads the guest cannot take",
+			 len);
+		return false;
+	}
+	if (data > 1 && !io->off.rx_sg) {
+		pr_debug("netback: rx frame of %zu bytes dropped (no feature-sg)", len);
+		return false;
+	}
+	io->rx_len = len;
+	io->rx_slots = (unsigned)data + (io->rx_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE);
+	return true;
+}
+
+/* Read frames until one is pending.  0, or -EAGAIN when the host has none. */
+static int rx_fetch(struct xen_netif_io *io, unsigned *budget)
+{
+	struct virtio_net_hdr h;
+	ssize_t len;
+
+	while (*budget) {
+		len = rx_read(io, &h);
+		if (len < 0)
+			return -EAGAIN;
+		(*budget)--; /* dropped frames count too: a flood must not keep us here */
+		if (rx_prepare(io, (size_t)len, &h))
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Too few buffers for the pending frame (or none for the next): push what
+ * we answered and ask to be kicked once `need` are posted, as Linux
+ * netback does, then look again.  True when they are there after all.
+ */
+static bool rx_wait_buffers(struct xen_netif_io *io, RING_IDX need, bool *notify)
+{
+	bool n;
+
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->rx, n);
+	*notify |= n;
+	io->rx.sring->req_event = io->rx.req_cons + need;
+	xen_mb();
+	return __atomic_load_n(&io->rx.sring->req_prod, __ATOMIC_ACQUIRE) - io->rx.req_cons >= need;
 }
 
 bool xen_netif_rx_process(struct xen_netif_io *io, bool *notify)
@@ -446,33 +496,27 @@ bool xen_netif_rx_process(struct xen_netif_io *io, bool *notify)
 	for (;;) {
 		RING_IDX prod = __atomic_load_n(&io->rx.sring->req_prod, __ATOMIC_ACQUIRE);
 		RING_IDX avail = prod - io->rx.req_cons;
-		ssize_t len;
+		RING_IDX need = io->rx_len ? io->rx_slots : 1;
 
 		if (avail > RING_SIZE(&io->rx)) {
 			ring_broken(&io->rx_broken, "rx", "req_prod out of range");
 			break;
 		}
-		if (!avail) {
-			/* Out of buffers: arm req_event so the guest kicks when it posts more. */
-			RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->rx, n);
-			*notify |= n;
-			RING_FINAL_CHECK_FOR_REQUESTS(&io->rx, n);
-			if (n)
+		if (avail < need) {
+			if (rx_wait_buffers(io, need, notify))
 				continue;
 			break;
 		}
-		if (!budget) {
-			posted = true;
+		if (io->rx_len) {
+			rx_deliver(io);
+			continue;
+		}
+		/* Only read frames when the guest has somewhere to put them: the host queue bounds
+		 * the rest. */
+		if (rx_fetch(io, &budget)) {
+			posted = true; /* buffers remain: wait for frames (or the next round) */
 			break;
 		}
-		len = rx_read(io);
-		if (len < 0) {
-			posted = true; /* buffers remain: wait for frames */
-			break;
-		}
-		budget--; /* dropped frames count too: a flood must not keep us here */
-		if (len > 0)
-			rx_deliver(io, (size_t)len);
 	}
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&io->rx, n);
 	*notify |= n;
@@ -490,6 +534,7 @@ struct xen_netback {
 	char *bridge;
 	char ifname[IFNAMSIZ];
 	int tap_fd;
+	bool vnet_hdr; /* the TAP's frames carry a virtio_net_hdr: offloads are possible */
 	pthread_mutex_t publish_lock; /* serialises xen_netback_publish */
 
 	/* Connection state: changed only by connect/disconnect, which XenBus serialises. */
@@ -499,6 +544,7 @@ struct xen_netback {
 	int tx_efd, rx_efd;		/* rx_efd is -1 when not split */
 	bool tx_bound, rx_bound;
 	bool rx_notify; /* feature-rx-notify: the guest kicks when it posts rx buffers */
+	struct xen_netif_offload off; /* what the frontend takes, for io */
 	int stop_efd;
 	pthread_t thread;
 	bool thread_started;
@@ -590,6 +636,14 @@ static void netback_disconnect(struct xenbus_device *dev)
 	gnttab_unmap(gt, &nb->tx_map);
 	gnttab_unmap(gt, &nb->rx_map);
 	xen_netif_io_destroy(&nb->io);
+	/* Frames queued while nobody reads must not carry offloads the next frontend refuses. */
+	if (nb->vnet_hdr) {
+		int r = tap_set_offload(nb->tap_fd, 0);
+
+		if (r)
+			pr_warn("netback: %s: clearing the TAP's offloads: %s", nb->ifname,
+				strerror(-r));
+	}
 	if (nb->connected)
 		pr_info("netback: %s disconnected", nb->ifname);
 	nb->connected = false;
@@ -621,10 +675,48 @@ static int read_u32(struct xenbus_device *dev, const char *key, uint32_t *out)
 	return 0;
 }
 
+/* An optional frontend flag (absent: def); "1" or any non-zero number is on. */
+static int read_flag(struct xenbus_device *dev, const char *key, bool def, bool *on)
+{
+	uint64_t v;
+
+	if (read_opt_u64(dev, key, def, &v)) {
+		xenbus_dev_error(dev, -EINVAL, "reading %s", key);
+		return -EINVAL;
+	}
+	*on = v != 0;
+	return 0;
+}
+
+/*
+ * What the frontend takes on receive.  GSO needs scatter-gather (a 64 KiB
+ * frame spans pages) and the checksum offload of its IP version (each
+ * segment's checksum is left to the frontend), as Linux ties TSO to SG
+ * and checksumming; GSO is only ever received through a virtio header.
+ */
+static int read_rx_offloads(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	struct xen_netif_offload *o = &nb->off;
+	bool no_csum4, gso4, gso6;
+
+	memset(o, 0, sizeof(*o));
+	o->vnet_hdr = nb->vnet_hdr;
+	if (read_flag(dev, "feature-sg", false, &o->rx_sg) ||
+	    read_flag(dev, "feature-no-csum-offload", false, &no_csum4) ||
+	    read_flag(dev, "feature-ipv6-csum-offload", false, &o->rx.csum6) ||
+	    read_flag(dev, "feature-gso-tcpv4", false, &gso4) ||
+	    read_flag(dev, "feature-gso-tcpv6", false, &gso6))
+		return -EINVAL;
+	o->rx.csum4 = !no_csum4;
+	o->rx.gso4 = gso4 && o->rx_sg && o->rx.csum4 && nb->vnet_hdr;
+	o->rx.gso6 = gso6 && o->rx_sg && o->rx.csum6 && nb->vnet_hdr;
+	return 0;
+}
+
 /* The frontend's features: copy mode required, one queue only. */
 static int read_features(struct xen_netback *nb, struct xenbus_device *dev)
 {
-	uint64_t copy, queues, rx_notify;
+	uint64_t copy, queues;
 
 	if (read_opt_u64(dev, "request-rx-copy", 0, &copy) || copy != 1) {
 		xenbus_dev_error(dev, -EOPNOTSUPP, "frontend must use request-rx-copy");
@@ -634,12 +726,34 @@ static int read_features(struct xen_netback *nb, struct xenbus_device *dev)
 		xenbus_dev_error(dev, -EOPNOTSUPP, "multi-queue is not supported");
 		return -EOPNOTSUPP;
 	}
-	if (read_opt_u64(dev, "feature-rx-notify", 0, &rx_notify)) {
-		xenbus_dev_error(dev, -EINVAL, "reading feature-rx-notify");
+	if (read_flag(dev, "feature-rx-notify", false, &nb->rx_notify))
 		return -EINVAL;
-	}
-	nb->rx_notify = rx_notify != 0;
-	return 0;
+	return read_rx_offloads(nb, dev);
+}
+
+/*
+ * Let the host kernel hand us what the frontend takes, and only that: it
+ * checksums and segments the rest before we read it.  A partial checksum
+ * of the other IP version is completed in net_offload.
+ */
+static int set_tap_offloads(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	const struct net_rx_caps *c = &nb->off.rx;
+	unsigned flags = 0;
+	int r;
+
+	if (!nb->vnet_hdr)
+		return 0;
+	if (c->csum4 || c->csum6)
+		flags |= TUN_F_CSUM;
+	if (c->gso4)
+		flags |= TUN_F_TSO4;
+	if (c->gso6)
+		flags |= TUN_F_TSO6;
+	r = tap_set_offload(nb->tap_fd, flags);
+	if (r)
+		xenbus_dev_error(dev, r, "setting the TAP's offloads (TUNSETOFFLOAD %#x)", flags);
+	return r;
 }
 
 static int bind_port(struct xen_netback *nb, struct xenbus_device *dev, evtchn_port_t port,
@@ -705,6 +819,7 @@ static int map_rings(struct xen_netback *nb, struct xenbus_device *dev)
 	r = xen_netif_io_init(&nb->io, gt, nb->tx_map.page, nb->rx_map.page, nb->tap_fd);
 	if (r)
 		xenbus_dev_error(dev, r, "allocating buffers");
+	nb->io.off = nb->off;
 	return r;
 }
 
@@ -719,6 +834,9 @@ static int netback_connect_locked(struct xen_netback *nb, struct xenbus_device *
 	if (r)
 		return r;
 	r = bind_event_channels(nb, dev);
+	if (r)
+		return r;
+	r = set_tap_offloads(nb, dev);
 	if (r)
 		return r;
 	nb->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -748,8 +866,10 @@ static int netback_connect(struct xenbus_device *dev)
 		return r;
 	}
 	nb->connected = true;
-	pr_info("netback: %s connected (%s event channel%s)", nb->ifname,
-		nb->rx_efd >= 0 ? "split" : "one", nb->rx_efd >= 0 ? "s" : "");
+	pr_info("netback: %s connected (%s event channel%s; rx sg %d csum %d/%d gso %d/%d)",
+		nb->ifname, nb->rx_efd >= 0 ? "split" : "one", nb->rx_efd >= 0 ? "s" : "",
+		nb->off.rx_sg, nb->off.rx.csum4, nb->off.rx.csum6, nb->off.rx.gso4,
+		nb->off.rx.gso6);
 	return 0;
 }
 
@@ -759,13 +879,16 @@ static int netback_init(struct xenbus_device *dev)
 	const uint8_t *m = nb->mac;
 	int r = 0;
 
-	/* Copy-only, one slot per received frame, no GSO; checksums are completed here. */
+	/*
+	 * Copy-only.  Multi-slot packets and blank checksums (both IP
+	 * versions) are taken either way; GSO only when the TAP can carry it.
+	 */
 	r |= xenbus_write_backend(dev, "feature-rx-copy", "1");
 	r |= xenbus_write_backend(dev, "feature-rx-flip", "0");
-	r |= xenbus_write_backend(dev, "feature-sg", "0");
-	r |= xenbus_write_backend(dev, "feature-gso-tcpv4", "0");
-	r |= xenbus_write_backend(dev, "feature-gso-tcpv6", "0");
-	r |= xenbus_write_backend(dev, "feature-ipv6-csum-offload", "0");
+	r |= xenbus_write_backend(dev, "feature-sg", "1");
+	r |= xenbus_write_backend(dev, "feature-gso-tcpv4", "%d", nb->vnet_hdr);
+	r |= xenbus_write_backend(dev, "feature-gso-tcpv6", "%d", nb->vnet_hdr);
+	r |= xenbus_write_backend(dev, "feature-ipv6-csum-offload", "1");
 	r |= xenbus_write_backend(dev, "feature-split-event-channels", "1");
 	r |= xenbus_write_backend(dev, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
 				  m[3], m[4], m[5]);
@@ -816,6 +939,7 @@ static int adopt_fd(struct xen_netback *nb, int fd)
 		return ret;
 	}
 	nb->tap_fd = fd;
+	nb->vnet_hdr = tap_vnet_hdr(fd) == 1;
 	return 0;
 }
 
@@ -837,7 +961,8 @@ static int open_tap(struct xen_netback *nb, const struct xen_domain *xd,
 			return -ENOMEM;
 		}
 	}
-	nb->tap_fd = tap_open(want, nb->bridge, nb->ifname);
+	nb->tap_fd = tap_open(want, nb->bridge, true, nb->ifname);
+	nb->vnet_hdr = nb->tap_fd >= 0;
 	return nb->tap_fd < 0 ? nb->tap_fd : 0;
 }
 

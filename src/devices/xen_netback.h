@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Xen network backend ("vif"): one guest netfront queue bridged to a host
- * TAP interface.  Copy-only (feature-rx-copy), no scatter-gather on
- * receive, no GSO, one queue; split or shared event channels.
+ * TAP interface.  Copy-only (feature-rx-copy), one queue; split or shared
+ * event channels; scatter-gather both ways (feature-sg).
  *
- * Transmit checksum offload: Linux netfront always assumes the backend can
- * fill in a TCP/UDP checksum it left blank (NETTXF_csum_blank, IPv4; IPv6
- * only when feature-ipv6-csum-offload is advertised, which it is not).  The
- * request does not say where the checksum is, so the headers must be
- * parsed either way; we then compute the checksum in software, from
- * scratch including the pseudo-header.  That does not depend on the guest
- * having pre-seeded the pseudo-header sum, on TAP offload flags, or on
- * what the host does with the frame next (bridge, route, physical NIC).
- * A csum_blank frame we cannot parse (not TCP/UDP over IPv4/IPv6, a
- * fragment, truncated) is dropped with NETIF_RSP_ERROR.
+ * Offloads go through the TAP's virtio_net_hdr (IFF_VNET_HDR, see
+ * net_offload.h).  Transmit: a packet of up to XEN_NETIF_NR_SLOTS_MIN
+ * slots becomes one TAP write; NETTXF_csum_blank becomes NEEDS_CSUM at the
+ * TCP/UDP header found by parsing the frame (netif gives no offsets), a
+ * GSO extra becomes a TCPv4/TCPv6 GSO header.  Receive: the TAP's
+ * offloads (TUNSETOFFLOAD) are set when the frontend connects to what it
+ * said it takes (feature-sg, feature-gso-tcpv4/6, feature-no-csum-offload,
+ * feature-ipv6-csum-offload), so the host kernel segments and checksums
+ * whatever it does not; a 64 KiB GSO frame is delivered over several
+ * slots with a GSO extra and NETRXF_csum_blank.
  *
- * Receive: frames from the TAP are delivered with flags 0 - the guest
- * verifies checksums itself.  A bridged TAP carries frames from other
- * hosts too, so we cannot claim NETRXF_data_validated.
+ * A TAP without a virtio header (an adopted fd opened without
+ * IFF_VNET_HDR: the emulated NIC's, for a PVHVM guest) gets no GSO either
+ * way; a blank transmit checksum is then computed here in software.
+ *
+ * Anything malformed (chains, extras, headers, GSO sizes) costs the guest
+ * an error response or the frame, never more.
  */
 #ifndef XKVM_DEVICES_XEN_NETBACK_H
 #define XKVM_DEVICES_XEN_NETBACK_H
@@ -27,6 +30,8 @@
 #include <stdint.h>
 
 #include <xen/io/netif.h>
+
+#include "devices/net_offload.h"
 
 struct xen_domain;
 struct gnttab;
@@ -72,6 +77,18 @@ const char *xen_netback_ifname(const struct xen_netback *nb);
 
 /* Frames are at most 64 KiB - 1 (XEN_NETIF_MAX_TX_SIZE); one extra byte detects longer ones. */
 #define XEN_NETIF_BUF_SIZE (XEN_NETIF_MAX_TX_SIZE + 1)
+/*
+ * Received frames: a 64 KiB GSO packet and its link headers fit with room
+ * to spare (17 slots at most), plus one byte that detects longer ones.
+ */
+#define XEN_NETIF_RX_BUF_SIZE (68U * 1024 + 1)
+
+/* What the fd and the frontend can do; set before processing starts. */
+struct xen_netif_offload {
+	bool vnet_hdr;	       /* each frame on fd has a struct virtio_net_hdr first */
+	bool rx_sg;	       /* the frontend takes a frame over several rx slots */
+	struct net_rx_caps rx; /* and these receive offloads */
+};
 
 /*
  * One queue's shared rings and its packet sink/source.  fd carries one
@@ -83,10 +100,16 @@ struct xen_netif_io {
 	netif_tx_back_ring_t tx;
 	netif_rx_back_ring_t rx;
 	int fd;
+	struct xen_netif_offload off;
 	bool tx_broken; /* the guest corrupted a ring: that direction is no longer served */
 	bool rx_broken;
-	uint8_t *buf;			  /* XEN_NETIF_BUF_SIZE bytes: one frame */
+	uint8_t *buf;			  /* XEN_NETIF_BUF_SIZE bytes: one transmitted frame */
 	struct xen_netif_tx_chain *chain; /* one transmit packet's slots */
+	/* A received frame waiting for rx_slots posted buffers (rx_len 0: none). */
+	uint8_t *rx_buf; /* XEN_NETIF_RX_BUF_SIZE bytes */
+	size_t rx_len;
+	unsigned rx_slots;
+	struct net_rx_meta rx_meta;
 };
 
 /* Attach to mapped ring pages (4096 bytes each).  Returns 0 or -ENOMEM. */
@@ -96,24 +119,19 @@ void xen_netif_io_destroy(struct xen_netif_io *io);
 
 /*
  * Consume transmit requests, write their frames to fd, respond to every
- * slot.  *notify is set when the guest must be notified on the tx event
- * channel.  Returns true when requests remain (a bounded batch was done).
+ * slot, push the responses once per batch.  *notify is set when the guest
+ * must be notified on the tx event channel.  Returns true when requests
+ * remain (a bounded batch was done).
  */
 bool xen_netif_tx_process(struct xen_netif_io *io, bool *notify);
 
 /*
  * While the guest has receive buffers posted and fd has frames, deliver
- * one frame per buffer.  *notify as above, for the rx event channel.
+ * each frame over as many buffers as it needs (a frame waits, pending,
+ * until enough are posted).  *notify as above, for the rx event channel.
  * Returns true when buffers remain posted (poll fd for more frames);
  * false when the guest must post more first (req_event is then armed).
  */
 bool xen_netif_rx_process(struct xen_netif_io *io, bool *notify);
-
-/*
- * Fill in the TCP/UDP checksum of an Ethernet frame whose checksum was
- * left for us (NETTXF_csum_blank).  Returns 0, or -EINVAL when the frame
- * is not TCP/UDP over IPv4/IPv6 we can parse.
- */
-int xen_netif_csum_fill(uint8_t *frame, size_t len);
 
 #endif

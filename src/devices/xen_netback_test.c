@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,7 +216,7 @@ static void test_tx_fragments_and_extra(void **state)
 	memcpy(want + 2500, data_page(f, 3) + 8, 500);
 	tx_put(f, 1, 2596, NETTXF_more_data | NETTXF_extra_info, 10, 3000);
 	tx_put_extra(f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, XEN_NETIF_EXTRA_FLAG_MORE);
-	tx_put_extra(f, XEN_NETIF_EXTRA_TYPE_GSO, 0);
+	tx_put_extra(f, XEN_NETIF_EXTRA_TYPE_HASH, 0); /* not advertised: ignored */
 	tx_put(f, 2, 0, NETTXF_more_data, 11, 1000);
 	tx_put(f, 3, 8, 0, 12, 500);
 	tx_push(f);
@@ -458,7 +459,7 @@ static void test_csum_udp4(void **state)
 	size_t len = build_udp4(fr, 33); /* odd length */
 
 	(void)state;
-	assert_int_equal(xen_netif_csum_fill(fr, len + 6), 0); /* with Ethernet padding */
+	assert_int_equal(net_csum_fill(fr, len + 6), 0); /* with Ethernet padding */
 	assert_udp4_csum_ok(fr);
 }
 
@@ -481,7 +482,7 @@ static void test_csum_tcp6(void **state)
 	fr[54 + 12] = 0x50;	/* data offset */
 	fr[54 + 16] = 0x12;	/* junk checksum */
 	fill(fr + 54 + 20, 100, 3);
-	assert_int_equal(xen_netif_csum_fill(fr, 54 + plen), 0);
+	assert_int_equal(net_csum_fill(fr, 54 + plen), 0);
 	s = sum16(fr + 22, 32, 0) + 6 + (uint32_t)plen;
 	assert_int_equal(fold(sum16(fr + 54, plen, s)), 0xffff);
 }
@@ -494,16 +495,16 @@ static void test_csum_unparseable(void **state)
 	(void)state;
 	fr[12] = 0x08;
 	fr[13] = 0x06; /* ARP */
-	assert_int_equal(xen_netif_csum_fill(fr, len), -EINVAL);
+	assert_int_equal(net_csum_fill(fr, len), -EINVAL);
 	len = build_udp4(fr, 20);
-	assert_int_equal(xen_netif_csum_fill(fr, len - 1), -EINVAL); /* truncated */
+	assert_int_equal(net_csum_fill(fr, len - 1), -EINVAL); /* truncated */
 	len = build_udp4(fr, 20);
 	fr[20] = 0x20; /* more fragments */
-	assert_int_equal(xen_netif_csum_fill(fr, len), -EINVAL);
+	assert_int_equal(net_csum_fill(fr, len), -EINVAL);
 	len = build_udp4(fr, 20);
 	fr[14] = 0x44; /* IHL 4 */
-	assert_int_equal(xen_netif_csum_fill(fr, len), -EINVAL);
-	assert_int_equal(xen_netif_csum_fill(fr, 10), -EINVAL);
+	assert_int_equal(net_csum_fill(fr, len), -EINVAL);
+	assert_int_equal(net_csum_fill(fr, 10), -EINVAL);
 }
 
 static void test_tx_csum_blank(void **state)
@@ -664,6 +665,414 @@ static void test_rx_corrupt_req_prod(void **state)
 	rx_post(f, 6, 1);
 	assert_false(run_rx(f, &notify));
 	assert_int_equal(f->rx_sring->rsp_prod, 0);
+}
+
+/* ---- Offloads through a virtio_net_hdr (the socket pair plays a vnet_hdr TAP) ---- */
+
+static const struct net_rx_caps all_caps = {
+    .csum4 = true, .csum6 = true, .gso4 = true, .gso6 = true};
+
+static void vnet_mode(struct fixture *f, bool sg, struct net_rx_caps caps)
+{
+	f->io.off = (struct xen_netif_offload){.vnet_hdr = true, .rx_sg = sg, .rx = caps};
+}
+
+/* The next frame on the host side, split into its virtio header and the frame. */
+static ssize_t host_recv_vnet(struct fixture *f, struct virtio_net_hdr *h, uint8_t *buf, size_t len)
+{
+	struct iovec iov[2] = {{.iov_base = h, .iov_len = sizeof(*h)},
+			       {.iov_base = buf, .iov_len = len}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+	ssize_t n = recvmsg(f->sv[1], &msg, MSG_DONTWAIT);
+
+	if (n < 0)
+		return n;
+	assert_true(n >= (ssize_t)sizeof(*h));
+	return n - (ssize_t)sizeof(*h);
+}
+
+static void host_send_vnet(struct fixture *f, const struct virtio_net_hdr *h, const uint8_t *buf,
+			   size_t len)
+{
+	struct iovec iov[2] = {{.iov_base = (void *)h, .iov_len = sizeof(*h)},
+			       {.iov_base = (void *)buf, .iov_len = len}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+
+	assert_int_equal(sendmsg(f->sv[1], &msg, 0), (ssize_t)(sizeof(*h) + len));
+}
+
+static void tx_put_gso(struct fixture *f, uint8_t type, uint16_t size, uint8_t flags)
+{
+	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO, .flags = flags};
+
+	ex.u.gso.type = type;
+	ex.u.gso.size = size;
+	memcpy(RING_GET_REQUEST(&f->txf, f->txf.req_prod_pvt), &ex, sizeof(ex));
+	f->txf.req_prod_pvt++;
+}
+
+/* Ethernet + IPv4/IPv6 + TCP with `payload` bytes; junk in the checksum field. */
+static size_t build_tcp(uint8_t *fr, int ipv, size_t payload)
+{
+	size_t l4 = ipv == 4 ? 34 : 54, l4len = 20 + payload;
+
+	memset(fr, 0, l4 + l4len);
+	if (ipv == 4) {
+		fr[12] = 0x08;
+		fr[14] = 0x45;
+		fr[16] = (uint8_t)((20 + l4len) >> 8);
+		fr[17] = (uint8_t)(20 + l4len);
+		fr[22] = 64;
+		fr[23] = 6;
+		fill(fr + 26, 8, 10); /* addresses */
+	} else {
+		fr[12] = 0x86;
+		fr[13] = 0xdd;
+		fr[14] = 0x60;
+		fr[18] = (uint8_t)(l4len >> 8);
+		fr[19] = (uint8_t)l4len;
+		fr[20] = 6;
+		fr[21] = 64;
+		fill(fr + 22, 32, 200);
+	}
+	fr[l4 + 12] = 0x50;
+	fr[l4 + 16] = 0xbe;
+	fr[l4 + 17] = 0xef;
+	fill(fr + l4 + 20, payload, 5);
+	return l4 + l4len;
+}
+
+/* Complete a NEEDS_CSUM frame as the host would and check the result against IPv4's pseudo-header.
+ */
+static void assert_tcp4_completes(uint8_t *fr, size_t len, const struct virtio_net_hdr *h)
+{
+	uint32_t s;
+	uint16_t c = (uint16_t)~fold(sum16(fr + h->csum_start, len - h->csum_start, 0));
+
+	fr[h->csum_start + h->csum_offset] = (uint8_t)(c >> 8);
+	fr[h->csum_start + h->csum_offset + 1] = (uint8_t)c;
+	s = sum16(fr + 26, 8, 0) + 6 + (uint32_t)(len - 34);
+	assert_int_equal(fold(sum16(fr + 34, len - 34, s)), 0xffff);
+}
+
+/* A 3000-byte TCP frame over three slots with a blank checksum: one write, NEEDS_CSUM. */
+static void test_tx_vnet_multislot_csum(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t want[3000], out[4000];
+	struct virtio_net_hdr h;
+	size_t len = build_tcp(want, 4, 3000 - 54);
+
+	vnet_mode(f, true, all_caps);
+	memcpy(data_page(f, 1) + 3096, want, 1000);
+	memcpy(data_page(f, 2), want + 1000, 1500);
+	memcpy(data_page(f, 3) + 100, want + 2500, 500);
+	tx_put(f, 1, 3096, NETTXF_more_data | NETTXF_csum_blank | NETTXF_data_validated, 1,
+	       (uint16_t)len);
+	tx_put(f, 2, 0, NETTXF_more_data, 2, 1500);
+	tx_put(f, 3, 100, 0, 3, 500);
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(f->tx_sring->rsp_prod, 3);
+	for (RING_IDX i = 0; i < 3; i++)
+		assert_int_equal(tx_rsp(f, i).status, NETIF_RSP_OKAY);
+	assert_int_equal(host_recv_vnet(f, &h, out, sizeof(out)), (ssize_t)len);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.csum_offset, 16);
+	assert_int_equal(h.hdr_len, 54);
+	assert_memory_equal(out, want, 50); /* only the checksum field differs */
+	assert_memory_equal(out + 52, want + 52, len - 52);
+	assert_tcp4_completes(out, len, &h);
+	assert_int_equal(host_recv(f, out, sizeof(out)), -1); /* exactly one frame */
+}
+
+/* UDP over IPv6 with a blank checksum; a plain frame gets an empty header. */
+static void test_tx_vnet_udp6_and_plain(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *p = data_page(f, 4), out[300];
+	struct virtio_net_hdr h;
+
+	vnet_mode(f, true, all_caps);
+	memset(p, 0, 200);
+	p[12] = 0x86;
+	p[13] = 0xdd;
+	p[14] = 0x60;
+	p[19] = 8 + 50; /* payload length */
+	p[20] = 17;
+	tx_put(f, 4, 0, NETTXF_csum_blank, 1, 54 + 58);
+	fill(data_page(f, 5), 60, 1);
+	tx_put(f, 5, 0, NETTXF_data_validated, 2, 60);
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(tx_rsp(f, 0).status, NETIF_RSP_OKAY);
+	assert_int_equal(tx_rsp(f, 1).status, NETIF_RSP_OKAY);
+	assert_int_equal(host_recv_vnet(f, &h, out, sizeof(out)), 54 + 58);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.csum_start, 54);
+	assert_int_equal(h.csum_offset, 6);
+	assert_int_equal(host_recv_vnet(f, &h, out, sizeof(out)), 60);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_DATA_VALID);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+}
+
+/* Put a TCP frame of `len` bytes in pages first.., as slots; returns the slots used. */
+static unsigned tx_put_frame(struct fixture *f, const uint8_t *fr, size_t len, grant_ref_t first,
+			     uint16_t flags, bool extras)
+{
+	unsigned n = 0;
+
+	for (size_t pos = 0; pos < len; pos += PAGE, n++) {
+		size_t chunk = MIN(PAGE, len - pos);
+		uint16_t fl = pos + chunk < len ? NETTXF_more_data : 0;
+
+		memcpy(data_page(f, first + n), fr + pos, chunk);
+		if (!pos)
+			fl |= flags | (extras ? NETTXF_extra_info : 0);
+		tx_put(f, first + n, 0, fl, (uint16_t)n, pos ? (uint16_t)chunk : (uint16_t)len);
+		if (!pos && extras)
+			return 1; /* the caller puts the extras, then tx_put_rest */
+	}
+	return n;
+}
+
+static void tx_put_rest(struct fixture *f, const uint8_t *fr, size_t len, grant_ref_t first)
+{
+	for (size_t pos = PAGE; pos < len; pos += PAGE) {
+		size_t chunk = MIN(PAGE, len - pos);
+		grant_ref_t r = first + (grant_ref_t)(pos / PAGE);
+
+		memcpy(data_page(f, r), fr + pos, chunk);
+		tx_put(f, r, 0, pos + chunk < len ? NETTXF_more_data : 0, (uint16_t)r,
+		       (uint16_t)chunk);
+	}
+}
+
+/* A 20000-byte TCPv4 packet with a GSO extra (after an ignored hash extra): a TSO write. */
+static void test_tx_vnet_gso(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t want[20000], out[21000];
+	struct virtio_net_hdr h;
+	size_t len = build_tcp(want, 4, sizeof(want) - 54);
+
+	vnet_mode(f, true, all_caps);
+	tx_put_frame(f, want, len, 0, NETTXF_csum_blank | NETTXF_data_validated, true);
+	tx_put_extra(f, XEN_NETIF_EXTRA_TYPE_HASH, XEN_NETIF_EXTRA_FLAG_MORE);
+	tx_put_gso(f, XEN_NETIF_GSO_TYPE_TCPV4, 1448, 0);
+	tx_put_rest(f, want, len, 0);
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(f->tx_sring->rsp_prod, 7); /* 5 data slots, 2 extras */
+	assert_int_equal(tx_rsp(f, 0).status, NETIF_RSP_OKAY);
+	assert_int_equal(tx_rsp(f, 1).status, NETIF_RSP_NULL);
+	assert_int_equal(tx_rsp(f, 2).status, NETIF_RSP_NULL);
+	assert_int_equal(tx_rsp(f, 6).status, NETIF_RSP_OKAY);
+	assert_int_equal(host_recv_vnet(f, &h, out, sizeof(out)), (ssize_t)len);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(h.gso_size, 1448);
+	assert_int_equal(h.hdr_len, 54);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.csum_start, 34);
+	assert_memory_equal(out + 52, want + 52, len - 52);
+	assert_tcp4_completes(out, len, &h);
+}
+
+/* One hostile GSO packet: every data slot fails, the extras are NULL, nothing is written. */
+static void tx_gso_refused(struct fixture *f, int ipv, uint8_t type, uint16_t size, bool twice)
+{
+	static uint8_t fr[9000];
+	RING_IDX first = f->txf.req_prod_pvt;
+	size_t len = build_tcp(fr, ipv, sizeof(fr) - 74);
+	uint8_t out[64];
+
+	tx_put_frame(f, fr, len, 0, NETTXF_csum_blank, true);
+	tx_put_gso(f, type, size, twice ? XEN_NETIF_EXTRA_FLAG_MORE : 0);
+	if (twice)
+		tx_put_gso(f, type, size, 0);
+	tx_put_rest(f, fr, len, 0);
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(f->tx_sring->rsp_prod, f->txf.req_prod_pvt);
+	for (RING_IDX i = first; i < f->txf.req_prod_pvt; i++)
+		assert_int_equal(tx_rsp(f, i).status, (i == first + 1 || (twice && i == first + 2))
+							  ? NETIF_RSP_NULL
+							  : NETIF_RSP_ERROR);
+	assert_int_equal(host_recv(f, out, sizeof(out)), -1);
+	assert_false(f->io.tx_broken);
+}
+
+static void test_tx_vnet_gso_hostile(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t out[64];
+
+	vnet_mode(f, true, all_caps);
+	tx_gso_refused(f, 4, XEN_NETIF_GSO_TYPE_TCPV4, 0, false);    /* size 0 */
+	tx_gso_refused(f, 4, XEN_NETIF_GSO_TYPE_TCPV4, 9000, false); /* beyond the payload */
+	tx_gso_refused(f, 4, XEN_NETIF_GSO_TYPE_TCPV6, 1448, false); /* wrong IP version */
+	tx_gso_refused(f, 6, XEN_NETIF_GSO_TYPE_TCPV4, 1448, false); /* and the other way */
+	tx_gso_refused(f, 4, 7, 1448, false);			     /* unknown type */
+	tx_gso_refused(f, 4, XEN_NETIF_GSO_TYPE_NONE, 1448, false);  /* no type */
+	tx_gso_refused(f, 4, XEN_NETIF_GSO_TYPE_TCPV4, 1448, true);  /* two GSO extras */
+	/* Without a virtio header GSO was never offered: a valid one is refused too. */
+	f->io.off.vnet_hdr = false;
+	tx_gso_refused(f, 4, XEN_NETIF_GSO_TYPE_TCPV4, 1448, false);
+	/* The ring still works. */
+	fill(data_page(f, 0), 20, 42);
+	tx_put(f, 0, 0, 0, 99, 20);
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(tx_rsp(f, f->txf.req_prod_pvt - 1).status, NETIF_RSP_OKAY);
+	assert_int_equal(host_recv(f, out, sizeof(out)), 20);
+}
+
+/* A blank checksum whose headers do not hold up: a TCP header claimed past the frame. */
+static void test_tx_vnet_csum_truncated(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *p = data_page(f, 4), out[64];
+
+	vnet_mode(f, true, all_caps);
+	build_tcp(p, 4, 0);
+	p[34 + 12] = 0xf0; /* a 60-byte TCP header in a 20-byte segment */
+	tx_put(f, 4, 0, NETTXF_csum_blank, 1, 54);
+	tx_push(f);
+	run_tx(f);
+	assert_all_errors(f, 0, 1);
+	(void)out;
+}
+
+/* Post n buffers on pages first.., each with id 100 + its page. */
+static void rx_post_n(struct fixture *f, grant_ref_t first, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		rx_post(f, first + i, (uint16_t)(100 + first + i));
+}
+
+/* A 64 KiB TSO frame from the host: 17 data slots and a GSO extra, in ring order. */
+static void test_rx_vnet_gso_64k(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[65600];
+	size_t len = build_tcp(fr, 4, 65535 - 40), pos = 0;
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				   .hdr_len = 54,
+				   .gso_size = 1448,
+				   .csum_start = 34,
+				   .csum_offset = 16};
+	netif_extra_info_t ex;
+	bool notify;
+
+	vnet_mode(f, true, all_caps);
+	assert_int_equal(len, 65549);
+	host_send_vnet(f, &h, fr, len);
+	/* Too few buffers: the frame waits, and the guest is asked to kick at 18. */
+	rx_post_n(f, 0, 10);
+	assert_false(run_rx(f, &notify));
+	assert_int_equal(f->rx_sring->rsp_prod, 0);
+	assert_int_equal(f->io.rx.req_cons, 0);
+	assert_int_equal(f->rx_sring->req_event, 18);
+	rx_post_n(f, 10, 8);
+	run_rx(f, &notify);
+	assert_true(notify);
+	assert_int_equal(f->rx_sring->rsp_prod, 18);
+	assert_int_equal(rx_rsp(f, 0).id, 100);
+	assert_int_equal(rx_rsp(f, 0).flags, NETRXF_csum_blank | NETRXF_data_validated |
+						 NETRXF_more_data | NETRXF_extra_info);
+	assert_int_equal(rx_rsp(f, 0).status, PAGE);
+	memcpy(&ex, RING_GET_RESPONSE(&f->rxf, 1), sizeof(ex));
+	assert_int_equal(ex.type, XEN_NETIF_EXTRA_TYPE_GSO);
+	assert_int_equal(ex.flags, 0);
+	assert_int_equal(ex.u.gso.type, XEN_NETIF_GSO_TYPE_TCPV4);
+	assert_int_equal(ex.u.gso.size, 1448);
+	for (RING_IDX i = 0; i < 18; i++) {
+		netif_rx_response_t r = rx_rsp(f, i);
+
+		if (i == 1)
+			continue;
+		assert_int_equal(r.id, 100 + i);
+		assert_int_equal(r.offset, 0);
+		assert_int_equal(r.status, MIN(PAGE, len - pos));
+		assert_int_equal(!!(r.flags & NETRXF_more_data), i < 17);
+		assert_memory_equal(data_page(f, i), fr + pos, (size_t)r.status);
+		pos += (size_t)r.status;
+	}
+	assert_int_equal(pos, len);
+}
+
+/* A frontend without GSO never gets it: the frame is dropped, the next one delivered. */
+static void test_rx_vnet_no_gso_frontend(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[30000];
+	size_t len = build_tcp(fr, 6, sizeof(fr) - 74);
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+				   .gso_size = 1440,
+				   .csum_start = 54,
+				   .csum_offset = 16};
+	struct virtio_net_hdr plain = {0};
+	uint8_t small[80];
+	bool notify;
+
+	vnet_mode(f, true, (struct net_rx_caps){.csum4 = true, .csum6 = true, .gso4 = true});
+	fill(small, sizeof(small), 9);
+	host_send_vnet(f, &h, fr, len);
+	host_send_vnet(f, &plain, small, sizeof(small));
+	rx_post_n(f, 0, 10);
+	assert_true(run_rx(f, &notify));
+	assert_int_equal(f->rx_sring->rsp_prod, 1);
+	assert_int_equal(rx_rsp(f, 0).status, sizeof(small));
+	assert_int_equal(rx_rsp(f, 0).flags, 0);
+	assert_memory_equal(data_page(f, 0), small, sizeof(small));
+}
+
+/* With sg but no GSO a jumbo frame spans slots with no extra; hostile headers are dropped. */
+static void test_rx_vnet_sg_and_hostile(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[9000];
+	struct virtio_net_hdr plain = {0};
+	struct virtio_net_hdr bad[] = {
+	    {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 8990, .csum_offset = 16},
+	    {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+	     .csum_start = 34,
+	     .csum_offset = 16,
+	     .gso_size = 0},
+	    {.gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448}, /* GSO, no partial csum */
+	    {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	     .gso_type = 0x42,
+	     .csum_start = 34,
+	     .csum_offset = 16,
+	     .gso_size = 1448},
+	};
+	bool notify;
+
+	vnet_mode(f, true, all_caps);
+	build_tcp(fr, 4, sizeof(fr) - 54);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		host_send_vnet(f, &bad[i], fr, sizeof(fr));
+	host_send_vnet(f, &plain, fr, sizeof(fr));
+	rx_post_n(f, 0, 4);
+	run_rx(f, &notify);
+	assert_int_equal(f->rx_sring->rsp_prod, 3);
+	assert_int_equal(rx_rsp(f, 0).flags, NETRXF_more_data);
+	assert_int_equal(rx_rsp(f, 0).status, PAGE);
+	assert_int_equal(rx_rsp(f, 1).flags, NETRXF_more_data);
+	assert_int_equal(rx_rsp(f, 2).flags, 0);
+	assert_int_equal(rx_rsp(f, 2).status, sizeof(fr) - 2 * (size_t)PAGE);
+	assert_memory_equal(data_page(f, 2), fr + 2 * (size_t)PAGE, sizeof(fr) - 2 * (size_t)PAGE);
+	/* A frame shorter than its virtio header is dropped too. */
+	assert_int_equal(send(f->sv[1], fr, 4, 0), 4);
+	host_send_vnet(f, &plain, fr, 60);
+	run_rx(f, &notify);
+	assert_int_equal(f->rx_sring->rsp_prod, 4);
+	assert_int_equal(rx_rsp(f, 3).status, 60);
 }
 
 /* ---- The whole vif: XenBus handshake, worker thread, a real TAP ---- */
@@ -839,6 +1248,57 @@ static void e2e_rx(struct e2e *e, uint8_t marker)
 	assert_memory_equal(data_page(e->f, 1), fr, sizeof(fr));
 }
 
+/*
+ * Host -> guest TSO through the real TAP: a 20000-byte TCP frame sent with
+ * a virtio header on a packet socket leaves the vif unsegmented (the TAP's
+ * TSO4 is on) and reaches the guest as 5 data slots and a GSO extra.
+ */
+static void e2e_rx_gso(struct e2e *e)
+{
+	static uint8_t fr[20000];
+	RING_IDX first = e->rxf.req_prod_pvt;
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				   .hdr_len = 54,
+				   .gso_size = 1448,
+				   .csum_start = 34,
+				   .csum_offset = 16};
+	struct sockaddr_ll to = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(0x0800),
+				 .sll_ifindex = (int)if_nametoindex(xen_netback_ifname(e->nb)),
+				 .sll_halen = 6};
+	struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof(h)},
+			       {.iov_base = fr, .iov_len = sizeof(fr)}};
+	struct msghdr msg = {
+	    .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = iov, .msg_iovlen = 2};
+	netif_extra_info_t ex;
+	int sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	assert_true(sock >= 0);
+	assert_int_equal(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &(int){1}, sizeof(int)), 0);
+	build_tcp(fr, 4, sizeof(fr) - 54);
+	for (unsigned i = 0; i < 6; i++) {
+		*RING_GET_REQUEST(&e->rxf, first + i) =
+		    (netif_rx_request_t){.id = (uint16_t)i, .gref = 2 + i};
+		e->rxf.req_prod_pvt++;
+	}
+	e->rxf.sring->req_prod = e->rxf.req_prod_pvt;
+	kick(e, e->ports[1]);
+	assert_int_equal(sendmsg(sock, &msg, 0), (ssize_t)(sizeof(h) + sizeof(fr)));
+	close(sock);
+	wait_for(&e->rxf.sring->rsp_prod, first + 6);
+	assert_int_equal(RING_GET_RESPONSE(&e->rxf, first)->flags,
+			 NETRXF_csum_blank | NETRXF_data_validated | NETRXF_more_data |
+			     NETRXF_extra_info);
+	memcpy(&ex, RING_GET_RESPONSE(&e->rxf, first + 1), sizeof(ex));
+	assert_int_equal(ex.type, XEN_NETIF_EXTRA_TYPE_GSO);
+	assert_int_equal(ex.u.gso.type, XEN_NETIF_GSO_TYPE_TCPV4);
+	assert_int_equal(ex.u.gso.size, 1448);
+	assert_int_equal(RING_GET_RESPONSE(&e->rxf, first + 5)->status,
+			 sizeof(fr) - 4 * (size_t)PAGE);
+	assert_memory_equal(data_page(e->f, 2 + 5) + 100, fr + 4 * (size_t)PAGE + 100, 200);
+}
+
 static void write_proc(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -918,7 +1378,11 @@ static void test_vif_end_to_end(void **state)
 	e2e_open(&e, *state);
 
 	assert_vif_published(&e, 0, "00:16:3e:01:02:03");
-	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-sg", "0");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-sg", "1");
+	/* A TAP of our own has virtio headers: GSO is offered. */
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-gso-tcpv4", "1");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-gso-tcpv6", "1");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-ipv6-csum-offload", "1");
 
 	/* Connect with one event channel; traffic both ways. */
 	frontend_connect(&e, fe, false, "1");
@@ -933,12 +1397,17 @@ static void test_vif_end_to_end(void **state)
 	xs_put(&e, fe, "state", "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "2");
 
-	/* Reconnect with split event channels. */
+	/* Reconnect with split event channels, and every offload (TUNSETOFFLOAD on a real TAP). */
+	xs_put(&e, fe, "feature-sg", "1");
+	xs_put(&e, fe, "feature-gso-tcpv4", "1");
+	xs_put(&e, fe, "feature-gso-tcpv6", "1");
+	xs_put(&e, fe, "feature-ipv6-csum-offload", "1");
 	frontend_connect(&e, fe, true, "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "4");
 	assert_true(e.ports[0] != e.ports[1]);
 	e2e_tx(&e, 3);
 	e2e_rx(&e, 4);
+	e2e_rx_gso(&e);
 	xs_put(&e, fe, "state", "6");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "6");
 
@@ -1070,6 +1539,14 @@ int main(void)
 	    T(test_rx_oversize_dropped),
 	    T(test_rx_bad_gref),
 	    T(test_rx_corrupt_req_prod),
+	    T(test_tx_vnet_multislot_csum),
+	    T(test_tx_vnet_udp6_and_plain),
+	    T(test_tx_vnet_gso),
+	    T(test_tx_vnet_gso_hostile),
+	    T(test_tx_vnet_csum_truncated),
+	    T(test_rx_vnet_gso_64k),
+	    T(test_rx_vnet_no_gso_frontend),
+	    T(test_rx_vnet_sg_and_hostile),
 	    T(test_vif_end_to_end),
 	    T(test_vif_adopted_fd_unpublished),
 	    T(test_vif_adopted_fd_lifecycle),

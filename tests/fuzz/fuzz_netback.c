@@ -3,19 +3,24 @@
  * libFuzzer target for the netback tx/rx ring path.  The guest's side is
  * the input, laid out as:
  *
- *   byte  0              rounds of tx-then-rx processing - 1 (mod 8)
+ *   byte  0              bits 0-2: rounds of tx-then-rx processing - 1;
+ *                        bit 3: the "TAP" carries virtio_net_hdrs; bit 4: the
+ *                        frontend takes multi-slot frames (feature-sg); bit 5:
+ *                        it takes blank checksums; bits 6, 7: GSO TCPv4, v6
  *   bytes [1, 257)       grant table entries 0..31 (the rest of frame 0 is zero)
  *   bytes [257, 769)     the start of the tx ring page (indexes, ~37 requests)
  *   bytes [769, 1025)    the start of the rx ring page (indexes, ~24 requests)
  *   bytes [1025, ...)    guest RAM from gfn 1 (the packets), and also the
  *                        host's frames: a little-endian u16 length, then
- *                        that many bytes (zero-padded past the input's end)
+ *                        that many bytes (zero-padded past the input's end);
+ *                        with virtio headers, a frame's first 10 bytes are one
  *
  * over 16 pages of guest RAM; a datagram socket pair stands in for the TAP.
  * Grants may point anywhere, the grant table included.  Everything is
  * rebuilt for each input.
  */
 #include "core/memory.h"
+#include "devices/net_offload.h"
 #include "devices/xen_netback.h"
 #include "lib/log.h"
 #include "xen/gnttab.h"
@@ -73,14 +78,46 @@ static size_t queue_frames(struct fixture *f, const uint8_t *data, size_t size, 
 	return pos;
 }
 
-/* What the guest transmitted: whole Ethernet frames, never over 64 KiB. */
+/* A virtio header the netback wrote must describe its frame. */
+static void check_vnet_hdr(const struct virtio_net_hdr *h, size_t len)
+{
+	if ((h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM & ~VIRTIO_NET_HDR_F_DATA_VALID) ||
+	    ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	     (size_t)h->csum_start + h->csum_offset + 2 > len))
+		abort();
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return;
+	if ((h->gso_type != VIRTIO_NET_HDR_GSO_TCPV4 && h->gso_type != VIRTIO_NET_HDR_GSO_TCPV6) ||
+	    !(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || !h->gso_size || h->hdr_len > len ||
+	    h->gso_size > len - h->hdr_len)
+		abort();
+}
+
+/* What the guest transmitted: whole Ethernet frames, never over 64 KiB, with sound headers. */
 static void drain_host(struct fixture *f)
 {
+	size_t hdr = f->io.off.vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
+	struct virtio_net_hdr h;
 	ssize_t n;
 
-	while ((n = recv(f->sv[1], f->frame, XEN_NETIF_BUF_SIZE, MSG_DONTWAIT)) >= 0)
-		if (n < 14 || n > XEN_NETIF_MAX_TX_SIZE)
+	while ((n = recv(f->sv[1], f->frame, XEN_NETIF_BUF_SIZE + hdr, MSG_DONTWAIT)) >= 0) {
+		if ((size_t)n < 14 + hdr || (size_t)n > XEN_NETIF_MAX_TX_SIZE + hdr)
 			abort();
+		if (hdr) {
+			memcpy(&h, f->frame, sizeof(h));
+			check_vnet_hdr(&h, (size_t)n - hdr);
+		}
+	}
+}
+
+/* Byte 0's offload bits (see the top). */
+static void set_offloads(struct fixture *f, uint8_t b)
+{
+	f->io.off = (struct xen_netif_offload){
+	    .vnet_hdr = b & 0x08,
+	    .rx_sg = b & 0x10,
+	    .rx = {.csum4 = b & 0x20, .csum6 = b & 0x20, .gso4 = b & 0x40, .gso6 = b & 0x80},
+	};
 }
 
 /* Every request consumed has its response, and all of them are pushed to the guest. */
@@ -97,6 +134,8 @@ static void run(struct fixture *f, const uint8_t *data, size_t size)
 	size_t pos = REST_OFF;
 	bool notify;
 
+	if (size)
+		set_offloads(f, data[0]);
 	copy_in(gpa_to_hva(&f->mem, TABLE_GFN * PAGE, PAGE), data, size, 1, GRANT_BYTES);
 	copy_in(f->tx_page, data, size, TX_OFF, TX_BYTES);
 	copy_in(f->rx_page, data, size, RX_OFF, RX_BYTES);
@@ -124,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	f->tx_page = aligned_alloc(PAGE, PAGE);
 	f->rx_page = aligned_alloc(PAGE, PAGE);
-	f->frame = malloc(XEN_NETIF_BUF_SIZE);
+	f->frame = malloc(XEN_NETIF_RX_BUF_SIZE + sizeof(struct virtio_net_hdr));
 	if (!f->tx_page || !f->rx_page || !f->frame ||
 	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, f->sv))
 		abort();

@@ -16,9 +16,11 @@
 
 #include <xen/xen.h>
 #include <xen/event_channel.h>
+#include <linux/virtio_net.h>
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/io/blkif.h>
 #include <xen/io/netif.h>
 #include <xen/io/xs_wire.h>
 #include <xen/memory.h>
@@ -304,6 +306,121 @@ static void evtchn(void)
 	save("evtchn", "virq-ipi-reset", &s);
 }
 
+/* ---- blkback: options, grants, ring page, indirect pages (gfns 2, 3) ---- */
+
+#define BB_GRANTS 1
+#define BB_RING	  (1 + 32 * sizeof(grant_entry_v1_t))
+#define BB_IND(n) (BB_RING + 4096 + (n)*4096) /* indirect page n, gfn 2 + n */
+
+/* ref 2: gfn 2; ref 3: gfn 3 read-only; refs 4..11: data gfns 4..11 (64 sectors). */
+static void bb_grants(struct seed *s)
+{
+	for (unsigned r = 2; r < 12; r++) {
+		grant_entry_v1_t g = {.flags = GTF_permit_access, .domid = 0, .frame = r};
+
+		if (r == 3)
+			g.flags |= GTF_readonly;
+		put_at(s, BB_GRANTS + r * sizeof(g), &g, sizeof(g));
+	}
+}
+
+static void bb_ring(struct seed *s, const void *reqs, unsigned n)
+{
+	blkif_sring_t sr;
+
+	memset(&sr, 0, offsetof(blkif_sring_t, ring));
+	sr.req_prod = n;
+	sr.rsp_event = 1;
+	put_at(s, BB_RING, &sr, offsetof(blkif_sring_t, ring));
+	for (unsigned i = 0; i < n; i++)
+		put_at(s, BB_RING + offsetof(blkif_sring_t, ring) + i * sizeof(sr.ring[0]),
+		       (const uint8_t *)reqs + i * sizeof(blkif_request_t),
+		       sizeof(blkif_request_t));
+}
+
+/* n segments of per sectors each over the data pages, into indirect page `page`. */
+static void bb_segments(struct seed *s, unsigned page, unsigned n, unsigned per)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned first = i * per % 8;
+		struct blkif_request_segment seg = {.gref = 4 + i * per / 8 % 8,
+						    .first_sect = (uint8_t)first,
+						    .last_sect = (uint8_t)(first + per - 1)};
+
+		put_at(s, BB_IND(page) + i * sizeof(seg), &seg, sizeof(seg));
+	}
+}
+
+static void bb_indirect(blkif_request_t *slot, uint8_t op, uint16_t nr, uint64_t id,
+			uint64_t sector, grant_ref_t list)
+{
+	blkif_request_indirect_t r = {.operation = BLKIF_OP_INDIRECT,
+				      .indirect_op = op,
+				      .nr_segments = nr,
+				      .id = id,
+				      .sector_number = sector,
+				      .handle = 51712,
+				      .indirect_grefs = {list}};
+
+	memset(slot, 0, sizeof(*slot));
+	memcpy(slot, &r, sizeof(r));
+}
+
+static void blkback(void)
+{
+	struct seed s = {0};
+	blkif_request_t req[4];
+
+	/* Direct: a read, a write, a flush carrying data, a discard. */
+	memset(req, 0, sizeof(req));
+	s.b[0] = 2;
+	bb_grants(&s);
+	req[0] = (blkif_request_t){.operation = BLKIF_OP_READ, .nr_segments = 2, .id = 1};
+	req[0].seg[0] = (struct blkif_request_segment){.gref = 4, .first_sect = 0, .last_sect = 7};
+	req[0].seg[1] = (struct blkif_request_segment){.gref = 5, .first_sect = 2, .last_sect = 3};
+	req[1] = req[0];
+	req[1].operation = BLKIF_OP_WRITE;
+	req[1].id = 2;
+	req[1].sector_number = 100;
+	req[2] = req[1];
+	req[2].operation = BLKIF_OP_FLUSH_DISKCACHE;
+	req[2].nr_segments = 1;
+	req[2].id = 3;
+	{
+		blkif_request_discard_t d = {
+		    .operation = BLKIF_OP_DISCARD, .id = 4, .sector_number = 8, .nr_sectors = 8};
+
+		memcpy(&req[3], &d, sizeof(d));
+	}
+	bb_ring(&s, req, 4);
+	save("blkback", "direct", &s);
+
+	/*
+	 * Indirect: a 32-segment read and write (list in gfn 2), then the
+	 * 256-segment maximum, one sector each (list in gfn 3, read-only grant).
+	 */
+	memset(&s, 0, sizeof(s));
+	bb_grants(&s);
+	bb_segments(&s, 0, 32, 2);
+	bb_segments(&s, 1, 256, 1);
+	bb_indirect(&req[0], BLKIF_OP_READ, 32, 1, 0, 2);
+	bb_indirect(&req[1], BLKIF_OP_WRITE, 32, 2, 100, 2);
+	bb_indirect(&req[2], BLKIF_OP_READ, 256, 3, 200, 3);
+	bb_ring(&s, req, 3);
+	save("blkback", "indirect", &s);
+
+	/* Indirect, refused: 257 segments, a flush inside, an ungranted list, then a good one. */
+	memset(&s, 0, sizeof(s));
+	bb_grants(&s);
+	bb_segments(&s, 0, 300, 1);
+	bb_indirect(&req[0], BLKIF_OP_WRITE, 257, 1, 0, 2);
+	bb_indirect(&req[1], BLKIF_OP_FLUSH_DISKCACHE, 16, 2, 0, 2);
+	bb_indirect(&req[2], BLKIF_OP_READ, 16, 3, 0, 20);
+	bb_indirect(&req[3], BLKIF_OP_READ, 16, 4, 0, 2);
+	bb_ring(&s, req, 4);
+	save("blkback", "indirect-refused", &s);
+}
+
 /* ---- netback: rounds, grants, tx ring, rx ring, RAM/host frames ---- */
 
 #define NB_GRANTS  1
@@ -352,6 +469,76 @@ static size_t udp_frame(struct seed *s, size_t off)
 	memcpy(udp + 8, "payload!", 8);
 	put_at(s, off, f, 14 + 20 + 16);
 	return 14 + 20 + 16;
+}
+
+/* An Ethernet + IPv4 + TCP frame of len bytes (at least 54), at off. */
+static void tcp_frame(struct seed *s, size_t off, size_t len)
+{
+	uint8_t f[54] = {0x02, 0, 0, 0, 0, 1, 0x00, 0x16, 0x3e, 0, 0, 1, 0x08, 0x00};
+	uint8_t *ip = f + 14;
+
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((len - 14) >> 8); /* tot_len */
+	ip[3] = (uint8_t)(len - 14);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, (uint8_t[]){10, 0, 0, 2, 10, 0, 0, 1}, 8);
+	ip[20 + 12] = 0x50; /* data offset */
+	put_at(s, off, f, sizeof(f));
+	for (size_t i = sizeof(f); i < len; i++)
+		put_at(s, off + i, &(uint8_t){(uint8_t)i}, 1);
+}
+
+/* Offload seeds: virtio headers, sg, csum and GSO accepted (fuzz_netback's byte 0). */
+static void netback_offload(void)
+{
+	struct seed s = {0};
+	netif_tx_request_t tx[3] = {
+	    {.gref = 1,
+	     .flags = NETTXF_extra_info | NETTXF_more_data | NETTXF_csum_blank,
+	     .id = 1,
+	     .size = 5000},
+	    {0},
+	    {.gref = 2, .flags = 0, .id = 2, .size = 1000},
+	};
+	netif_extra_info_t ex = {.type = XEN_NETIF_EXTRA_TYPE_GSO};
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				   .hdr_len = 54,
+				   .gso_size = 1000,
+				   .csum_start = 34,
+				   .csum_offset = 16};
+	netif_rx_sring_t rsr;
+	uint16_t len = 6000 + sizeof(h);
+
+	/* A 5000-byte TSO packet over two slots (4000 + 1000) and its GSO extra. */
+	s.b[0] = 0xf8;
+	nb_grants(&s);
+	ex.u.gso.size = 1400;
+	ex.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+	memcpy(&tx[1], &ex, sizeof(ex));
+	nb_tx(&s, tx, 3);
+	tcp_frame(&s, NB_PAGE(2), 5000);
+	save("netback", "tx-gso", &s);
+
+	/* A 6000-byte TSO frame from the host for four posted buffers: two slots and the extra. */
+	memset(&s, 0, sizeof(s));
+	s.b[0] = 0xf8;
+	nb_grants(&s);
+	memset(&rsr, 0, sizeof(rsr));
+	rsr.req_prod = 4;
+	rsr.rsp_event = 1;
+	put_at(&s, NB_RX, &rsr, offsetof(netif_rx_sring_t, ring));
+	for (unsigned i = 0; i < 4; i++) {
+		netif_rx_request_t rq = {.id = (uint16_t)(10 + i), .gref = 4 + i};
+
+		put_at(&s, NB_RX + offsetof(netif_rx_sring_t, ring) + i * sizeof(rsr.ring[0]), &rq,
+		       sizeof(rq));
+	}
+	put_at(&s, NB_REST, &len, 2);
+	put_at(&s, NB_REST + 2, &h, sizeof(h));
+	tcp_frame(&s, NB_REST + 2 + sizeof(h), 6000);
+	save("netback", "rx-gso", &s);
 }
 
 static void netback(void)
@@ -888,7 +1075,9 @@ int main(void)
 	console();
 	xs_ring();
 	evtchn();
+	blkback();
 	netback();
+	netback_offload();
 	rtl8139();
 	hypercall();
 	api();
