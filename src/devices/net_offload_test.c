@@ -4,6 +4,7 @@
  * translation, against frames built here and a checksum verifier of the
  * test's own (so a shared mistake cannot pass).
  */
+#include "devices/inet_csum_test.h"
 #include "devices/net_offload.h"
 #include "lib/test.h"
 
@@ -81,20 +82,6 @@ static struct frame *build(int ipv, int proto, size_t payload, bool ext)
 	f.b[f.l4 + f.csum_at + 1] = 0xad;
 	fill(f.b + f.l4 + f.th, payload, 7);
 	return &f;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-	for (size_t i = 0; i < len; i += 2)
-		s += (uint32_t)(p[i] << 8) | (i + 1 < len ? p[i + 1] : 0);
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
 }
 
 static void assert_csum_ok(const struct frame *f)

@@ -8,6 +8,7 @@
 #include "xen/domain.h"
 #include "core/memory.h"
 #include "core/vm.h"
+#include "devices/inet_csum_test.h"
 #include "devices/xen_netback.h"
 #include "lib/test.h"
 #include "lib/util.h"
@@ -405,18 +406,16 @@ static void test_tx_full_ring(void **state)
 
 /* ---- Checksums ---- */
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
+/* The Ethernet type and an IPv4 header (no options) of ip_len bytes in all, for proto. */
+static void put_eth_ipv4(uint8_t *fr, uint8_t proto, size_t ip_len)
 {
-	for (size_t i = 0; i < len; i += 2)
-		s += (uint32_t)(p[i] << 8) | (i + 1 < len ? p[i + 1] : 0);
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	fr[12] = 0x08;
+	fr[14] = 0x45;
+	fr[16] = (uint8_t)(ip_len >> 8);
+	fr[17] = (uint8_t)ip_len;
+	fr[22] = 64;
+	fr[23] = proto;
+	fill(fr + 26, 8, 10); /* addresses */
 }
 
 /* Ethernet + IPv4 + UDP with `payload` bytes; checksum field set to junk. */
@@ -425,13 +424,7 @@ static size_t build_udp4(uint8_t *fr, size_t payload)
 	size_t ip_len = 20 + 8 + payload;
 
 	memset(fr, 0, 14 + ip_len);
-	fr[12] = 0x08;
-	fr[14] = 0x45;
-	fr[16] = (uint8_t)(ip_len >> 8);
-	fr[17] = (uint8_t)ip_len;
-	fr[22] = 64;
-	fr[23] = 17;
-	memcpy(fr + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	put_eth_ipv4(fr, 17, ip_len);
 	fr[34] = 0x30;
 	fr[35] = 0x39;
 	fr[36] = 0x00;
@@ -442,6 +435,31 @@ static size_t build_udp4(uint8_t *fr, size_t payload)
 	fr[41] = 0xad;
 	fill(fr + 42, payload, 77);
 	return 14 + ip_len;
+}
+
+/* Ethernet + IPv4/IPv6 + TCP with `payload` bytes; junk in the checksum field. */
+static size_t build_tcp(uint8_t *fr, int ipv, size_t payload)
+{
+	size_t l4 = ipv == 4 ? 34 : 54, l4len = 20 + payload;
+
+	memset(fr, 0, l4 + l4len);
+	if (ipv == 4) {
+		put_eth_ipv4(fr, 6, 20 + l4len);
+	} else {
+		fr[12] = 0x86;
+		fr[13] = 0xdd;
+		fr[14] = 0x60;
+		fr[18] = (uint8_t)(l4len >> 8);
+		fr[19] = (uint8_t)l4len;
+		fr[20] = 6;
+		fr[21] = 64;
+		fill(fr + 22, 32, 200);
+	}
+	fr[l4 + 12] = 0x50;
+	fr[l4 + 16] = 0xbe;
+	fr[l4 + 17] = 0xef;
+	fill(fr + l4 + 20, payload, 5);
+	return l4 + l4len;
 }
 
 static void assert_udp4_csum_ok(const uint8_t *fr)
@@ -466,23 +484,11 @@ static void test_csum_udp4(void **state)
 static void test_csum_tcp6(void **state)
 {
 	uint8_t fr[300];
-	size_t plen = 20 + 100;
+	size_t len = build_tcp(fr, 6, 100), plen = len - 54;
 	uint32_t s;
 
 	(void)state;
-	memset(fr, 0, sizeof(fr));
-	fr[12] = 0x86;
-	fr[13] = 0xdd;
-	fr[14] = 0x60;
-	fr[18] = (uint8_t)(plen >> 8);
-	fr[19] = (uint8_t)plen;
-	fr[20] = 6;
-	fr[21] = 64;
-	fill(fr + 22, 32, 200); /* addresses */
-	fr[54 + 12] = 0x50;	/* data offset */
-	fr[54 + 16] = 0x12;	/* junk checksum */
-	fill(fr + 54 + 20, 100, 3);
-	assert_int_equal(net_csum_fill(fr, 54 + plen), 0);
+	assert_int_equal(net_csum_fill(fr, len), 0);
 	s = sum16(fr + 22, 32, 0) + 6 + (uint32_t)plen;
 	assert_int_equal(fold(sum16(fr + 54, plen, s)), 0xffff);
 }
@@ -709,37 +715,6 @@ static void tx_put_gso(struct fixture *f, uint8_t type, uint16_t size, uint8_t f
 	ex.u.gso.size = size;
 	memcpy(RING_GET_REQUEST(&f->txf, f->txf.req_prod_pvt), &ex, sizeof(ex));
 	f->txf.req_prod_pvt++;
-}
-
-/* Ethernet + IPv4/IPv6 + TCP with `payload` bytes; junk in the checksum field. */
-static size_t build_tcp(uint8_t *fr, int ipv, size_t payload)
-{
-	size_t l4 = ipv == 4 ? 34 : 54, l4len = 20 + payload;
-
-	memset(fr, 0, l4 + l4len);
-	if (ipv == 4) {
-		fr[12] = 0x08;
-		fr[14] = 0x45;
-		fr[16] = (uint8_t)((20 + l4len) >> 8);
-		fr[17] = (uint8_t)(20 + l4len);
-		fr[22] = 64;
-		fr[23] = 6;
-		fill(fr + 26, 8, 10); /* addresses */
-	} else {
-		fr[12] = 0x86;
-		fr[13] = 0xdd;
-		fr[14] = 0x60;
-		fr[18] = (uint8_t)(l4len >> 8);
-		fr[19] = (uint8_t)l4len;
-		fr[20] = 6;
-		fr[21] = 64;
-		fill(fr + 22, 32, 200);
-	}
-	fr[l4 + 12] = 0x50;
-	fr[l4 + 16] = 0xbe;
-	fr[l4 + 17] = 0xef;
-	fill(fr + l4 + 20, payload, 5);
-	return l4 + l4len;
 }
 
 /* Complete a NEEDS_CSUM frame as the host would and check the result against IPv4's pseudo-header.

@@ -354,14 +354,17 @@ static void bb_segments(struct seed *s, unsigned page, unsigned n, unsigned per)
 static void bb_indirect(blkif_request_t *slot, uint8_t op, uint16_t nr, uint64_t id,
 			uint64_t sector, grant_ref_t list)
 {
-	blkif_request_indirect_t r = {.operation = BLKIF_OP_INDIRECT,
-				      .indirect_op = op,
-				      .nr_segments = nr,
-				      .id = id,
-				      .sector_number = sector,
-				      .handle = 51712,
-				      .indirect_grefs = {list}};
+	blkif_request_indirect_t r;
 
+	/* Zeroed whole: an initializer leaves the ABI's padding holes undefined. */
+	memset(&r, 0, sizeof(r));
+	r.operation = BLKIF_OP_INDIRECT;
+	r.indirect_op = op;
+	r.nr_segments = nr;
+	r.id = id;
+	r.sector_number = sector;
+	r.handle = 51712;
+	r.indirect_grefs[0] = list;
 	memset(slot, 0, sizeof(*slot));
 	memcpy(slot, &r, sizeof(r));
 }
@@ -451,6 +454,23 @@ static void nb_tx(struct seed *s, const netif_tx_request_t *reqs, unsigned n)
 		       &reqs[i], sizeof(reqs[i]));
 }
 
+/* Four rx buffers posted (ids 10-13, grants 4-7). */
+static void nb_rx_posted(struct seed *s)
+{
+	netif_rx_sring_t sr;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.req_prod = 4;
+	sr.rsp_event = 1;
+	put_at(s, NB_RX, &sr, offsetof(netif_rx_sring_t, ring));
+	for (unsigned i = 0; i < 4; i++) {
+		netif_rx_request_t rq = {.id = (uint16_t)(10 + i), .gref = 4 + i};
+
+		put_at(s, NB_RX + offsetof(netif_rx_sring_t, ring) + i * sizeof(sr.ring[0]), &rq,
+		       sizeof(rq));
+	}
+}
+
 /* An Ethernet + IPv4 + UDP frame with the checksum left blank, at off. */
 static size_t udp_frame(struct seed *s, size_t off)
 {
@@ -508,7 +528,6 @@ static void netback_offload(void)
 				   .gso_size = 1000,
 				   .csum_start = 34,
 				   .csum_offset = 16};
-	netif_rx_sring_t rsr;
 	uint16_t len = 6000 + sizeof(h);
 
 	/* A 5000-byte TSO packet over two slots (4000 + 1000) and its GSO extra. */
@@ -525,16 +544,7 @@ static void netback_offload(void)
 	memset(&s, 0, sizeof(s));
 	s.b[0] = 0xf8;
 	nb_grants(&s);
-	memset(&rsr, 0, sizeof(rsr));
-	rsr.req_prod = 4;
-	rsr.rsp_event = 1;
-	put_at(&s, NB_RX, &rsr, offsetof(netif_rx_sring_t, ring));
-	for (unsigned i = 0; i < 4; i++) {
-		netif_rx_request_t rq = {.id = (uint16_t)(10 + i), .gref = 4 + i};
-
-		put_at(&s, NB_RX + offsetof(netif_rx_sring_t, ring) + i * sizeof(rsr.ring[0]), &rq,
-		       sizeof(rq));
-	}
+	nb_rx_posted(&s);
 	put_at(&s, NB_REST, &len, 2);
 	put_at(&s, NB_REST + 2, &h, sizeof(h));
 	tcp_frame(&s, NB_REST + 2 + sizeof(h), 6000);
@@ -553,7 +563,6 @@ static void netback(void)
 	     .id = 2,
 	     .size = 50},
 	};
-	netif_rx_sring_t rsr;
 
 	/* Two single-slot packets, one with its checksum to fill in. */
 	s.b[0] = 1;
@@ -587,16 +596,7 @@ static void netback(void)
 	memset(&s, 0, sizeof(s));
 	s.b[0] = 1;
 	nb_grants(&s);
-	memset(&rsr, 0, sizeof(rsr));
-	rsr.req_prod = 4;
-	rsr.rsp_event = 1;
-	put_at(&s, NB_RX, &rsr, offsetof(netif_rx_sring_t, ring));
-	for (unsigned i = 0; i < 4; i++) {
-		netif_rx_request_t rq = {.id = (uint16_t)(10 + i), .gref = 4 + i};
-
-		put_at(&s, NB_RX + offsetof(netif_rx_sring_t, ring) + i * sizeof(rsr.ring[0]), &rq,
-		       sizeof(rq));
-	}
+	nb_rx_posted(&s);
 	for (unsigned i = 0; i < 3; i++) {
 		size_t off = NB_REST + i * 52;
 
