@@ -37,9 +37,12 @@ struct testhost_opts {
  * The agent inside touches <job>/heartbeat every TESTHOST_HEARTBEAT_SECONDS;
  * a test host silent for TESTHOST_WEDGE_SECONDS (or the number in the
  * environment variable XKVM_TESTHOST_WEDGE_SECONDS) is declared wedged and
- * stopped.  Generous: a loaded 2-core machine slows TCG down a lot.
+ * stopped.  Generous: a loaded 2-core machine slows TCG down a lot.  The
+ * beat is short because a late one is nudged after three (testhost.c): a
+ * test host that lost its timer interrupt then stalls for less than the
+ * 20 s after which its nested guests report a soft lockup.
  */
-#define TESTHOST_HEARTBEAT_SECONDS 10
+#define TESTHOST_HEARTBEAT_SECONDS 2
 #define TESTHOST_WEDGE_SECONDS	   300
 
 /* RAM the test host itself needs beside its guests. */
