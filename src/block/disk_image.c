@@ -131,13 +131,19 @@ static void iov_advance(struct iovec **iov, unsigned *cnt, size_t n)
 	}
 }
 
-/* Transfer all of iov at byte offset off, looping over short transfers. */
-static int transfer_all(int fd, const struct iovec *iov_in, unsigned cnt, uint64_t off, bool write)
+/*
+ * Transfer all of iov at byte offset off but its first `done` bytes (made
+ * already), looping over short transfers.
+ */
+static int transfer_all(int fd, const struct iovec *iov_in, unsigned cnt, uint64_t off, size_t done,
+			bool write)
 {
 	struct iovec local[DISK_IMAGE_MAX_IOV];
 	struct iovec *iov = local;
 
 	memcpy(local, iov_in, cnt * sizeof(*iov_in));
+	iov_advance(&iov, &cnt, done);
+	off += done;
 	while (cnt) {
 		ssize_t n = write ? pwritev(fd, iov, (int)cnt, (off_t)off)
 				  : preadv(fd, iov, (int)cnt, (off_t)off);
@@ -176,36 +182,24 @@ int disk_image_check_io(const struct disk_image *img, const struct iovec *iov, u
 	return 0;
 }
 
-static int do_io(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off,
-		 bool write)
+int disk_image_finish_io(struct disk_image *img, const struct iovec *iov, unsigned cnt,
+			 uint64_t off, size_t done, bool write)
 {
 	int ret = disk_image_check_io(img, iov, cnt, off, write);
 
 	if (ret)
 		return ret;
-	ret = transfer_all(img->fd, iov, cnt, off, write);
+	ret = transfer_all(img->fd, iov, cnt, off, done, write);
 	if (ret)
 		pr_warn_once("disk image %s: %s failed: %s", img->path, write ? "write" : "read",
 			     strerror(-ret));
 	return ret;
 }
 
-int disk_image_finish_io(struct disk_image *img, const struct iovec *iov, unsigned cnt,
-			 uint64_t off, size_t done, bool write)
+static int do_io(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off,
+		 bool write)
 {
-	struct iovec local[DISK_IMAGE_MAX_IOV];
-	struct iovec *rest = local;
-	int ret = disk_image_check_io(img, iov, cnt, off, write);
-
-	if (ret)
-		return ret;
-	memcpy(local, iov, cnt * sizeof(*iov));
-	iov_advance(&rest, &cnt, done);
-	ret = transfer_all(img->fd, rest, cnt, off + done, write);
-	if (ret)
-		pr_warn_once("disk image %s: %s failed: %s", img->path, write ? "write" : "read",
-			     strerror(-ret));
-	return ret;
+	return disk_image_finish_io(img, iov, cnt, off, 0, write);
 }
 
 int disk_image_readv(struct disk_image *img, const struct iovec *iov, unsigned cnt, uint64_t off)
