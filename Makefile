@@ -11,7 +11,7 @@ SOURCES    := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 WEB_SOURCES := $(shell git ls-files web 2>/dev/null)
 
-.PHONY: all deps assets build asan fuzz web demo check bench lint format clean install uninstall
+.PHONY: all deps assets build asan fuzz web demo check bench bench-modes lint format clean install uninstall
 
 all: build
 
@@ -77,6 +77,10 @@ check: build asan fuzz assets web
 
 bench: build assets
 	@bench/run
+
+# The modes table and chart alone (bench/results/<date>-modes.md and .svg).
+bench-modes: build assets
+	@BENCH=modes bench/run
 
 lint: build
 	clang-tidy --quiet -p $(BUILD) $(filter-out tests/guests/xentest/% tests/fuzz/% bench/tools/%,$(filter %.c,$(SOURCES)))

@@ -151,6 +151,7 @@ struct rtl8139 {
 	bool rx_blocked; /* no room in the ring for a frame: wait for the guest to free some */
 
 	int fd;
+	bool vnet_hdr; /* fd is a TAP whose frames carry a virtio_net_hdr */
 	char ifname[IFNAMSIZ];
 	int stop_efd, kick_efd;
 	pthread_t thread;
@@ -361,7 +362,7 @@ static void tx_descriptor(struct rtl8139 *nic, unsigned i)
 		return;
 	}
 	/* A full host queue drops the frame, as a congested wire would. */
-	if (write(nic->fd, nic->tx_buf, size) < 0 && errno != EAGAIN)
+	if (tap_write_frame(nic->fd, nic->vnet_hdr, nic->tx_buf, size) < 0 && errno != EAGAIN)
 		pr_warn_once("rtl8139: %s: transmit: %s", nic->ifname, strerror(errno));
 	nic->tsd[i] |= TSD_OWN | TSD_TOK;
 	nic->isr |= INT_TOK;
@@ -821,7 +822,7 @@ static bool rx_may_take(struct rtl8139 *nic)
 static bool rx_drain(struct rtl8139 *nic)
 {
 	for (unsigned i = 0; i < RX_BATCH && rx_may_take(nic); i++) {
-		ssize_t n = read(nic->fd, nic->wire, sizeof(nic->wire));
+		ssize_t n = tap_read_frame(nic->fd, nic->vnet_hdr, nic->wire, sizeof(nic->wire));
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return true;
@@ -928,11 +929,18 @@ static int open_fd(struct rtl8139 *nic, const struct rtl8139_spec *spec)
 {
 	if (spec->fd >= 0) {
 		nic->fd = spec->fd;
+		nic->vnet_hdr = tap_vnet_hdr(spec->fd) == 1;
 		snprintf(nic->ifname, sizeof(nic->ifname), "%s",
 			 spec->ifname ? spec->ifname : "fd");
 		return 0;
 	}
-	nic->fd = tap_open(spec->ifname, spec->bridge, false, nic->ifname);
+	/*
+	 * With a virtio_net_hdr on every frame, so that a Xen netback that
+	 * takes the TAP over (a PVHVM guest unplugged this NIC) can offer
+	 * checksum offload and GSO; this NIC adds and drops empty headers.
+	 */
+	nic->fd = tap_open(spec->ifname, spec->bridge, true, nic->ifname);
+	nic->vnet_hdr = nic->fd >= 0;
 	return nic->fd < 0 ? nic->fd : 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define TUN_DEV "/dev/net/tun"
@@ -195,6 +196,34 @@ int tap_set_offload(int fd, unsigned tun_flags)
 	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tun_flags) < 0)
 		return -errno;
 	return 0;
+}
+
+ssize_t tap_write_frame(int fd, bool vnet_hdr, const void *frame, size_t len)
+{
+	struct virtio_net_hdr hdr = {.gso_type = VIRTIO_NET_HDR_GSO_NONE};
+	struct iovec iov[2] = {{&hdr, sizeof(hdr)}, {(void *)frame, len}};
+	ssize_t n;
+
+	if (!vnet_hdr)
+		return write(fd, frame, len);
+	n = writev(fd, iov, 2);
+	return n < 0 ? n : n - (ssize_t)sizeof(hdr);
+}
+
+ssize_t tap_read_frame(int fd, bool vnet_hdr, void *buf, size_t cap)
+{
+	struct virtio_net_hdr hdr;
+	struct iovec iov[2] = {{&hdr, sizeof(hdr)}, {buf, cap}};
+	ssize_t n;
+
+	if (!vnet_hdr)
+		return read(fd, buf, cap);
+	n = readv(fd, iov, 2);
+	if (n >= 0 && n < (ssize_t)sizeof(hdr)) {
+		errno = EPROTO;
+		return -1;
+	}
+	return n < 0 ? n : n - (ssize_t)sizeof(hdr);
 }
 
 void tap_close(int fd)

@@ -12,6 +12,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * Create (or attach to) the TAP interface `name`, bring it up and, when
@@ -35,6 +36,18 @@ int tap_vnet_hdr(int fd);
  * accepts; the kernel completes checksums and segments the rest.  0 or -errno.
  */
 int tap_set_offload(int fd, unsigned tun_flags);
+
+/*
+ * One plain Ethernet frame to or from fd, whether or not its frames carry a
+ * virtio_net_hdr (vnet_hdr): an empty header goes first, and a received
+ * one is dropped.  An emulated NIC uses these on a TAP it may hand over to
+ * a Xen netback (PVHVM), which then turns offloads on; while plain frames
+ * are read the offloads stay off, so the kernel hands over only whole
+ * frames with their checksums done.  As write(2) and read(2), counting the
+ * frame's bytes only; a read shorter than the header fails with EPROTO.
+ */
+ssize_t tap_write_frame(int fd, bool vnet_hdr, const void *frame, size_t len);
+ssize_t tap_read_frame(int fd, bool vnet_hdr, void *buf, size_t cap);
 
 /* Close the fd; the interface goes away with it. */
 void tap_close(int fd);

@@ -600,11 +600,10 @@ static int load_firmware(struct hvm *h, const char *path)
 }
 
 /*
- * What the guest can reach of the device models, for -v and bench/hvm: the
- * ranges on the buses now (the firmware ROM's write trap among the MMIO
- * ones) and the PCI BARs the firmware will place.
+ * The PCI BARs the firmware will place, for -v and bench/hvm; the buses'
+ * ranges are logged for every machine once it is built (vm/domain.c).
  */
-static void log_device_buses(struct hvm *h)
+static void log_pci_bars(struct hvm *h)
 {
 	unsigned bars[2] = {0};
 	uint64_t bar_span[2] = {0};
@@ -618,11 +617,9 @@ static void log_device_buses(struct hvm *h)
 			bars[bar->type == PCI_BAR_MEM32]++;
 			bar_span[bar->type == PCI_BAR_MEM32] += bar->size;
 		}
-	pr_info("hvm: device buses: pio_ranges=%u pio_ports=%llu mmio_ranges=%u mmio_bytes=%llu "
-		"pci_io_bars=%u pci_io_ports=%llu pci_mem_bars=%u pci_mem_bytes=%llu",
-		io_bus_count(&h->vm->pio), (unsigned long long)io_bus_span(&h->vm->pio),
-		io_bus_count(&h->vm->mmio), (unsigned long long)io_bus_span(&h->vm->mmio), bars[0],
-		(unsigned long long)bar_span[0], bars[1], (unsigned long long)bar_span[1]);
+	pr_info(
+	    "hvm: PCI BARs: pci_io_bars=%u pci_io_ports=%llu pci_mem_bars=%u pci_mem_bytes=%llu",
+	    bars[0], (unsigned long long)bar_span[0], bars[1], (unsigned long long)bar_span[1]);
 }
 
 static int hvm_build(struct machine *m, const struct machine_console *console)
@@ -637,7 +634,7 @@ static int hvm_build(struct machine *m, const struct machine_console *console)
 	if (!r)
 		r = load_firmware(h, m->cfg->firmware ? m->cfg->firmware : CONFIG_SEABIOS_PATH);
 	if (!r)
-		log_device_buses(h);
+		log_pci_bars(h);
 	return r;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "vm/domain.h"
+#include "core/bus.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "lib/log.h"
@@ -21,6 +22,18 @@ struct domain_instance {
 	struct machine machine;
 };
 
+/*
+ * What the guest can reach of the VMM's emulated devices once the machine is
+ * built, whatever its mode, for -v and the benchmarks' device-surface figures.
+ */
+static void log_device_buses(struct domain_instance *d)
+{
+	pr_info("%s: device buses: pio_ranges=%u pio_ports=%llu mmio_ranges=%u mmio_bytes=%llu",
+		d->machine.ops->name, io_bus_count(&d->vm.pio),
+		(unsigned long long)io_bus_span(&d->vm.pio), io_bus_count(&d->vm.mmio),
+		(unsigned long long)io_bus_span(&d->vm.mmio));
+}
+
 static int build(struct domain_instance *d, const struct domain_io *io)
 {
 	struct machine *m = &d->machine;
@@ -39,6 +52,8 @@ static int build(struct domain_instance *d, const struct domain_io *io)
 	r = m->ops->create(m);
 	if (!r)
 		r = m->ops->build(m, &console);
+	if (!r)
+		log_device_buses(d);
 	for (unsigned i = 0; !r && i < d->vm.nr_vcpus; i++) {
 		r = vcpu_create(&d->vm, i);
 		if (!r)
