@@ -49,14 +49,16 @@ const struct seccomp_rule seccomp_rules[] = {
     {"rt_sigreturn", SANDBOX_ALL, false},
     /*
      * Disk images and TAP devices.  An emulated disk (IDE) reads and writes
-     * its image on the vCPU thread that issued the command.
+     * its image on the vCPU thread that issued the command; an emulated NIC
+     * sends a frame, after its virtio_net_hdr, from the vCPU thread that
+     * handed it over.
      */
     {"pread64", IO, false},
     {"pwrite64", IO, false},
     {"preadv", IO | VCPU, false},
     {"pwritev", IO | VCPU, false},
     {"readv", IO, false},
-    {"writev", IO, false},
+    {"writev", IO | VCPU, false},
     {"fsync", MAIN | IO, false},
     {"fdatasync", IO | VCPU, false},
     {"fallocate", IO | VCPU, false}, /* discard: punching holes */
