@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "xen/evtchn.h"
 #include "xen/gnttab.h"
+#include "xen/gnttab_persistent.h"
 #include "xen/xenbus.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
@@ -51,6 +53,8 @@ _Static_assert(BLKBACK_MAX_INDIRECT_SEGMENTS >= BLKIF_MAX_SEGMENTS_PER_REQUEST &
 		   BLKBACK_MAX_INDIRECT_SEGMENTS <=
 		       SEGS_PER_INDIRECT_PAGE * BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST,
 	       "the indirect pages a request can name hold the advertised maximum");
+_Static_assert(BLKBACK_MAX_RING_SLOTS <= DISK_AIO_MAX_DEPTH,
+	       "a ring's every request can be in flight at once");
 _Static_assert(BLKBACK_MAX_INDIRECT_SEGMENTS <= DISK_IMAGE_MAX_IOV,
 	       "the largest request is one preadv/pwritev");
 
@@ -80,19 +84,68 @@ struct blk_slot {
 /* A status that is not one: the request's I/O was submitted, its answer comes later. */
 #define BLK_PENDING 1
 
-int blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
-		       struct disk_image *img, struct disk_aio *aio, bool discard)
+int blkback_queue_init(struct blkback_queue *q, void *const *pages, unsigned nr_pages,
+		       struct gnttab *gt, struct disk_image *img, struct disk_aio *aio,
+		       unsigned flags)
 {
+	int ret;
+
 	memset(q, 0, sizeof(*q));
-	/* The frontend initialised the shared indexes; we start from 0 as it did. */
-	BACK_RING_INIT(&q->ring, sring, BLK_PAGE_SIZE);
+	if (nr_pages == 0 || nr_pages > BLKBACK_MAX_RING_PAGES || (nr_pages & (nr_pages - 1)))
+		return -EINVAL;
+	memcpy(q->page, pages, nr_pages * sizeof(*pages));
+	q->nr_pages = nr_pages;
+	/*
+	 * The frontend initialised the shared indexes; we start from 0 as it
+	 * did.  The indexes sit at the start of the first page.
+	 */
+	BACK_RING_INIT(&q->ring, (blkif_sring_t *)pages[0], (size_t)nr_pages * BLK_PAGE_SIZE);
 	q->gt = gt;
 	q->img = img;
 	q->aio = aio;
-	q->discard = discard;
+	q->discard = flags & BLKBACK_DISCARD;
+	q->persistent = flags & BLKBACK_PERSISTENT;
 	q->barrier = -1;
-	q->slots = calloc(BLKBACK_RING_SLOTS, sizeof(*q->slots));
-	return q->slots ? 0 : -ENOMEM;
+	q->slots = calloc(RING_SIZE(&q->ring), sizeof(*q->slots));
+	if (!q->slots)
+		return -ENOMEM;
+	ret = q->persistent ? gnttab_persistent_init(&q->pgrants, gt, BLKBACK_MAX_PERSISTENT_GRANTS)
+			    : 0;
+	if (ret) {
+		free(q->slots);
+		q->slots = NULL;
+	}
+	return ret;
+}
+
+/* Where ring entry idx starts, in bytes from the start of the first page. */
+static size_t entry_offset(const struct blkback_queue *q, RING_IDX idx)
+{
+	return offsetof(blkif_sring_t, ring) +
+	       (size_t)(idx & (RING_SIZE(&q->ring) - 1)) * sizeof(q->ring.sring->ring[0]);
+}
+
+/*
+ * Copy len bytes at ring offset off out of (to_ring false) or into the
+ * ring.  An entry may straddle two pages, which need not be neighbours
+ * in our memory.  The ring's size bounds every entry's offset to its pages.
+ */
+static void ring_copy(struct blkback_queue *q, size_t off, void *buf, size_t len, bool to_ring)
+{
+	uint8_t *b = buf;
+
+	while (len) {
+		uint8_t *at = (uint8_t *)q->page[off / BLK_PAGE_SIZE] + off % BLK_PAGE_SIZE;
+		size_t n = MIN(len, BLK_PAGE_SIZE - off % BLK_PAGE_SIZE);
+
+		if (to_ring)
+			memcpy(at, b, n);
+		else
+			memcpy(b, at, n);
+		b += n;
+		off += n;
+		len -= n;
+	}
 }
 
 /* Check the geometry of a (copied) segment list and count its sectors. */
@@ -116,6 +169,30 @@ static void unmap_segments(struct blkback_queue *q, struct blk_io *io)
 	io->nr = 0;
 }
 
+/*
+ * The page granted by ref, for a request that writes it (to_guest) or
+ * only reads it.  A kept persistent grant leaves m unmapped: there is
+ * nothing to release after the I/O.  Otherwise m holds a mapping for
+ * this request: past the cache's cap, or for a read-only grant that the
+ * request only reads (persistent grants are kept writable, as Linux's
+ * backend maps them).
+ */
+static int map_page(struct blkback_queue *q, grant_ref_t ref, bool to_guest,
+		    struct gnttab_mapping *m, void **page)
+{
+	int ret;
+
+	m->page = NULL;
+	if (q->persistent) {
+		ret = gnttab_persistent_get(&q->pgrants, ref, page);
+		if (ret != -ENOSPC && !(ret == -EPERM && !to_guest))
+			return ret;
+	}
+	ret = gnttab_map(q->gt, ref, to_guest, m);
+	*page = m->page;
+	return ret;
+}
+
 /* Map every segment: writable when the data goes into guest memory (a read). */
 static int map_segments(struct blkback_queue *q, const struct blkif_request_segment *seg,
 			unsigned nr, bool to_guest, struct blk_io *io)
@@ -123,7 +200,8 @@ static int map_segments(struct blkback_queue *q, const struct blkif_request_segm
 	io->nr = 0;
 	for (unsigned i = 0; i < nr; i++) {
 		const struct blkif_request_segment *s = &seg[i];
-		int ret = gnttab_map(q->gt, s->gref, to_guest, &io->map[i]);
+		void *page;
+		int ret = map_page(q, s->gref, to_guest, &io->map[i], &page);
 
 		if (ret) {
 			pr_debug("blkback: segment %u: cannot map gref %u: %s", i, s->gref,
@@ -132,8 +210,7 @@ static int map_segments(struct blkback_queue *q, const struct blkif_request_segm
 			return ret;
 		}
 		io->nr = i + 1;
-		io->iov[i].iov_base =
-		    (uint8_t *)io->map[i].page + (size_t)s->first_sect * BLKBACK_SECTOR_SIZE;
+		io->iov[i].iov_base = (uint8_t *)page + (size_t)s->first_sect * BLKBACK_SECTOR_SIZE;
 		io->iov[i].iov_len =
 		    ((size_t)s->last_sect - s->first_sect + 1) * BLKBACK_SECTOR_SIZE;
 	}
@@ -212,14 +289,15 @@ static int copy_indirect_segments(struct blkback_queue *q, const struct blkif_re
 		unsigned n =
 		    nr - first < SEGS_PER_INDIRECT_PAGE ? nr - first : SEGS_PER_INDIRECT_PAGE;
 		struct gnttab_mapping m;
-		int ret = gnttab_map(q->gt, req->indirect_grefs[p], false, &m);
+		void *page;
+		int ret = map_page(q, req->indirect_grefs[p], false, &m, &page);
 
 		if (ret) {
 			pr_debug("blkback: request %" PRIu64 ": cannot map indirect gref %u: %s",
 				 req->id, req->indirect_grefs[p], strerror(-ret));
 			return ret;
 		}
-		memcpy(seg + first, m.page, n * sizeof(*seg));
+		memcpy(seg + first, page, n * sizeof(*seg));
 		gnttab_unmap(q->gt, &m);
 	}
 	return 0;
@@ -326,17 +404,20 @@ static void respond(struct blkback_queue *q, struct blk_slot *sl, int16_t status
 	const struct blkif_request *req = &sl->req;
 
 	if (!q->broken) {
-		blkif_response_t *rsp = RING_GET_RESPONSE(&q->ring, q->ring.rsp_prod_pvt);
+		blkif_response_t rsp;
 		struct blkif_request_indirect ind;
 
-		rsp->id = req->id;
-		rsp->operation = req->operation;
+		/* Zeroed whole: its padding goes to the guest too. */
+		memset(&rsp, 0, sizeof(rsp));
+		rsp.id = req->id;
+		rsp.operation = req->operation;
+		rsp.status = status;
 		if (req->operation == BLKIF_OP_INDIRECT) {
 			memcpy(&ind, req, sizeof(ind));
-			rsp->id = ind.id;
-			rsp->operation = ind.indirect_op;
+			rsp.id = ind.id;
+			rsp.operation = ind.indirect_op;
 		}
-		rsp->status = status;
+		ring_copy(q, entry_offset(q, q->ring.rsp_prod_pvt), &rsp, sizeof(rsp), true);
 		q->ring.rsp_prod_pvt++;
 	}
 	if (q->barrier == (int)slot_no(q, sl))
@@ -385,20 +466,26 @@ static void complete(struct blkback_queue *q, unsigned s, int result)
 		respond(q, sl, (int16_t)status);
 }
 
-/* Answer what has completed.  Returns how many completions there were. */
+/* Answer what has completed, a batch at a time.  Returns how many completions there were. */
 static unsigned reap(struct blkback_queue *q)
 {
 	struct disk_aio_done done[BLKBACK_RING_SLOTS];
-	unsigned n = disk_aio_reap(q->aio, done, BLKBACK_RING_SLOTS);
+	unsigned n, total = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		/* Tags are our slot numbers; anything else would be our bug, not the guest's. */
-		if (done[i].tag < BLKBACK_RING_SLOTS && q->slots[done[i].tag].phase != BLK_FREE)
-			complete(q, (unsigned)done[i].tag, done[i].result);
-		else
-			pr_err("blkback: completion for unknown slot %" PRIu64, done[i].tag);
-	}
-	return n;
+	do {
+		n = disk_aio_reap(q->aio, done, BLKBACK_RING_SLOTS);
+		for (unsigned i = 0; i < n; i++) {
+			/* Tags are our slot numbers; anything else would be our bug. */
+			if (done[i].tag < RING_SIZE(&q->ring) &&
+			    q->slots[done[i].tag].phase != BLK_FREE)
+				complete(q, (unsigned)done[i].tag, done[i].result);
+			else
+				pr_err("blkback: completion for unknown slot %" PRIu64,
+				       done[i].tag);
+		}
+		total += n;
+	} while (n == BLKBACK_RING_SLOTS);
+	return total;
 }
 
 /* A flush whose wait is over (it is all that is in flight) starts its first fdatasync. */
@@ -419,7 +506,7 @@ static void start_barrier(struct blkback_queue *q)
 
 static struct blk_slot *free_slot(struct blkback_queue *q)
 {
-	for (unsigned i = 0; i < BLKBACK_RING_SLOTS; i++)
+	for (unsigned i = 0; i < RING_SIZE(&q->ring); i++)
 		if (q->slots[i].phase == BLK_FREE)
 			return &q->slots[i];
 	return NULL;
@@ -428,7 +515,7 @@ static struct blk_slot *free_slot(struct blkback_queue *q)
 /* Requests may be taken now: a slot is free and no flush holds the ring. */
 static bool can_take(const struct blkback_queue *q)
 {
-	return !q->broken && q->barrier < 0 && q->busy < BLKBACK_RING_SLOTS;
+	return !q->broken && q->barrier < 0 && q->busy < RING_SIZE(&q->ring);
 }
 
 /*
@@ -452,7 +539,7 @@ static unsigned take_requests(struct blkback_queue *q, unsigned *budget)
 		int status;
 
 		/* Copy first: the guest may rewrite the slot while we work. */
-		RING_COPY_REQUEST(&q->ring, q->ring.req_cons, &sl->req);
+		ring_copy(q, entry_offset(q, q->ring.req_cons), &sl->req, sizeof(sl->req), false);
 		q->ring.req_cons++;
 		(*budget)--;
 		n++;
@@ -507,6 +594,8 @@ void blkback_queue_destroy(struct blkback_queue *q)
 	}
 	if (!q->broken)
 		RING_PUSH_RESPONSES(&q->ring);
+	/* Nothing is in flight: the guest may have every kept page back. */
+	gnttab_persistent_destroy(&q->pgrants);
 	free(q->slots);
 	q->slots = NULL;
 }
@@ -521,13 +610,16 @@ struct xen_blkback {
 	unsigned devid;
 	struct disk_image img;
 	bool discard;
+	bool offer_persistent; /* feature-persistent is offered */
 	/* The frontend keys xenbus_device_add gets, copied: publishing may come late. */
 	char **front_keys;
 	pthread_mutex_t publish_lock; /* serialises xen_blkback_publish */
 
 	/* Connection; connect and disconnect are serialised by XenBus. */
 	bool connected;
-	struct gnttab_mapping ring_map;
+	struct gnttab_mapping ring_map[BLKBACK_MAX_RING_PAGES];
+	unsigned nr_ring_pages;
+	bool persistent; /* both ends said feature-persistent */
 	evtchn_port_t port;
 	int kick_fd; /* the guest's sends on port */
 	int stop_fd;
@@ -604,6 +696,13 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+static void unmap_ring(struct xen_blkback *b)
+{
+	for (unsigned i = 0; i < b->nr_ring_pages; i++)
+		gnttab_unmap(&b->xd->gnttab, &b->ring_map[i]);
+	b->nr_ring_pages = 0;
+}
+
 static void blkback_disconnect(struct xen_blkback *b)
 {
 	uint64_t one = 1;
@@ -616,7 +715,7 @@ static void blkback_disconnect(struct xen_blkback *b)
 	evtchn_unbind_backend(&b->xd->evtchn, b->port);
 	close_fd(&b->kick_fd);
 	close_fd(&b->stop_fd);
-	gnttab_unmap(&b->xd->gnttab, &b->ring_map);
+	unmap_ring(b);
 	b->connected = false;
 	pr_debug("vbd %u: disconnected", b->devid);
 }
@@ -644,25 +743,78 @@ static int check_protocol(struct xenbus_device *dev)
 	return ok ? 0 : -EPROTONOSUPPORT;
 }
 
-/* Read ring-ref and event-channel; only a single-page ring is offered. */
-static int read_ring_keys(struct xenbus_device *dev, grant_ref_t *ref, evtchn_port_t *port)
+/*
+ * The ring's grant refs: ring-ref for a one-page ring, ring-page-order
+ * and ring-ref0, ring-ref1, ... for a larger one (as Linux's backend
+ * reads them).  An order beyond what we offered is refused.
+ */
+static int read_ring_refs(struct xenbus_device *dev, grant_ref_t *refs, unsigned *nr)
 {
 	uint64_t order = 0, v;
+	int ret = xenbus_read_frontend_u64(dev, "ring-page-order", &order);
+	char key[24];
 
-	if (xenbus_read_frontend_u64(dev, "ring-page-order", &order) == 0 && order != 0) {
-		xenbus_dev_error(dev, -EINVAL, "ring-page-order %" PRIu64 " not supported", order);
+	if ((ret && ret != -ENOENT) || order > BLKBACK_MAX_RING_ORDER) {
+		xenbus_dev_error(dev, -EINVAL, "ring-page-order must be at most %u",
+				 BLKBACK_MAX_RING_ORDER);
 		return -EINVAL;
 	}
-	if (xenbus_read_frontend_u64(dev, "ring-ref", &v) || v > UINT32_MAX) {
-		xenbus_dev_error(dev, -EINVAL, "reading ring-ref");
-		return -EINVAL;
+	*nr = 1U << order;
+	for (unsigned i = 0; i < *nr; i++) {
+		if (order)
+			snprintf(key, sizeof(key), "ring-ref%u", i);
+		else
+			snprintf(key, sizeof(key), "ring-ref");
+		if (xenbus_read_frontend_u64(dev, key, &v) || v > UINT32_MAX) {
+			xenbus_dev_error(dev, -EINVAL, "reading %s", key);
+			return -EINVAL;
+		}
+		refs[i] = (grant_ref_t)v;
 	}
-	*ref = (grant_ref_t)v;
+	return 0;
+}
+
+/* The ring's refs, its event channel, and whether it keeps its grants. */
+static int read_ring_keys(struct xen_blkback *b, struct xenbus_device *dev, grant_ref_t *refs)
+{
+	uint64_t v;
+	int ret = read_ring_refs(dev, refs, &b->nr_ring_pages);
+
+	if (ret)
+		return ret;
 	if (xenbus_read_frontend_u64(dev, "event-channel", &v) || v > UINT32_MAX) {
 		xenbus_dev_error(dev, -EINVAL, "reading event-channel");
 		return -EINVAL;
 	}
-	*port = (evtchn_port_t)v;
+	b->port = (evtchn_port_t)v;
+	ret = xenbus_read_frontend_u64(dev, "feature-persistent", &v);
+	if (ret == -ENOENT)
+		v = 0;
+	else if (ret || v > 1) {
+		xenbus_dev_error(dev, -EINVAL, "feature-persistent must be 0 or 1");
+		return -EINVAL;
+	}
+	/* A frontend that asks for what was not offered gets grants mapped per request. */
+	b->persistent = b->offer_persistent && v == 1;
+	return 0;
+}
+
+/* Map the ring's pages, each on its own: the guest may have placed them anywhere. */
+static int map_ring(struct xen_blkback *b, struct xenbus_device *dev, const grant_ref_t *refs)
+{
+	unsigned nr = b->nr_ring_pages;
+
+	b->nr_ring_pages = 0;
+	for (unsigned i = 0; i < nr; i++) {
+		int ret = gnttab_map(&b->xd->gnttab, refs[i], true, &b->ring_map[i]);
+
+		if (ret) {
+			xenbus_dev_error(dev, ret, "mapping ring page %u (grant %u)", i, refs[i]);
+			unmap_ring(b);
+			return ret;
+		}
+		b->nr_ring_pages = i + 1;
+	}
 	return 0;
 }
 
@@ -675,8 +827,13 @@ static int start_worker(struct xen_blkback *b, struct xenbus_device *dev)
 		xenbus_dev_error(dev, ret, "binding event-channel %u", b->port);
 		return ret;
 	}
-	ret = blkback_queue_init(&b->q, b->ring_map.page, &b->xd->gnttab, &b->img, b->aio,
-				 b->discard);
+	void *pages[BLKBACK_MAX_RING_PAGES];
+
+	for (unsigned i = 0; i < b->nr_ring_pages; i++)
+		pages[i] = b->ring_map[i].page;
+	ret = blkback_queue_init(&b->q, pages, b->nr_ring_pages, &b->xd->gnttab, &b->img, b->aio,
+				 (b->discard ? BLKBACK_DISCARD : 0) |
+				     (b->persistent ? BLKBACK_PERSISTENT : 0));
 	if (!ret)
 		ret = -pthread_create(&b->worker, NULL, worker_main, b);
 	if (ret) {
@@ -691,7 +848,7 @@ static int start_worker(struct xen_blkback *b, struct xenbus_device *dev)
 static int vbd_connect(struct xenbus_device *dev)
 {
 	struct xen_blkback *b = dev->opaque;
-	grant_ref_t ref;
+	grant_ref_t refs[BLKBACK_MAX_RING_PAGES];
 	int ret;
 
 	if (b->connected)
@@ -699,15 +856,11 @@ static int vbd_connect(struct xenbus_device *dev)
 	b->dev = dev;
 	ret = check_protocol(dev);
 	if (!ret)
-		ret = read_ring_keys(dev, &ref, &b->port);
+		ret = read_ring_keys(b, dev, refs);
+	if (!ret)
+		ret = map_ring(b, dev, refs);
 	if (ret)
 		return ret;
-
-	ret = gnttab_map(&b->xd->gnttab, ref, true, &b->ring_map);
-	if (ret) {
-		xenbus_dev_error(dev, ret, "mapping ring-ref %u", ref);
-		return ret;
-	}
 	b->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (b->kick_fd < 0 || b->stop_fd < 0) {
@@ -719,13 +872,14 @@ static int vbd_connect(struct xenbus_device *dev)
 	if (ret)
 		goto fail;
 	b->connected = true;
-	pr_debug("vbd %u: connected (ring-ref %u, event-channel %u)", b->devid, ref, b->port);
+	pr_debug("vbd %u: connected (%u ring pages, event-channel %u%s)", b->devid,
+		 b->nr_ring_pages, b->port, b->persistent ? ", persistent grants" : "");
 	return 0;
 
 fail:
 	close_fd(&b->kick_fd);
 	close_fd(&b->stop_fd);
-	gnttab_unmap(&b->xd->gnttab, &b->ring_map);
+	unmap_ring(b);
 	return ret;
 }
 
@@ -748,6 +902,9 @@ static int vbd_init(struct xenbus_device *dev)
 	ret |= xenbus_write_backend(dev, "feature-barrier", "1");
 	ret |= xenbus_write_backend(dev, "feature-max-indirect-segments", "%u",
 				    BLKBACK_MAX_INDIRECT_SEGMENTS);
+	if (b->offer_persistent)
+		ret |= xenbus_write_backend(dev, "feature-persistent", "1");
+	ret |= xenbus_write_backend(dev, "max-ring-page-order", "%u", BLKBACK_MAX_RING_ORDER);
 	if (b->discard) {
 		ret |= xenbus_write_backend(dev, "feature-discard", "1");
 		ret |= xenbus_write_backend(dev, "discard-granularity", "%u",
@@ -787,12 +944,12 @@ static int share_image(struct xen_blkback *b, const struct xen_disk_spec *spec)
 
 /*
  * The I/O engine: io_uring where the kernel allows it, else a thread
- * pool.  Its depth is the ring's: a request holds a slot, and a slot at
- * most one operation, until it is answered.
+ * pool.  Its depth is the largest ring's: a request holds a slot, and a
+ * slot at most one operation, until it is answered.
  */
 static int open_engine(struct xen_blkback *b)
 {
-	struct disk_aio_options opt = {.kind = DISK_AIO_AUTO, .depth = BLKBACK_RING_SLOTS};
+	struct disk_aio_options opt = {.kind = DISK_AIO_AUTO, .depth = BLKBACK_MAX_RING_SLOTS};
 	int ret = disk_aio_create(&b->aio, &b->img, &opt);
 
 	if (ret)
@@ -891,6 +1048,7 @@ struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_d
 	}
 	b->xd = xd;
 	b->devid = spec->devid;
+	b->offer_persistent = spec->persistent;
 	b->img.fd = b->kick_fd = b->stop_fd = -1;
 	pthread_mutex_init(&b->publish_lock, NULL);
 	b->target = strdup(spec->target);

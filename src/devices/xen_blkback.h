@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Xen virtual block device backend ("vbd", xen/io/blkif.h): serves a disk
- * image or block device to the guest's blkfront over a single-page shared
- * ring, one worker thread per device that keeps every request the ring
+ * image or block device to the guest's blkfront over a shared ring of up
+ * to BLKBACK_MAX_RING_PAGES pages, one worker thread per device that keeps every request the ring
  * holds in flight at once (block/disk_aio.h) and answers each as its I/O
  * completes.
  *
@@ -17,12 +17,15 @@
  * writes (in ops->init): params, mode, dev, removable, sectors,
  * sector-size, physical-sector-size, info, feature-flush-cache,
  * feature-barrier, feature-max-indirect-segments
- * (BLKBACK_MAX_INDIRECT_SEGMENTS) and, when discard works,
+ * (BLKBACK_MAX_INDIRECT_SEGMENTS), max-ring-page-order
+ * (BLKBACK_MAX_RING_ORDER), feature-persistent when spec->persistent,
+ * and, when discard works,
  * feature-discard, discard-granularity, discard-alignment,
  * discard-secure.  Indirect requests (BLKIF_OP_INDIRECT) are READs or
- * WRITEs of up to that many segments.  No multi-page ring, no
- * multi-queue, no persistent grants.  The frontend must speak
- * "x86_64-abi".
+ * WRITEs of up to that many segments.  The frontend gives a one-page
+ * ring as ring-ref, a larger one as ring-page-order and ring-ref0...;
+ * with feature-persistent=1 its data grants stay mapped until it
+ * disconnects.  No multi-queue.  The frontend must speak "x86_64-abi".
  */
 #ifndef XKVM_DEVICES_XEN_BLKBACK_H
 #define XKVM_DEVICES_XEN_BLKBACK_H
@@ -39,6 +42,8 @@
 
 #include <xen/io/blkif.h>
 
+#include "xen/gnttab_persistent.h"
+
 struct xen_domain;
 struct gnttab;
 struct disk_image;
@@ -53,8 +58,24 @@ struct disk_aio;
  * parameter).
  */
 #define BLKBACK_MAX_INDIRECT_SEGMENTS 256U
-/* Requests a single-page ring holds (32): the most ever in flight, and the engine's depth. */
+/* Requests a single-page ring holds (32). */
 #define BLKBACK_RING_SLOTS __CONST_RING_SIZE(blkif, 4096)
+/*
+ * The largest ring offered (max-ring-page-order): 8 pages, 256 requests,
+ * the deepest queue an I/O engine takes (DISK_AIO_MAX_DEPTH), which is
+ * also the most ever in flight.  Linux's backend offers 16 pages; Linux
+ * blkfront asks for more than one only when its max_ring_page_order
+ * parameter says so.
+ */
+#define BLKBACK_MAX_RING_ORDER 3U
+#define BLKBACK_MAX_RING_PAGES (1U << BLKBACK_MAX_RING_ORDER)
+#define BLKBACK_MAX_RING_SLOTS __CONST_RING_SIZE(blkif, 4096U << BLKBACK_MAX_RING_ORDER)
+/*
+ * Persistent grants kept per ring: what Linux blkfront keeps by default
+ * ((32 segments + 1 indirect page) x 32 requests), also Linux blkback's
+ * limit.  A frontend that uses more has the rest mapped per request.
+ */
+#define BLKBACK_MAX_PERSISTENT_GRANTS 1056U
 
 struct xen_disk_spec {
 	const char *target; /* image file or block device */
@@ -62,6 +83,7 @@ struct xen_disk_spec {
 	unsigned devid;	    /* XenBus device id = virtual-device number */
 	bool readonly;	    /* open O_RDONLY, advertise mode "r" and VDISK_READONLY */
 	bool discard;	    /* offer discard when the image can punch holes */
+	bool persistent;    /* offer feature-persistent (the frontend then keeps its grants) */
 	const char *const *front_keys; /* NULL-terminated "key=value"s, or NULL for the defaults */
 	/*
 	 * Open the image now but leave XenBus alone until xen_blkback_publish:
@@ -114,21 +136,39 @@ void xen_blkback_destroy(struct xen_blkback *b);
  */
 struct blk_slot;
 
+/* What the frontend and backend agreed on, for blkback_queue_init. */
+#define BLKBACK_DISCARD	   (1U << 0) /* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
+#define BLKBACK_PERSISTENT (1U << 1) /* feature-persistent: data grants stay mapped */
+
 struct blkback_queue {
+	/*
+	 * The ring's indexes; its sring is page[0].  The ring may span pages
+	 * the guest placed anywhere, so its entries are only reached through
+	 * page[] (ring_read/ring_write), never through ring.sring->ring.
+	 */
 	blkif_back_ring_t ring;
+	void *page[BLKBACK_MAX_RING_PAGES];
+	unsigned nr_pages;
 	struct gnttab *gt;
 	struct disk_image *img; /* the caller's; its size and read-only flag rule */
-	struct disk_aio *aio;	/* the caller's, over img, depth >= BLKBACK_RING_SLOTS */
+	struct disk_aio *aio;	/* the caller's, over img, depth >= the ring's size */
 	bool discard;		/* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
-	bool broken; /* the frontend corrupted the ring indexes: nothing more is served */
-	struct blk_slot *slots; /* BLKBACK_RING_SLOTS */
+	bool broken;	 /* the frontend corrupted the ring indexes: nothing more is served */
+	bool persistent; /* data and indirect grants are kept (pgrants) */
+	struct gnttab_persistent pgrants;
+	struct blk_slot *slots; /* RING_SIZE(&ring) */
 	unsigned busy;		/* slots in use: taken off the ring, not answered */
 	int barrier;		/* the slot of the flush or barrier being served, or -1 */
 };
 
-/* 0 or -ENOMEM. */
-int blkback_queue_init(struct blkback_queue *q, blkif_sring_t *sring, struct gnttab *gt,
-		       struct disk_image *img, struct disk_aio *aio, bool discard);
+/*
+ * A queue over the nr_pages ring pages the frontend granted (a power of
+ * two, at most BLKBACK_MAX_RING_PAGES, in ring-ref order), flags
+ * BLKBACK_*.  0, -EINVAL for a page count out of range, or -ENOMEM.
+ */
+int blkback_queue_init(struct blkback_queue *q, void *const *pages, unsigned nr_pages,
+		       struct gnttab *gt, struct disk_image *img, struct disk_aio *aio,
+		       unsigned flags);
 /*
  * Wait for the I/O in flight, answer it (without notifying) and free the
  * queue.  From the thread that called blkback_queue_process (an io_uring

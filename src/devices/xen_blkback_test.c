@@ -49,6 +49,13 @@ struct fixture {
 	struct disk_aio_options opt;
 	int fd;	       /* img.fd */
 	uint8_t *disk; /* what the image held at setup */
+	/*
+	 * A multi-page ring's frontend view (see setup_multi): the front ring
+	 * lives in front_buf, copied to and from the scattered guest pages
+	 * around each pass of the backend.
+	 */
+	uint8_t *front_buf;
+	void *ring_page[BLKBACK_MAX_RING_PAGES];
 };
 
 static uint8_t pattern(uint64_t byte)
@@ -104,14 +111,15 @@ static int setup_engine(void **state, enum disk_aio_kind kind, bool reverse)
 		return -1;
 
 	f->opt = (struct disk_aio_options){
-	    .kind = kind, .depth = BLKBACK_RING_SLOTS, .inline_reverse = reverse};
+	    .kind = kind, .depth = BLKBACK_MAX_RING_SLOTS, .inline_reverse = reverse};
 	if (disk_aio_create(&f->aio, &f->img, &f->opt))
 		return -1;
 	sring = gpa_to_hva(&f->mem, RING_GFN * 4096, 4096);
 	SHARED_RING_INIT(sring);
 	FRONT_RING_INIT(&f->front, sring, 4096);
 	*state = f;
-	return blkback_queue_init(&f->q, sring, &f->gt, &f->img, f->aio, true);
+	return blkback_queue_init(&f->q, (void *[]){sring}, 1, &f->gt, &f->img, f->aio,
+				  BLKBACK_DISCARD);
 }
 
 /* The inline engine: each call of the request path does all its I/O, deterministically. */
@@ -135,10 +143,61 @@ static int setup_reverse(void **state)
 	return setup_engine(state, DISK_AIO_INLINE, true);
 }
 
+/* Persistent grants negotiated: data and indirect grants stay mapped. */
+static int setup_persistent(void **state)
+{
+	struct fixture *f;
+
+	if (setup_engine(state, DISK_AIO_INLINE, false))
+		return -1;
+	f = *state;
+	blkback_queue_destroy(&f->q);
+	return blkback_queue_init(&f->q, (void *[]){f->front.sring}, 1, &f->gt, &f->img, f->aio,
+				  BLKBACK_DISCARD | BLKBACK_PERSISTENT);
+}
+
+/*
+ * The largest ring, its pages granted at gfns out of order, as a guest
+ * may place them: entries straddle pages that are not neighbours in the
+ * backend's memory.  The test's frontend works on a contiguous copy
+ * (front_buf), synced with the pages around each backend pass.
+ */
+#define MULTI_GFN(i) (47ULL - (i)*3 % 8) /* 47, 44, 41, 46, 43, 40, 45, 42 */
+static int setup_multi_engine(void **state, enum disk_aio_kind kind)
+{
+	const size_t bytes = (size_t)BLKBACK_MAX_RING_PAGES * 4096;
+	struct fixture *f;
+
+	if (setup_engine(state, kind, false))
+		return -1;
+	f = *state;
+	blkback_queue_destroy(&f->q);
+	f->front_buf = aligned_alloc(4096, bytes);
+	if (!f->front_buf)
+		return -1;
+	for (unsigned i = 0; i < BLKBACK_MAX_RING_PAGES; i++)
+		f->ring_page[i] = gpa_to_hva(&f->mem, MULTI_GFN(i) * 4096, 4096);
+	SHARED_RING_INIT((blkif_sring_t *)f->front_buf);
+	FRONT_RING_INIT(&f->front, (blkif_sring_t *)f->front_buf, bytes);
+	return blkback_queue_init(&f->q, f->ring_page, BLKBACK_MAX_RING_PAGES, &f->gt, &f->img,
+				  f->aio, BLKBACK_DISCARD);
+}
+
+static int setup_multi_uring(void **state)
+{
+	return setup_multi_engine(state, DISK_AIO_URING);
+}
+
+static int setup_multi_pool(void **state)
+{
+	return setup_multi_engine(state, DISK_AIO_POOL);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	free(f->front_buf);
 	blkback_queue_destroy(&f->q);
 	disk_aio_destroy(f->aio);
 	disk_image_close(&f->img);
@@ -1122,7 +1181,8 @@ static void test_host_write_error(void **state)
 	disk_aio_destroy(f->aio);
 	f->img.fd = ro; /* the fixture's own fd stays open in f->fd... */
 	assert_int_equal(disk_aio_create(&f->aio, &f->img, &f->opt), 0);
-	assert_int_equal(blkback_queue_init(&f->q, f->front.sring, &f->gt, &f->img, f->aio, true),
+	assert_int_equal(blkback_queue_init(&f->q, (void *[]){f->front.sring}, 1, &f->gt, &f->img,
+					    f->aio, BLKBACK_DISCARD),
 			 0);
 	for (unsigned i = 0; i < 6; i++)
 		queue_half(f, i % 3 ? BLKIF_OP_READ : BLKIF_OP_WRITE, i);
@@ -1182,6 +1242,247 @@ static void test_destroy_in_flight(void **state)
 	for (unsigned i = 0; i < n; i++)
 		memcpy(f->disk + ring_sector(i) * SECT, ring_buf(f, i), HALF_SECTORS * SECT);
 	assert_disk_untouched(f);
+}
+
+/* ---- Persistent grants ---- */
+
+static bool in_use(struct fixture *f, grant_ref_t ref)
+{
+	return table(f)[ref].flags & (GTF_reading | GTF_writing);
+}
+
+/* A kept grant serves request after request, and is only released with the queue. */
+static void test_persistent_keeps_grants(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r = new_request(f, BLKIF_OP_READ, 1, 3);
+
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 3 * SECT, 4096);
+	/* Kept writable, as Linux's backend keeps them, whatever the request did. */
+	assert_int_equal(table(f)[DATA_REF].flags, GTF_permit_access | GTF_reading | GTF_writing);
+
+	fill_data_pages(f, 5);
+	r = new_request(f, BLKIF_OP_WRITE, 2, 200);
+	add_seg(r, DATA_REF, 0, 7);
+	add_seg(r, DATA_REF + 1, 0, 7);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_OKAY);
+	memcpy(f->disk + 200 * SECT, data_page(f, 0), 2 * 4096UL);
+	assert_disk_untouched(f);
+	assert_true(in_use(f, DATA_REF + 1));
+	assert_int_equal(f->q.pgrants.used, 2);
+
+	blkback_queue_destroy(&f->q);
+	assert_grants_released(f);
+}
+
+/*
+ * A read-only grant cannot be kept (kept grants are writable): a request
+ * that only reads it still gets it mapped for itself; one that would
+ * write into it is refused.
+ */
+static void test_persistent_readonly_grant(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r;
+
+	fill_data_pages(f, 9);
+	r = new_request(f, BLKIF_OP_WRITE, 1, 300);
+	add_seg(r, RO_REF, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	memcpy(f->disk + 300 * SECT, data_page(f, 0), 4096);
+	assert_disk_untouched(f);
+	assert_false(in_use(f, RO_REF));
+
+	r = new_request(f, BLKIF_OP_READ, 2, 0);
+	add_seg(r, RO_REF, 0, 7);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	assert_memory_equal(data_page(f, 0), f->disk + 300 * SECT, 4096);
+	assert_grants_released(f);
+}
+
+/*
+ * The guest rewrites a kept grant's entry: the request that next uses it
+ * fails, the disk is untouched and the grant is given back; granted
+ * properly again, it serves and is kept again.
+ */
+static void test_persistent_revoked(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r = new_request(f, BLKIF_OP_READ, 1, 0);
+
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+
+	/* Revoked: permission gone, in-use bits cleared by force. */
+	grant(f, DATA_REF, 0, DATA_GFN);
+	r = new_request(f, BLKIF_OP_WRITE, 2, 500);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	assert_int_equal(table(f)[DATA_REF].flags, 0);
+
+	/* Pointed at another page, in-use bits kept. */
+	grant(f, DATA_REF, GTF_permit_access, DATA_GFN + 3);
+	r = new_request(f, BLKIF_OP_READ, 3, 0);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 3), BLKIF_RSP_OKAY);
+	table(f)[DATA_REF].frame = DATA_GFN + 4;
+	r = new_request(f, BLKIF_OP_WRITE, 4, 500);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 4), BLKIF_RSP_ERROR);
+	assert_disk_untouched(f);
+
+	/* Granted properly again: served, and kept. */
+	grant(f, DATA_REF, GTF_permit_access, DATA_GFN);
+	r = new_request(f, BLKIF_OP_READ, 5, 64);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(status_of(f, 5), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 64 * SECT, 4096);
+	assert_true(in_use(f, DATA_REF));
+	blkback_queue_destroy(&f->q);
+	assert_grants_released(f);
+}
+
+/* Indirect requests keep their indirect pages' grants too; a bad ref is still refused. */
+static void test_persistent_indirect(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_indirect_t *r;
+
+	indirect_rw(f, BLKIF_OP_READ, 1, 1000, 64);
+	assert_int_equal(status_of(f, 1), BLKIF_RSP_OKAY);
+	assert_data_pages_hold(f, 1000);
+	assert_true(in_use(f, IND_REF));
+	r = indirect_rw(f, BLKIF_OP_READ, 2, 1000, 64);
+	r->indirect_grefs[0] = 4000; /* beyond the table */
+	assert_int_equal(status_of(f, 2), BLKIF_RSP_ERROR);
+	blkback_queue_destroy(&f->q);
+	assert_grants_released(f);
+}
+
+/*
+ * A grant revoked while its I/O is in flight (the guest rewrites the
+ * entry): the I/O lands in the page the backend mapped, the request is
+ * answered, and the backend leaves the guest's rewritten entry as the
+ * guest wrote it rather than marking it again.
+ */
+static void test_grant_revoked_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	blkif_request_t *r = new_request(f, BLKIF_OP_READ, 1, 80);
+	bool more;
+
+	memset(data_page(f, 0), 0, 4096);
+	add_seg(r, DATA_REF, 0, 7);
+	RING_PUSH_REQUESTS(&f->front);
+	blkback_queue_process(&f->q, &more);
+	grant(f, DATA_REF, 0, DATA_GFN + 5);
+	settle(f);
+	assert_int_equal(f->front.sring->rsp_prod, 1);
+	assert_int_equal(RING_GET_RESPONSE(&f->front, 0)->status, BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(f, 0), f->disk + 80 * SECT, 4096);
+	assert_int_equal(table(f)[DATA_REF].flags, 0);
+	assert_int_equal(table(f)[DATA_REF].frame, DATA_GFN + 5);
+}
+
+/* ---- A multi-page ring ---- */
+
+/* The frontend's copy to the guest's pages, or back. */
+static void sync_ring(struct fixture *f, bool to_pages)
+{
+	for (unsigned i = 0; i < BLKBACK_MAX_RING_PAGES; i++) {
+		uint8_t *mine = f->front_buf + (size_t)i * 4096;
+
+		memcpy(to_pages ? f->ring_page[i] : mine, to_pages ? mine : f->ring_page[i], 4096);
+	}
+}
+
+/* settle() for the multi-page ring: each backend pass sees what the frontend wrote. */
+static void settle_multi(struct fixture *f)
+{
+	bool more = true;
+
+	RING_PUSH_REQUESTS(&f->front);
+	sync_ring(f, true);
+	blkback_queue_process(&f->q, &more);
+	sync_ring(f, false);
+	while (f->q.busy || more) {
+		disk_aio_wait(f->aio);
+		sync_ring(f, true);
+		blkback_queue_process(&f->q, &more);
+		sync_ring(f, false);
+	}
+	assert_false(f->q.broken);
+}
+
+/*
+ * A full 8-page ring (256 requests) in flight at once.  Request i reads
+ * one disk sector into sector i % 128 of the data pages; i and i + 128
+ * read the same sector, so the outcome does not depend on their order.
+ */
+static void test_multi_page_ring(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = RING_SIZE(&f->front);
+	bool seen[BLKBACK_MAX_RING_SLOTS] = {false};
+
+	assert_int_equal(n, BLKBACK_MAX_RING_SLOTS);
+	assert_int_equal(RING_SIZE(&f->q.ring), n);
+	for (unsigned p = 0; p < NR_DATA; p++)
+		memset(data_page(f, p), 0, 4096);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned slot = i % 128;
+		blkif_request_t *r = new_request(f, BLKIF_OP_READ, 5000 + i, slot * 13ULL);
+
+		add_seg(r, DATA_REF + slot / 8, (uint8_t)(slot % 8), (uint8_t)(slot % 8));
+	}
+	settle_multi(f);
+	assert_int_equal(f->front.sring->rsp_prod, n);
+	for (unsigned k = 0; k < n; k++) {
+		blkif_response_t rsp = *RING_GET_RESPONSE(&f->front, f->front.rsp_cons++);
+
+		assert_true(rsp.id >= 5000 && rsp.id < 5000 + n);
+		assert_false(seen[rsp.id - 5000]);
+		seen[rsp.id - 5000] = true;
+		assert_int_equal(rsp.operation, BLKIF_OP_READ);
+		assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	}
+	for (unsigned slot = 0; slot < 128; slot++)
+		assert_memory_equal(data_page(f, slot / 8) + (slot % 8) * SECT,
+				    f->disk + slot * 13ULL * SECT, SECT);
+	assert_grants_released(f);
+
+	/* Round the ring once more: indexes past its size map back to its start. */
+	for (unsigned i = 0; i < 40; i++) {
+		blkif_request_t *r = new_request(f, BLKIF_OP_READ, 9000 + i, 7);
+
+		add_seg(r, DATA_REF + 15, 0, 0);
+	}
+	settle_multi(f);
+	assert_int_equal(f->front.sring->rsp_prod - f->front.rsp_cons, 40);
+	for (unsigned k = 0; k < 40; k++)
+		assert_int_equal(RING_GET_RESPONSE(&f->front, f->front.rsp_cons++)->status,
+				 BLKIF_RSP_OKAY);
+}
+
+/* Page counts that are not a power of two, or too many, are refused. */
+static void test_ring_page_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct blkback_queue q;
+	void *pages[BLKBACK_MAX_RING_PAGES * 2];
+
+	for (unsigned i = 0; i < BLKBACK_MAX_RING_PAGES * 2; i++)
+		pages[i] = f->front.sring;
+	assert_int_equal(blkback_queue_init(&q, pages, 0, &f->gt, &f->img, f->aio, 0), -EINVAL);
+	assert_int_equal(blkback_queue_init(&q, pages, 3, &f->gt, &f->img, f->aio, 0), -EINVAL);
+	assert_int_equal(
+	    blkback_queue_init(&q, pages, BLKBACK_MAX_RING_PAGES * 2, &f->gt, &f->img, f->aio, 0),
+	    -EINVAL);
+	assert_int_equal(blkback_queue_init(&q, pages, 2, &f->gt, &f->img, f->aio, 0), 0);
+	assert_int_equal(RING_SIZE(&q.ring), 2 * BLKBACK_RING_SLOTS);
+	blkback_queue_destroy(&q);
 }
 
 /* ---- The device on XenBus: keys, connect, the worker thread, disconnect ---- */
@@ -1380,6 +1681,7 @@ static void test_bus_lifecycle(void **state)
 	assert_key(bf, BACK "/dev", "xvda");
 	assert_key(bf, BACK "/feature-flush-cache", "1");
 	assert_key(bf, BACK "/feature-max-indirect-segments", "256");
+	assert_key(bf, BACK "/feature-persistent", NULL); /* not asked for in spec */
 	assert_key(bf, BACK "/feature-discard", NULL);
 	assert_key(bf, FRONT "/virtual-device", "51712");
 	assert_key(bf, FRONT "/device-type", "disk");
@@ -1396,6 +1698,8 @@ static void test_bus_lifecycle(void **state)
 	front_write(bf, "state", "6");
 	assert_int_equal(ring_grant->flags, GTF_permit_access);
 
+	/* Asking for persistent grants that were not offered changes nothing. */
+	front_write(bf, "feature-persistent", "1");
 	front_connect(bf, "x86_64-abi");
 	assert_key(bf, BACK "/state", "4");
 	assert_int_equal(ring_grant->flags, GTF_permit_access | GTF_reading | GTF_writing);
@@ -1403,6 +1707,7 @@ static void test_bus_lifecycle(void **state)
 	add_seg(r, DATA_REF, 0, 7);
 	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
 	assert_memory_equal(data_page(bf->f, 0), bf->f->disk + 40 * SECT, 4096);
+	assert_int_equal(table(bf->f)[DATA_REF].flags, GTF_permit_access);
 
 	/*
 	 * The frontend closes: everything is released and the backend answers
@@ -1577,6 +1882,90 @@ static void test_bus_shared_image(void **state)
 	assert_null(xen_blkback_create(&bf->xd, &spec));
 }
 
+/* What a blkfront asking for a 2^order-page ring writes: pages at gfns 48 on, refs 110 on. */
+#define BUS_RING_GFN 48ULL
+#define BUS_RING_REF 110
+static void front_connect_multi(struct bus_fixture *bf, unsigned order, unsigned refs_given,
+				bool persistent)
+{
+	size_t bytes = 4096UL << order;
+	blkif_sring_t *sring = gpa_to_hva(&bf->f->mem, BUS_RING_GFN * 4096, bytes);
+	char key[24], v[16];
+
+	assert_non_null(sring);
+	SHARED_RING_INIT(sring);
+	FRONT_RING_INIT(&bf->f->front, sring, bytes);
+	snprintf(v, sizeof(v), "%u", order);
+	front_write(bf, "ring-page-order", v);
+	for (unsigned i = 0; i < refs_given; i++) {
+		grant(bf->f, BUS_RING_REF + i, GTF_permit_access, (uint32_t)(BUS_RING_GFN + i));
+		snprintf(key, sizeof(key), "ring-ref%u", i);
+		snprintf(v, sizeof(v), "%u", BUS_RING_REF + i);
+		front_write(bf, key, v);
+	}
+	snprintf(v, sizeof(v), "%u", bf->port);
+	front_write(bf, "event-channel", v);
+	front_write(bf, "protocol", "x86_64-abi");
+	front_write(bf, "feature-persistent", persistent ? "1" : "0");
+	front_write(bf, "state", "3");
+}
+
+static void front_reset(struct bus_fixture *bf)
+{
+	front_write(bf, "state", "6");
+	assert_key(bf, BACK "/state", "6");
+	front_write(bf, "state", "1");
+	assert_key(bf, BACK "/state", "2");
+}
+
+/*
+ * The keys a frontend negotiates a larger ring and persistent grants
+ * with: what is offered, what is refused, and a 4-page ring whose data
+ * grants stay mapped until the frontend closes.
+ */
+static void test_bus_multi_page_persistent(void **state)
+{
+	struct bus_fixture *bf = *state;
+	struct xen_disk_spec spec = {.target = bf->path, .devid = 51712, .persistent = true};
+	struct xen_blkback *b = xen_blkback_create(&bf->xd, &spec);
+	blkif_request_t *r;
+
+	assert_non_null(b);
+	assert_key(bf, BACK "/max-ring-page-order", "3");
+	assert_key(bf, BACK "/feature-persistent", "1");
+
+	front_connect_multi(bf, 4, 16, false); /* more than offered */
+	assert_key(bf, BACK "/state", "5");
+	front_reset(bf);
+	assert_int_equal(xs_rm(bf->xd.xs, FRONT "/ring-ref3"), 0);
+	front_connect_multi(bf, 2, 3, false); /* ring-ref3 missing */
+	assert_key(bf, BACK "/state", "5");
+	front_reset(bf);
+	front_write(bf, "ring-ref3", "4000"); /* beyond the table */
+	front_connect_multi(bf, 2, 3, false);
+	assert_key(bf, BACK "/state", "5");
+	assert_false(table(bf->f)[BUS_RING_REF].flags & GTF_reading);
+	front_reset(bf);
+
+	front_connect_multi(bf, 2, 4, true);
+	assert_key(bf, BACK "/state", "4");
+	assert_int_equal(RING_SIZE(&bf->f->front), 4 * BLKBACK_RING_SLOTS);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(table(bf->f)[BUS_RING_REF + i].flags & GTF_writing);
+	r = new_request(bf->f, BLKIF_OP_READ, 1, 40);
+	add_seg(r, DATA_REF, 0, 7);
+	assert_int_equal(kick_and_wait(bf), BLKIF_RSP_OKAY);
+	assert_memory_equal(data_page(bf->f, 0), bf->f->disk + 40 * SECT, 4096);
+	assert_true(table(bf->f)[DATA_REF].flags & GTF_writing); /* kept */
+
+	front_write(bf, "state", "5");
+	assert_key(bf, BACK "/state", "5");
+	assert_grants_released(bf->f);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(table(bf->f)[BUS_RING_REF + i].flags, GTF_permit_access);
+	xen_blkback_destroy(b);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1610,6 +1999,17 @@ int main(void)
 	    T(test_indirect_readonly),
 	    T(test_indirect_reads_into_own_list),
 	    T(test_one_notification_per_batch),
+	    cmocka_unit_test_setup_teardown(test_persistent_keeps_grants, setup_persistent,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_persistent_readonly_grant, setup_persistent,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_persistent_revoked, setup_persistent, teardown),
+	    cmocka_unit_test_setup_teardown(test_persistent_indirect, setup_persistent, teardown),
+	    cmocka_unit_test_setup_teardown(test_grant_revoked_in_flight, setup_pool, teardown),
+	    cmocka_unit_test_setup_teardown(test_grant_revoked_in_flight, setup_uring, teardown),
+	    cmocka_unit_test_setup_teardown(test_multi_page_ring, setup_multi_uring, teardown),
+	    cmocka_unit_test_setup_teardown(test_multi_page_ring, setup_multi_pool, teardown),
+	    T(test_ring_page_counts),
 	    cmocka_unit_test_setup_teardown(test_out_of_order, setup_reverse, teardown),
 	    EACH(test_ring_full),
 	    EACH(test_flush_ordering),
@@ -1624,6 +2024,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_shared_image, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_ring_in_flight, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_multi_page_persistent, bus_setup,
+					    bus_teardown),
 	};
 #undef T
 #undef EACH

@@ -70,7 +70,8 @@ static int create_disks(struct xen_backends *b, struct xen_domain *xd,
 					     .vdev = dc->vdev,
 					     .devid = dc->devid,
 					     .readonly = dc->readonly,
-					     .discard = dc->discard};
+					     .discard = dc->discard,
+					     .persistent = cfg->persistent_grants};
 
 		if (src && src->skip_cdroms && dc->cdrom)
 			continue;

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <limits.h>
 #include <libxlutil.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ static const char *const known_keys[] = {
     "pvshim_extra",
     "bootloader",
     "bootloader_args",
+    "xkvm_persistent_grants",
     /* HVM (config_hvm.c) */
     "firmware",
     "bios",
@@ -322,6 +324,13 @@ bool get_number(struct loader *ld, const char *key, long min, long max, long *ou
 	return true;
 }
 
+bool get_bool(struct loader *ld, const char *key, bool def)
+{
+	long v;
+
+	return get_number(ld, key, LONG_MIN, LONG_MAX, &v) ? v != 0 : def;
+}
+
 static void get_type(struct loader *ld)
 {
 	char *type = get_string(ld, "type");
@@ -495,6 +504,7 @@ static void load_keys(struct loader *ld, const struct host_limits *limits)
 	cfg->on_reboot = get_action(ld, "on_reboot", ACTION_RESTART);
 	cfg->on_crash = get_action(ld, "on_crash", ACTION_DESTROY);
 	get_disks(ld);
+	cfg->persistent_grants = get_bool(ld, "xkvm_persistent_grants", false);
 	get_nics(ld);
 	load_hvm_keys(ld);
 }

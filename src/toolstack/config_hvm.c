@@ -31,14 +31,6 @@ static const char *const ide_slot_names[IDE_SLOTS] = {
     "secondary slave",
 };
 
-/* An xl BOOLEAN: a number, any non-zero value true; def when absent. */
-static bool get_bool(struct loader *ld, const char *key, bool def)
-{
-	long v;
-
-	return get_number(ld, key, LONG_MIN, LONG_MAX, &v) ? v != 0 : def;
-}
-
 /* A firmware name xl knows but the machine has no image for: the reason, else NULL. */
 static const char *unavailable_firmware(const char *name)
 {

@@ -60,6 +60,8 @@ bool config_has_key(const struct loader *ld, const char *key);
 char *get_string(struct loader *ld, const char *key);
 /* A number key within [min, max]; false when absent or wrong (an error then). */
 bool get_number(struct loader *ld, const char *key, long min, long max, long *out);
+/* An xl BOOLEAN: a number, any non-zero value true; def when absent. */
+bool get_bool(struct loader *ld, const char *key, bool def);
 /* A list key as its items; absent is an empty list. */
 int get_list(struct loader *ld, const char *key, XLU_ConfigList **list);
 

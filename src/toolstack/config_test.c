@@ -77,6 +77,7 @@ static void test_defaults_and_root_extra(void **state)
 	assert_int_equal(r.cfg.vcpus, 1);
 	assert_string_equal(r.cfg.cmdline, "root=/dev/xvda1 ro console=hvc0");
 	assert_int_equal(r.cfg.on_reboot, ACTION_RESTART);
+	assert_false(r.cfg.persistent_grants);
 	done(&r);
 }
 
@@ -126,6 +127,21 @@ static void check_error(const char *text, const char *expect)
 	if (!strstr(r.err, expect))
 		fail_msg("expected '%s' in: %s", expect, r.err);
 	done(&r);
+}
+
+/* xkvm's own key for the block backends' persistent grants: known, a boolean. */
+static void test_persistent_grants_key(void **state)
+{
+	struct result r;
+
+	(void)state;
+	load(&r, "name='a'\nkernel='/k'\nxkvm_persistent_grants = 1\n", 0, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.cfg.persistent_grants);
+	assert_int_equal(r.err_len, 0);
+	done(&r);
+	check_error("name='a'\nkernel='/k'\nxkvm_persistent_grants = 'yes'\n",
+		    ":3: xkvm_persistent_grants must be a number");
 }
 
 static void test_bad_values(void **state)
@@ -596,6 +612,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_config),
 	    cmocka_unit_test(test_defaults_and_root_extra),
+	    cmocka_unit_test(test_persistent_grants_key),
 	    cmocka_unit_test(test_overrides_win),
 	    cmocka_unit_test(test_syntax_error_names_file_and_line),
 	    cmocka_unit_test(test_unknown_key_warned),

@@ -184,6 +184,29 @@ void gnttab_unmap(struct gnttab *gt, struct gnttab_mapping *m)
 	m->page = NULL;
 }
 
+bool gnttab_mapping_intact(struct gnttab *gt, const struct gnttab_mapping *m)
+{
+	uint16_t in_use = GTF_reading | (m->writable ? GTF_writing : 0);
+	grant_entry_v1_t *e;
+	bool ok = false;
+
+	if (!m->page)
+		return false;
+	pthread_mutex_lock(&gt->lock);
+	e = entry_locked(gt, m->ref);
+	if (e) {
+		uint16_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+		uint16_t owner = __atomic_load_n(&e->domid, __ATOMIC_ACQUIRE);
+		uint32_t frame = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
+
+		ok = (flags & GTF_type_mask) == GTF_permit_access && !(flags & GTF_sub_page) &&
+		     (flags & in_use) == in_use && !(m->writable && (flags & GTF_readonly)) &&
+		     owner == gt->backend_domid && gfn_to_hva(gt->mem, frame) == m->page;
+	}
+	pthread_mutex_unlock(&gt->lock);
+	return ok;
+}
+
 int gnttab_copy_from_guest(struct gnttab *gt, grant_ref_t ref, unsigned offset, void *dst,
 			   size_t len)
 {

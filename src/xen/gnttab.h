@@ -68,6 +68,15 @@ int gnttab_set_frame(struct gnttab *gt, unsigned index, uint64_t gfn);
 int gnttab_map(struct gnttab *gt, grant_ref_t ref, bool writable, struct gnttab_mapping *m);
 void gnttab_unmap(struct gnttab *gt, struct gnttab_mapping *m);
 
+/*
+ * Whether a mapping still stands as it was made: the entry still grants
+ * its page to the backend, is still marked in use (writing too, for a
+ * writable mapping) and still names the same frame.  For a backend that
+ * keeps a mapping across requests: the guest may rewrite the entry at any
+ * time.  False for an unmapped m.
+ */
+bool gnttab_mapping_intact(struct gnttab *gt, const struct gnttab_mapping *m);
+
 /* Map, copy, unmap: for data that crosses once (netback).  offset+len must fit in the page. */
 int gnttab_copy_from_guest(struct gnttab *gt, grant_ref_t ref, unsigned offset, void *dst,
 			   size_t len);

@@ -4,6 +4,7 @@
 #include "lib/test.h"
 #include "lib/util.h"
 #include "xen/gnttab.h"
+#include "xen/gnttab_persistent.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -266,6 +267,70 @@ static void test_copy(void **state)
 	assert_int_equal(entry(f, 0, 17)->flags, GTF_permit_access | GTF_readonly);
 }
 
+/* A mapping stands until the guest changes what it granted. */
+static void test_mapping_intact(void **state)
+{
+	struct fixture *f = *state;
+	struct gnttab_mapping m = {0};
+	grant_entry_v1_t *e = entry(f, 0, 9);
+
+	assert_false(gnttab_mapping_intact(&f->gt, &m));
+	grant(f, 9, GTF_permit_access, 0, DATA_GFN);
+	assert_int_equal(gnttab_map(&f->gt, 9, true, &m), 0);
+	assert_true(gnttab_mapping_intact(&f->gt, &m));
+	e->frame = DATA_GFN + 1;
+	assert_false(gnttab_mapping_intact(&f->gt, &m));
+	e->frame = DATA_GFN;
+	e->domid = 3;
+	assert_false(gnttab_mapping_intact(&f->gt, &m));
+	e->domid = 0;
+	e->flags = GTF_permit_access | GTF_reading; /* the guest cleared GTF_writing */
+	assert_false(gnttab_mapping_intact(&f->gt, &m));
+	e->flags = GTF_permit_access | GTF_reading | GTF_writing | GTF_readonly;
+	assert_false(gnttab_mapping_intact(&f->gt, &m));
+	e->flags = GTF_permit_access | GTF_reading | GTF_writing;
+	assert_true(gnttab_mapping_intact(&f->gt, &m));
+	gnttab_unmap(&f->gt, &m);
+	assert_false(gnttab_mapping_intact(&f->gt, &m));
+}
+
+/* Kept grants: found again without a map, bounded by cap, all given back at the end. */
+static void test_persistent_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct gnttab_persistent p;
+	void *page, *again;
+
+	for (grant_ref_t ref = 10; ref < 14; ref++)
+		grant(f, ref, GTF_permit_access, 0, (uint32_t)(DATA_GFN + ref));
+	grant(f, 14, GTF_permit_access | GTF_readonly, 0, DATA_GFN);
+	assert_int_equal(gnttab_persistent_init(&p, &f->gt, 2), 0);
+	assert_int_equal(gnttab_persistent_get(&p, 10, &page), 0);
+	assert_ptr_equal(page, gpa_to_hva(&f->mem, (DATA_GFN + 10) * 4096, 4096));
+	assert_int_equal(gnttab_persistent_get(&p, 10, &again), 0);
+	assert_ptr_equal(again, page);
+	assert_int_equal(gnttab_persistent_get(&p, 14, &page), -EPERM);
+	assert_int_equal(gnttab_persistent_get(&p, 9999, &page), -EINVAL);
+	assert_int_equal(gnttab_persistent_get(&p, 11, &page), 0);
+	assert_int_equal(gnttab_persistent_get(&p, 12, &page), -ENOSPC);
+	assert_int_equal(entry(f, 0, 12)->flags, GTF_permit_access);
+	assert_int_equal(p.used, 2);
+
+	/* Revoked: dropped and given back, then kept again in its own place once re-granted. */
+	entry(f, 0, 11)->flags = GTF_permit_access;
+	assert_int_equal(gnttab_persistent_get(&p, 11, &page), -ESTALE);
+	entry(f, 0, 11)->flags = 0;
+	assert_int_equal(gnttab_persistent_get(&p, 11, &page), -EINVAL);
+	grant(f, 11, GTF_permit_access, 0, DATA_GFN + 11);
+	assert_int_equal(gnttab_persistent_get(&p, 11, &page), 0);
+	assert_int_equal(p.used, 2);
+
+	gnttab_persistent_destroy(&p);
+	for (grant_ref_t ref = 10; ref < 15; ref++)
+		assert_int_equal(entry(f, 0, ref)->flags & (GTF_reading | GTF_writing), 0);
+	gnttab_persistent_destroy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +346,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unmap_keeps_guest_bits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mapping_intact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_persistent_cache, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * side of the device:
  *
  *   byte  0             bit 0: read-only disk, bit 1: discard offered,
- *                       bit 2: completions reaped newest first
+ *                       bit 2: completions reaped newest first,
+ *                       bit 3: persistent grants (kept across requests)
  *   bytes [1, 257)      grant table entries 0..31 (the rest of frame 0 is zero)
  *   bytes [257, 4353)   the shared ring page (indexes, then requests)
  *   bytes [4353, ...)   gfns 2 and 3: segment lists for BLKIF_OP_INDIRECT
@@ -67,7 +68,9 @@ static void serve(struct guest_memory *mem, struct gnttab *gt, struct disk_image
 	copy_in(ring, data, size, 1 + GRANT_BYTES, PAGE);
 	copy_in(gpa_to_hva(mem, INDIRECT_GFN * PAGE, NR_INDIRECT * PAGE), data, size,
 		1 + GRANT_BYTES + PAGE, NR_INDIRECT * PAGE);
-	if (blkback_queue_init(&q, ring, gt, img, aio, opts & 2))
+	if (blkback_queue_init(&q, &ring, 1, gt, img, aio,
+			       (opts & 2 ? BLKBACK_DISCARD : 0) |
+				   (opts & 8 ? BLKBACK_PERSISTENT : 0)))
 		abort();
 	for (int i = 0; i < MAX_ROUNDS && more && !q.broken; i++)
 		blkback_queue_process(&q, &more);

@@ -56,6 +56,9 @@ if mount -t ext4 /dev/xvda /mnt; then
 	umount /mnt && say "disk: unmounted"
 fi
 say "xvdb-ro: $(cat /sys/block/xvdb/ro 2>/dev/null)"
+# xvda asked for a 4-page ring (128 requests), xvdb kept the one-page default.
+say "xvda-tags: $(cat /sys/block/xvda/mq/0/nr_tags 2>/dev/null)"
+dmesg | grep -q 'blkfront: xvda:.*persistent grants: enabled' && say "xvda: persistent grants"
 dd if=/dev/zero of=/dev/xvdb bs=512 count=1 2>/dev/null || say "xvdb: write refused"
 for i in $(seq 60); do [ -d /sys/class/net/eth0 ] && break; sleep 1; done
 say "eth0-mac: $(cat /sys/class/net/eth0/address 2>/dev/null)"
@@ -67,11 +70,11 @@ done
 SCRIPT
 initrd_with_script "$WORK/linux-initrd.gz"
 
-guest_cfg "$WORK/linux.cfg" 'memory = 512' 'vcpus = 2' \
+guest_cfg "$WORK/linux.cfg" 'memory = 512' 'vcpus = 2' 'xkvm_persistent_grants = 1' \
 	"ramdisk = \"$WORK/linux-initrd.gz\"" \
 	"disk = [ 'format=raw, vdev=xvda, access=rw, target=$WORK/disk.img', '$WORK/ro.img,raw,xvdb,r' ]" \
 	"vif = [ 'mac=00:16:3e:00:00:42,vifname=xkvmit0' ]" \
-	'cmdline = "console=hvc0 xkvm.action=script xkvm.modules=xen-blkfront,xen-netfront,ext4"'
+	'cmdline = "console=hvc0 xkvm.action=script xkvm.modules=xen-blkfront,xen-netfront,ext4 xen_blkfront.max_ring_page_order=2"'
 run_guest_on_tap linux "$WORK/linux.cfg" xkvmit0 10.99.0.1/24
 check xen-linux-poweroff-exit-0 [ "$rc" = 0 ]
 check xen-linux-hypervisor-is-xen [ "$(guest_value linux hypervisor)" = xen ]
@@ -84,6 +87,8 @@ check xen-blk-written-file-on-host sh -c \
 	"debugfs -R 'cat /written.txt' '$WORK/disk.img' 2>/dev/null | grep -qx 'written by the guest'"
 check xen-blk-e2fsck-clean e2fsck -fn "$WORK/disk.img"
 check xen-blk-readonly-disk [ "$(guest_value linux xvdb-ro)" = 1 ]
+check xen-blk-multi-page-ring [ "$(guest_value linux xvda-tags)" = 128 ]
+check xen-blk-persistent-grants grep -q '^xkvm-guest: xvda: persistent grants' "$WORK/linux.out"
 check xen-netfront-mac [ "$(guest_value linux eth0-mac)" = 00:16:3e:00:00:42 ]
 check xen-netfront-pings-host grep -q '^xkvm-guest: ping: ok' "$WORK/linux.out"
 check xen-linux-no-oops sh -c "! grep -qE 'Oops|BUG:|Kernel panic' '$WORK/linux.out'"
