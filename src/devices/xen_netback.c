@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Xen netback: the vif's XenBus handshake, its worker thread, and the
- * processing of the shared tx/rx rings.  Everything in the ring pages is
+ * Xen netback: the vif's XenBus handshake, its worker threads (one per
+ * queue, each on its own TAP queue), and the processing of the shared
+ * tx/rx rings.  Everything in the ring pages is
  * the guest's and may change under us: indexes are range-checked, each
  * request is copied out of the ring once and only the copy is used, and a
  * malformed request costs the guest an error response, never more.
@@ -526,6 +527,28 @@ bool xen_netif_rx_process(struct xen_netif_io *io, bool *notify)
 /* ------------------------------------------------------------------------ */
 /* The vif device                                                            */
 
+/*
+ * The most queues a vif offers; fewer when the VM has fewer vCPUs (Linux
+ * netfront takes no more queues than it has vCPUs anyway).  Each queue
+ * costs a thread, two ring pages' worth of buffers and a TAP queue.
+ */
+#define NB_MAX_QUEUES 4
+/* Room for "queue-<n>/event-channel-tx". */
+#define NB_KEY_LEN 48
+
+/* One queue: its rings, event channel(s), TAP queue and worker thread. */
+struct nb_queue {
+	struct xen_netback *nb;
+	unsigned id;
+	struct gnttab_mapping tx_map, rx_map;
+	evtchn_port_t tx_port, rx_port; /* equal when the frontend does not split */
+	int tx_efd, rx_efd;		/* rx_efd is -1 when not split */
+	bool tx_bound, rx_bound;
+	pthread_t thread;
+	bool thread_started;
+	struct xen_netif_io io; /* io.fd is the queue's TAP fd */
+};
+
 struct xen_netback {
 	struct xen_domain *xd;
 	struct xenbus_device *dev;
@@ -533,22 +556,24 @@ struct xen_netback {
 	unsigned devid;
 	char *bridge;
 	char ifname[IFNAMSIZ];
-	int tap_fd;
+	/*
+	 * One TAP fd per queue offered: max_queues of them, 1 for an adopted
+	 * fd or a TAP that cannot be multi-queue.  tap_detached[i]: detached
+	 * from the interface (TUNSETQUEUE) while the frontend does not use it.
+	 */
+	int tap_fds[NB_MAX_QUEUES];
+	bool tap_detached[NB_MAX_QUEUES];
+	unsigned max_queues;
 	bool vnet_hdr; /* the TAP's frames carry a virtio_net_hdr: offloads are possible */
 	pthread_mutex_t publish_lock; /* serialises xen_netback_publish */
 
 	/* Connection state: changed only by connect/disconnect, which XenBus serialises. */
 	bool connected;
-	struct gnttab_mapping tx_map, rx_map;
-	evtchn_port_t tx_port, rx_port; /* equal when the frontend does not split */
-	int tx_efd, rx_efd;		/* rx_efd is -1 when not split */
-	bool tx_bound, rx_bound;
-	bool rx_notify; /* feature-rx-notify: the guest kicks when it posts rx buffers */
-	struct xen_netif_offload off; /* what the frontend takes, for io */
-	int stop_efd;
-	pthread_t thread;
-	bool thread_started;
-	struct xen_netif_io io;
+	unsigned nr_queues; /* the frontend's multi-queue-num-queues */
+	bool rx_notify;	    /* feature-rx-notify: the guest kicks when it posts rx buffers */
+	struct xen_netif_offload off; /* what the frontend takes, for every queue's io */
+	int stop_efd;		      /* written once: every queue's thread stops */
+	struct nb_queue q[NB_MAX_QUEUES];
 };
 
 static void drain_eventfd(int fd)
@@ -565,9 +590,11 @@ static void notify_guest(struct xen_netback *nb, evtchn_port_t port)
 		pr_warn_once("netback: %s: cannot notify event channel %u", nb->ifname, port);
 }
 
+/* One queue's worker: its event channels and its TAP queue, nothing shared but stop_efd. */
 static void *netback_thread(void *arg)
 {
-	struct xen_netback *nb = arg;
+	struct nb_queue *q = arg;
+	struct xen_netback *nb = q->nb;
 	bool tx_more = true, rx_posted = true; /* look at whatever is already queued */
 	bool notify;
 
@@ -578,31 +605,32 @@ static void *netback_thread(void *arg)
 		int timeout = -1;
 
 		fds[nfds++] = (struct pollfd){.fd = nb->stop_efd, .events = POLLIN};
-		fds[nfds++] = (struct pollfd){.fd = nb->tx_efd, .events = POLLIN};
-		if (nb->rx_efd >= 0)
-			fds[nfds++] = (struct pollfd){.fd = nb->rx_efd, .events = POLLIN};
+		fds[nfds++] = (struct pollfd){.fd = q->tx_efd, .events = POLLIN};
+		if (q->rx_efd >= 0)
+			fds[nfds++] = (struct pollfd){.fd = q->rx_efd, .events = POLLIN};
 		/* Only read frames when the guest has somewhere to put them: the host queue bounds
 		 * the rest. */
 		if (rx_posted)
-			fds[nfds++] = (struct pollfd){.fd = nb->tap_fd, .events = POLLIN};
+			fds[nfds++] = (struct pollfd){.fd = q->io.fd, .events = POLLIN};
 		if (tx_more)
 			timeout = 0;
-		else if (!rx_posted && !nb->rx_notify && !nb->io.rx_broken)
+		else if (!rx_posted && !nb->rx_notify && !q->io.rx_broken)
 			timeout = NB_RX_POLL_MS;
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR) {
-			pr_err("netback: %s: poll: %s", nb->ifname, strerror(errno));
+			pr_err("netback: %s: queue %u: poll: %s", nb->ifname, q->id,
+			       strerror(errno));
 			break;
 		}
 		if (fds[0].revents)
 			break;
-		drain_eventfd(nb->tx_efd);
-		drain_eventfd(nb->rx_efd);
-		tx_more = xen_netif_tx_process(&nb->io, &notify);
+		drain_eventfd(q->tx_efd);
+		drain_eventfd(q->rx_efd);
+		tx_more = xen_netif_tx_process(&q->io, &notify);
 		if (notify)
-			notify_guest(nb, nb->tx_port);
-		rx_posted = xen_netif_rx_process(&nb->io, &notify);
+			notify_guest(nb, q->tx_port);
+		rx_posted = xen_netif_rx_process(&q->io, &notify);
 		if (notify)
-			notify_guest(nb, nb->rx_port);
+			notify_guest(nb, q->rx_port);
 	}
 	return NULL;
 }
@@ -614,31 +642,50 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Undo whatever of queue_setup was done; its thread is already stopped. */
+static void queue_release(struct nb_queue *q)
+{
+	struct xen_netback *nb = q->nb;
+
+	if (q->tx_bound)
+		evtchn_unbind_backend(&nb->xd->evtchn, q->tx_port);
+	if (q->rx_bound)
+		evtchn_unbind_backend(&nb->xd->evtchn, q->rx_port);
+	q->tx_bound = q->rx_bound = false;
+	close_fd(&q->tx_efd);
+	close_fd(&q->rx_efd);
+	gnttab_unmap(&nb->xd->gnttab, &q->tx_map);
+	gnttab_unmap(&nb->xd->gnttab, &q->rx_map);
+	xen_netif_io_destroy(&q->io);
+}
+
+static void stop_threads(struct xen_netback *nb)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+		any |= nb->q[i].thread_started;
+	if (any && write(nb->stop_efd, &(uint64_t){1}, sizeof(uint64_t)) < 0)
+		pr_warn("netback: %s: stop: %s", nb->ifname, strerror(errno));
+	for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
+		if (nb->q[i].thread_started)
+			pthread_join(nb->q[i].thread, NULL);
+		nb->q[i].thread_started = false;
+	}
+}
+
+/* Also what a failed connect calls: every queue is released, set up or not. */
 static void netback_disconnect(struct xenbus_device *dev)
 {
 	struct xen_netback *nb = dev->opaque;
-	struct gnttab *gt = &nb->xd->gnttab;
 
-	if (nb->thread_started) {
-		if (write(nb->stop_efd, &(uint64_t){1}, sizeof(uint64_t)) < 0)
-			pr_warn("netback: %s: stop: %s", nb->ifname, strerror(errno));
-		pthread_join(nb->thread, NULL);
-		nb->thread_started = false;
-	}
-	if (nb->tx_bound)
-		evtchn_unbind_backend(&nb->xd->evtchn, nb->tx_port);
-	if (nb->rx_bound)
-		evtchn_unbind_backend(&nb->xd->evtchn, nb->rx_port);
-	nb->tx_bound = nb->rx_bound = false;
-	close_fd(&nb->tx_efd);
-	close_fd(&nb->rx_efd);
+	stop_threads(nb);
+	for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+		queue_release(&nb->q[i]);
 	close_fd(&nb->stop_efd);
-	gnttab_unmap(gt, &nb->tx_map);
-	gnttab_unmap(gt, &nb->rx_map);
-	xen_netif_io_destroy(&nb->io);
 	/* Frames queued while nobody reads must not carry offloads the next frontend refuses. */
 	if (nb->vnet_hdr) {
-		int r = tap_set_offload(nb->tap_fd, 0);
+		int r = tap_set_offload(nb->tap_fds[0], 0);
 
 		if (r)
 			pr_warn("netback: %s: clearing the TAP's offloads: %s", nb->ifname,
@@ -713,19 +760,38 @@ static int read_rx_offloads(struct xen_netback *nb, struct xenbus_device *dev)
 	return 0;
 }
 
-/* The frontend's features: copy mode required, one queue only. */
+/* multi-queue-num-queues: absent means 1; 0 or more than we offered is refused. */
+static int read_num_queues(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	uint64_t n;
+
+	if (read_opt_u64(dev, "multi-queue-num-queues", 1, &n) || !n || n > nb->max_queues) {
+		if (nb->max_queues == 1)
+			xenbus_dev_error(dev, -EINVAL,
+					 "multi-queue-num-queues must be 1: multi-queue is not "
+					 "offered");
+		else
+			xenbus_dev_error(dev, -EINVAL,
+					 "multi-queue-num-queues must be 1 to %u "
+					 "(multi-queue-max-queues)",
+					 nb->max_queues);
+		return -EINVAL;
+	}
+	nb->nr_queues = (unsigned)n;
+	return 0;
+}
+
+/* The frontend's features: copy mode required; the queues it uses. */
 static int read_features(struct xen_netback *nb, struct xenbus_device *dev)
 {
-	uint64_t copy, queues;
+	uint64_t copy;
 
 	if (read_opt_u64(dev, "request-rx-copy", 0, &copy) || copy != 1) {
 		xenbus_dev_error(dev, -EOPNOTSUPP, "frontend must use request-rx-copy");
 		return -EOPNOTSUPP;
 	}
-	if (read_opt_u64(dev, "multi-queue-num-queues", 1, &queues) || queues != 1) {
-		xenbus_dev_error(dev, -EOPNOTSUPP, "multi-queue is not supported");
-		return -EOPNOTSUPP;
-	}
+	if (read_num_queues(nb, dev))
+		return -EINVAL;
 	if (read_flag(dev, "feature-rx-notify", false, &nb->rx_notify))
 		return -EINVAL;
 	return read_rx_offloads(nb, dev);
@@ -734,7 +800,8 @@ static int read_features(struct xen_netback *nb, struct xenbus_device *dev)
 /*
  * Let the host kernel hand us what the frontend takes, and only that: it
  * checksums and segments the rest before we read it.  A partial checksum
- * of the other IP version is completed in net_offload.
+ * of the other IP version is completed in net_offload.  The offloads are
+ * the interface's: queue 0, always attached, sets them for all.
  */
 static int set_tap_offloads(struct xen_netback *nb, struct xenbus_device *dev)
 {
@@ -750,14 +817,48 @@ static int set_tap_offloads(struct xen_netback *nb, struct xenbus_device *dev)
 		flags |= TUN_F_TSO4;
 	if (c->gso6)
 		flags |= TUN_F_TSO6;
-	r = tap_set_offload(nb->tap_fd, flags);
+	r = tap_set_offload(nb->tap_fds[0], flags);
 	if (r)
 		xenbus_dev_error(dev, r, "setting the TAP's offloads (TUNSETOFFLOAD %#x)", flags);
 	return r;
 }
 
-static int bind_port(struct xen_netback *nb, struct xenbus_device *dev, evtchn_port_t port,
-		     int *efd, bool *bound)
+/*
+ * Attach the TAP queues the frontend uses, detach the others.  A queue
+ * left attached with no thread reading it would still get its share of
+ * the host's flows, which would sit there until dropped; detached, it gets
+ * none.  Queue 0 is always in use.
+ */
+static int set_tap_queues(struct xen_netback *nb, struct xenbus_device *dev)
+{
+	for (unsigned i = 1; i < nb->max_queues; i++) {
+		bool detach = i >= nb->nr_queues;
+		int r;
+
+		if (detach == nb->tap_detached[i])
+			continue;
+		r = tap_set_queue(nb->tap_fds[i], !detach);
+		if (r) {
+			xenbus_dev_error(dev, r, "%s TAP queue %u",
+					 detach ? "detaching" : "attaching", i);
+			return r;
+		}
+		nb->tap_detached[i] = detach;
+	}
+	return 0;
+}
+
+/* A queue's frontend key: "queue-<id>/<key>" when there are several, else top-level "<key>". */
+static const char *queue_key(const struct nb_queue *q, const char *key, char buf[NB_KEY_LEN])
+{
+	if (q->nb->nr_queues == 1)
+		return key;
+	snprintf(buf, NB_KEY_LEN, "queue-%u/%s", q->id, key);
+	return buf;
+}
+
+static int bind_port(struct nb_queue *q, struct xenbus_device *dev, evtchn_port_t port, int *efd,
+		     bool *bound)
 {
 	int r;
 
@@ -767,9 +868,9 @@ static int bind_port(struct xen_netback *nb, struct xenbus_device *dev, evtchn_p
 		xenbus_dev_error(dev, r, "eventfd");
 		return r;
 	}
-	r = evtchn_bind_backend(&nb->xd->evtchn, port, *efd);
+	r = evtchn_bind_backend(&q->nb->xd->evtchn, port, *efd);
 	if (r) {
-		xenbus_dev_error(dev, r, "binding event channel %u", port);
+		xenbus_dev_error(dev, r, "queue %u: binding event channel %u", q->id, port);
 		return r;
 	}
 	*bound = true;
@@ -777,66 +878,70 @@ static int bind_port(struct xen_netback *nb, struct xenbus_device *dev, evtchn_p
 }
 
 /* event-channel, or event-channel-tx and event-channel-rx when the frontend splits them. */
-static int bind_event_channels(struct xen_netback *nb, struct xenbus_device *dev)
+static int bind_event_channels(struct nb_queue *q, struct xenbus_device *dev)
 {
-	char *split = xenbus_read_frontend(dev, "event-channel-tx");
+	char k1[NB_KEY_LEN], k2[NB_KEY_LEN];
+	char *split = xenbus_read_frontend(dev, queue_key(q, "event-channel-tx", k1));
 	int r;
 
 	if (split) {
 		free(split);
-		if (read_u32(dev, "event-channel-tx", &nb->tx_port) ||
-		    read_u32(dev, "event-channel-rx", &nb->rx_port))
+		if (read_u32(dev, queue_key(q, "event-channel-tx", k1), &q->tx_port) ||
+		    read_u32(dev, queue_key(q, "event-channel-rx", k2), &q->rx_port))
 			return -EINVAL;
-		r = bind_port(nb, dev, nb->tx_port, &nb->tx_efd, &nb->tx_bound);
+		r = bind_port(q, dev, q->tx_port, &q->tx_efd, &q->tx_bound);
 		if (!r)
-			r = bind_port(nb, dev, nb->rx_port, &nb->rx_efd, &nb->rx_bound);
+			r = bind_port(q, dev, q->rx_port, &q->rx_efd, &q->rx_bound);
 		return r;
 	}
-	if (read_u32(dev, "event-channel", &nb->tx_port))
+	if (read_u32(dev, queue_key(q, "event-channel", k1), &q->tx_port))
 		return -EINVAL;
-	nb->rx_port = nb->tx_port;
-	return bind_port(nb, dev, nb->tx_port, &nb->tx_efd, &nb->tx_bound);
+	q->rx_port = q->tx_port;
+	return bind_port(q, dev, q->tx_port, &q->tx_efd, &q->tx_bound);
 }
 
-static int map_rings(struct xen_netback *nb, struct xenbus_device *dev)
+static int map_rings(struct nb_queue *q, struct xenbus_device *dev)
 {
-	struct gnttab *gt = &nb->xd->gnttab;
+	struct gnttab *gt = &q->nb->xd->gnttab;
+	char k1[NB_KEY_LEN], k2[NB_KEY_LEN];
 	uint32_t tx_ref, rx_ref;
 	int r;
 
-	if (read_u32(dev, "tx-ring-ref", &tx_ref) || read_u32(dev, "rx-ring-ref", &rx_ref))
+	if (read_u32(dev, queue_key(q, "tx-ring-ref", k1), &tx_ref) ||
+	    read_u32(dev, queue_key(q, "rx-ring-ref", k2), &rx_ref))
 		return -EINVAL;
-	r = gnttab_map(gt, tx_ref, true, &nb->tx_map);
+	r = gnttab_map(gt, tx_ref, true, &q->tx_map);
 	if (r) {
-		xenbus_dev_error(dev, r, "mapping tx ring grant %u", tx_ref);
+		xenbus_dev_error(dev, r, "queue %u: mapping tx ring grant %u", q->id, tx_ref);
 		return r;
 	}
-	r = gnttab_map(gt, rx_ref, true, &nb->rx_map);
+	r = gnttab_map(gt, rx_ref, true, &q->rx_map);
 	if (r) {
-		xenbus_dev_error(dev, r, "mapping rx ring grant %u", rx_ref);
+		xenbus_dev_error(dev, r, "queue %u: mapping rx ring grant %u", q->id, rx_ref);
 		return r;
 	}
-	r = xen_netif_io_init(&nb->io, gt, nb->tx_map.page, nb->rx_map.page, nb->tap_fd);
+	r = xen_netif_io_init(&q->io, gt, q->tx_map.page, q->rx_map.page, q->nb->tap_fds[q->id]);
 	if (r)
 		xenbus_dev_error(dev, r, "allocating buffers");
-	nb->io.off = nb->off;
+	q->io.off = q->nb->off;
 	return r;
 }
 
 static int netback_connect_locked(struct xen_netback *nb, struct xenbus_device *dev)
 {
+	unsigned i;
 	int r;
 
 	r = read_features(nb, dev);
-	if (r)
-		return r;
-	r = map_rings(nb, dev);
-	if (r)
-		return r;
-	r = bind_event_channels(nb, dev);
-	if (r)
-		return r;
-	r = set_tap_offloads(nb, dev);
+	for (i = 0; !r && i < nb->nr_queues; i++) {
+		r = map_rings(&nb->q[i], dev);
+		if (!r)
+			r = bind_event_channels(&nb->q[i], dev);
+	}
+	if (!r)
+		r = set_tap_offloads(nb, dev);
+	if (!r)
+		r = set_tap_queues(nb, dev);
 	if (r)
 		return r;
 	nb->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -845,18 +950,21 @@ static int netback_connect_locked(struct xen_netback *nb, struct xenbus_device *
 		xenbus_dev_error(dev, r, "eventfd");
 		return r;
 	}
-	r = -pthread_create(&nb->thread, NULL, netback_thread, nb);
-	if (r) {
-		xenbus_dev_error(dev, r, "starting the vif thread");
-		return r;
+	for (i = 0; i < nb->nr_queues; i++) {
+		r = -pthread_create(&nb->q[i].thread, NULL, netback_thread, &nb->q[i]);
+		if (r) {
+			xenbus_dev_error(dev, r, "starting the vif thread of queue %u", i);
+			return r;
+		}
+		nb->q[i].thread_started = true;
 	}
-	nb->thread_started = true;
 	return 0;
 }
 
 static int netback_connect(struct xenbus_device *dev)
 {
 	struct xen_netback *nb = dev->opaque;
+	const struct nb_queue *q0 = &nb->q[0];
 	int r;
 
 	netback_disconnect(dev); /* a reconnect starts from scratch */
@@ -866,10 +974,11 @@ static int netback_connect(struct xenbus_device *dev)
 		return r;
 	}
 	nb->connected = true;
-	pr_info("netback: %s connected (%s event channel%s; rx sg %d csum %d/%d gso %d/%d)",
-		nb->ifname, nb->rx_efd >= 0 ? "split" : "one", nb->rx_efd >= 0 ? "s" : "",
-		nb->off.rx_sg, nb->off.rx.csum4, nb->off.rx.csum6, nb->off.rx.gso4,
-		nb->off.rx.gso6);
+	pr_info("netback: %s connected (%u queue%s, %s event channel%s; rx sg %d csum %d/%d gso "
+		"%d/%d)",
+		nb->ifname, nb->nr_queues, nb->nr_queues > 1 ? "s" : "",
+		q0->rx_efd >= 0 ? "split" : "one", q0->rx_efd >= 0 ? "s" : "", nb->off.rx_sg,
+		nb->off.rx.csum4, nb->off.rx.csum6, nb->off.rx.gso4, nb->off.rx.gso6);
 	return 0;
 }
 
@@ -890,6 +999,10 @@ static int netback_init(struct xenbus_device *dev)
 	r |= xenbus_write_backend(dev, "feature-gso-tcpv6", "%d", nb->vnet_hdr);
 	r |= xenbus_write_backend(dev, "feature-ipv6-csum-offload", "1");
 	r |= xenbus_write_backend(dev, "feature-split-event-channels", "1");
+	/* Absent, the frontend takes one queue: the layout of a single-queue TAP stays as it was.
+	 */
+	if (nb->max_queues > 1)
+		r |= xenbus_write_backend(dev, "multi-queue-max-queues", "%u", nb->max_queues);
 	r |= xenbus_write_backend(dev, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
 				  m[3], m[4], m[5]);
 	r |= xenbus_write_backend(dev, "handle", "%u", nb->devid);
@@ -938,15 +1051,23 @@ static int adopt_fd(struct xen_netback *nb, int fd)
 		pr_err("vif %u: fd %d: %s", nb->devid, fd, strerror(-ret));
 		return ret;
 	}
-	nb->tap_fd = fd;
+	/* One queue: an adopted fd may be one queue of several, but the others are not ours. */
+	nb->tap_fds[0] = fd;
+	nb->max_queues = 1;
 	nb->vnet_hdr = tap_vnet_hdr(fd) == 1;
 	return 0;
 }
 
+/*
+ * A TAP of our own: one queue per vCPU, up to NB_MAX_QUEUES, all opened now
+ * (adding queues needs CAP_NET_ADMIN, gone once the VMM is confined).
+ */
 static int open_tap(struct xen_netback *nb, const struct xen_domain *xd,
 		    const struct xen_nic_spec *spec)
 {
+	unsigned queues = MIN(MAX(xd->nr_vcpus, 1U), (unsigned)NB_MAX_QUEUES);
 	char want[IFNAMSIZ];
+	int n;
 
 	if (choose_ifname(xd, spec, want))
 		return -EINVAL;
@@ -961,9 +1082,12 @@ static int open_tap(struct xen_netback *nb, const struct xen_domain *xd,
 			return -ENOMEM;
 		}
 	}
-	nb->tap_fd = tap_open(want, nb->bridge, true, nb->ifname);
-	nb->vnet_hdr = nb->tap_fd >= 0;
-	return nb->tap_fd < 0 ? nb->tap_fd : 0;
+	n = tap_open_queues(want, nb->bridge, true, queues, nb->tap_fds, nb->ifname);
+	if (n < 0)
+		return n;
+	nb->max_queues = (unsigned)n;
+	nb->vnet_hdr = true;
+	return 0;
 }
 
 int xen_netback_publish(struct xen_netback *nb)
@@ -985,8 +1109,9 @@ int xen_netback_publish(struct xen_netback *nb)
 		ret = -EIO;
 		goto out;
 	}
-	pr_info("vif %u: %s%s%s", nb->devid, nb->ifname, nb->bridge ? " on bridge " : "",
-		nb->bridge ? nb->bridge : "");
+	pr_info("vif %u: %s%s%s, %u queue%s", nb->devid, nb->ifname,
+		nb->bridge ? " on bridge " : "", nb->bridge ? nb->bridge : "", nb->max_queues,
+		nb->max_queues > 1 ? "s" : "");
 out:
 	pthread_mutex_unlock(&nb->publish_lock);
 	return ret;
@@ -994,7 +1119,8 @@ out:
 
 static void netback_free(struct xen_netback *nb)
 {
-	tap_close(nb->tap_fd);
+	for (unsigned i = 0; i < nb->max_queues; i++)
+		tap_close(nb->tap_fds[i]);
 	pthread_mutex_destroy(&nb->publish_lock);
 	free(nb->bridge);
 	free(nb);
@@ -1012,10 +1138,15 @@ struct xen_netback *xen_netback_create(struct xen_domain *xd, const struct xen_n
 	nb->xd = xd;
 	nb->devid = spec->devid;
 	memcpy(nb->mac, spec->mac, sizeof(nb->mac));
-	nb->tap_fd = nb->tx_efd = nb->rx_efd = nb->stop_efd = -1;
+	nb->stop_efd = -1;
+	for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
+		nb->tap_fds[i] = nb->q[i].tx_efd = nb->q[i].rx_efd = -1;
+		nb->q[i].nb = nb;
+		nb->q[i].id = i;
+	}
 	pthread_mutex_init(&nb->publish_lock, NULL);
 	if (open_tap(nb, xd, spec)) {
-		if (nb->tap_fd < 0)
+		if (nb->tap_fds[0] < 0)
 			tap_close(spec->fd); /* not adopted, still ours to close */
 		goto fail;
 	}
