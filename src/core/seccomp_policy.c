@@ -42,7 +42,12 @@ const struct seccomp_rule seccomp_rules[] = {
     {"ppoll", MAIN | IO | CONTROL | XEN, false},
     /* vCPU: Xen's unplug protocol (a port write) closes the emulated disk's image. */
     {"close", MAIN | VCPU | CONTROL | XEN, false},
-    /* KVM: KVM_RUN and vCPU state; event channels and IRQs (backends, console input). */
+    /*
+     * KVM: KVM_RUN and vCPU state; event channels and IRQs (backends, console
+     * input).  Xen service: a vif's TAP offloads and queues when its frontend
+     * connects (TUNSETOFFLOAD, TUNSETQUEUE).  A multi-queue vif's I/O
+     * threads, one per queue, make the calls a single queue's thread does.
+     */
     {"ioctl", SANDBOX_ALL, false},
     /* Kicking a vCPU out of KVM_RUN (SIGUSR1), and returning from the kick. */
     {"tgkill", SANDBOX_ALL, true},

@@ -34,27 +34,33 @@ static int tun_open_dev(void)
 	return -err;
 }
 
-/* TUNSETIFF: create the interface, or attach to an existing one of that name. */
-static int tun_set_iff(int fd, const char *name, bool vnet_hdr, char name_out[IFNAMSIZ])
+static void tun_iff_error(const char *name, int err)
+{
+	if (err == EPERM)
+		pr_err("TAP '%s': %s (needs CAP_NET_ADMIN)", name, strerror(err));
+	else if (err == EBUSY)
+		pr_err("TAP '%s': %s (the name is taken by an interface in use or of "
+		       "another type)",
+		       name, strerror(err));
+	else
+		pr_err("TAP '%s': TUNSETIFF: %s", name, strerror(err));
+}
+
+/*
+ * TUNSETIFF: create the interface, or attach to an existing one of that
+ * name; with mq, as one more queue of a multi-queue interface.  -errno
+ * unlogged: a multi-queue attempt may fail and fall back.
+ */
+static int tun_set_iff(int fd, const char *name, bool vnet_hdr, bool mq, char name_out[IFNAMSIZ])
 {
 	struct ifreq ifr;
-	int err;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0) |
+				(mq ? IFF_MULTI_QUEUE : 0));
 	memcpy(ifr.ifr_name, name, strlen(name)); /* length checked by the caller */
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		err = errno;
-		if (err == EPERM)
-			pr_err("TAP '%s': %s (needs CAP_NET_ADMIN)", name, strerror(err));
-		else if (err == EBUSY)
-			pr_err("TAP '%s': %s (the name is taken by an interface in use or of "
-			       "another type)",
-			       name, strerror(err));
-		else
-			pr_err("TAP '%s': TUNSETIFF: %s", name, strerror(err));
-		return -err;
-	}
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
 	memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
 	name_out[IFNAMSIZ - 1] = '\0';
 	return 0;
@@ -142,42 +148,121 @@ static int tun_set_vnet_hdr_size(int fd)
 	return 0;
 }
 
-int tap_open(const char *name, const char *bridge, bool vnet_hdr, char name_out[IFNAMSIZ])
+/* Bring the interface up, with its host-side MAC, and on the bridge if asked.  0 or -errno. */
+static int tap_configure(const char *name, const char *bridge)
 {
-	int fd, sock, r;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (sock < 0) {
+		r = -errno;
+		pr_err("TAP '%s': control socket: %s", name, strerror(errno));
+		return r;
+	}
+	tap_set_host_mac(sock, name);
+	r = tap_set_up(sock, name);
+	if (!r && bridge && *bridge)
+		r = tap_add_to_bridge(sock, name, bridge);
+	close(sock);
+	return r;
+}
+
+/*
+ * The first (or only) queue.  *mq: multi-queue asked for, cleared when the
+ * interface cannot be: an existing single-queue TAP of that name refuses
+ * IFF_MULTI_QUEUE (EINVAL), and is then taken as it is.  fd or -errno.
+ */
+static int tap_open_first(const char *name, bool vnet_hdr, bool *mq, char name_out[IFNAMSIZ])
+{
+	int fd = tun_open_dev();
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = *mq ? tun_set_iff(fd, name, vnet_hdr, true, name_out) : -EINVAL;
+	if (r == -EINVAL) {
+		*mq = false;
+		r = tun_set_iff(fd, name, vnet_hdr, false, name_out);
+	}
+	if (r) {
+		tun_iff_error(name, -r);
+	} else if (vnet_hdr) {
+		/* The header size is the interface's, not the queue's: once is enough. */
+		r = tun_set_vnet_hdr_size(fd);
+		if (r)
+			pr_err("TAP '%s': TUNSETVNETHDRSZ: %s", name_out, strerror(-r));
+	}
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Queues 1.. of a multi-queue interface; fewer than want (warned) when the kernel refuses more. */
+static unsigned tap_open_more(const char *name, bool vnet_hdr, unsigned want, int fds[])
+{
+	char got[IFNAMSIZ];
+	unsigned n;
+	int r;
+
+	for (n = 1; n < want; n++) {
+		fds[n] = tun_open_dev();
+		if (fds[n] < 0)
+			break;
+		r = tun_set_iff(fds[n], name, vnet_hdr, true, got);
+		if (r) {
+			pr_warn("TAP '%s': queue %u: TUNSETIFF: %s; %u queues", name, n,
+				strerror(-r), n);
+			close(fds[n]);
+			break;
+		}
+	}
+	return n;
+}
+
+int tap_open_queues(const char *name, const char *bridge, bool vnet_hdr, unsigned want, int fds[],
+		    char name_out[IFNAMSIZ])
+{
+	bool mq = want > 1;
+	unsigned n = 1;
+	int r;
 
 	if (!name || !*name || strlen(name) >= IFNAMSIZ) {
 		pr_err("TAP name '%s': must be 1 to %d characters", name ? name : "", IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	fd = tun_open_dev();
-	if (fd < 0)
-		return fd;
-	r = tun_set_iff(fd, name, vnet_hdr, name_out);
-	if (!r && vnet_hdr) {
-		r = tun_set_vnet_hdr_size(fd);
-		if (r)
-			pr_err("TAP '%s': TUNSETVNETHDRSZ: %s", name_out, strerror(-r));
+	fds[0] = tap_open_first(name, vnet_hdr, &mq, name_out);
+	if (fds[0] < 0)
+		return fds[0];
+	if (mq)
+		n = tap_open_more(name_out, vnet_hdr, want, fds);
+	r = tap_configure(name_out, bridge);
+	if (r < 0) {
+		for (unsigned i = 0; i < n; i++)
+			close(fds[i]);
+		return r;
 	}
-	if (r < 0)
-		goto out_fd;
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0) {
-		r = -errno;
-		pr_err("TAP '%s': control socket: %s", name_out, strerror(errno));
-		goto out_fd;
-	}
-	tap_set_host_mac(sock, name_out);
-	r = tap_set_up(sock, name_out);
-	if (!r && bridge && *bridge)
-		r = tap_add_to_bridge(sock, name_out, bridge);
-	close(sock);
-	if (r < 0)
-		goto out_fd;
-	return fd;
-out_fd:
-	close(fd);
-	return r;
+	return (int)n;
+}
+
+int tap_open(const char *name, const char *bridge, bool vnet_hdr, char name_out[IFNAMSIZ])
+{
+	int fd;
+	int r = tap_open_queues(name, bridge, vnet_hdr, 1, &fd, name_out);
+
+	return r < 0 ? r : fd;
+}
+
+int tap_set_queue(int fd, bool attach)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = (short)(attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE);
+	if (ioctl(fd, TUNSETQUEUE, &ifr) < 0)
+		return -errno;
+	return 0;
 }
 
 int tap_vnet_hdr(int fd)

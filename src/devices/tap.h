@@ -26,6 +26,25 @@
 int tap_open(const char *name, const char *bridge, bool vnet_hdr, char name_out[IFNAMSIZ]);
 
 /*
+ * As tap_open, with up to `want` queues: for want > 1 the interface is
+ * multi-queue (IFF_MULTI_QUEUE), one fd per queue, and the kernel spreads
+ * the frames it sends across the attached queues by flow.  fds[0..n) get
+ * the queues' fds; returns n, at least 1 (an existing single-queue TAP of
+ * that name gives 1, as may a kernel that refuses more queues), or -errno
+ * after logging.
+ */
+int tap_open_queues(const char *name, const char *bridge, bool vnet_hdr, unsigned want, int fds[],
+		    char name_out[IFNAMSIZ]);
+
+/*
+ * TUNSETQUEUE: attach a multi-queue TAP's queue fd (the kernel sends it
+ * frames again) or detach it (none; what it held is dropped).  Needs no
+ * privilege.  -EINVAL when it is already so, or not a multi-queue TAP.
+ * 0 or -errno.
+ */
+int tap_set_queue(int fd, bool attach);
+
+/*
  * 1 when fd is a TAP whose frames carry a virtio_net_hdr (its header size
  * then set to that struct's), 0 otherwise (not a TAP: plain frames).
  */

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Xen network backend ("vif"): one guest netfront queue bridged to a host
- * TAP interface.  Copy-only (feature-rx-copy), one queue; split or shared
- * event channels; scatter-gather both ways (feature-sg).
+ * Xen network backend ("vif"): a guest netfront bridged to a host TAP
+ * interface.  Copy-only (feature-rx-copy); split or shared event channels;
+ * scatter-gather both ways (feature-sg).
+ *
+ * Multi-queue (netif.h): a TAP of our own is opened with one queue per
+ * vCPU, at most 4 (IFF_MULTI_QUEUE, one fd each: the host kernel spreads
+ * flows across them), and multi-queue-max-queues says so.  Each queue the
+ * frontend takes (multi-queue-num-queues, keys under queue-<n>/) has its
+ * own rings, event channel(s) and worker thread; they share the vif's
+ * offloads.  An adopted fd is one queue, and nothing is advertised.
  *
  * Offloads go through the TAP's virtio_net_hdr (IFF_VNET_HDR, see
  * net_offload.h).  Transmit: a packet of up to XEN_NETIF_NR_SLOTS_MIN
@@ -91,9 +98,10 @@ struct xen_netif_offload {
 };
 
 /*
- * One queue's shared rings and its packet sink/source.  fd carries one
- * frame per write() (guest transmit) and per read() (guest receive) and
- * must be non-blocking: a TAP, or a datagram socket in the tests.
+ * One queue's shared rings and its packet sink/source.  fd (the queue's
+ * TAP fd) carries one frame per write() (guest transmit) and per read()
+ * (guest receive) and must be non-blocking: a TAP, or a datagram socket
+ * in the tests.
  */
 struct xen_netif_io {
 	struct gnttab *gt;

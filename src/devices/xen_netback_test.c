@@ -1052,19 +1052,26 @@ static void test_rx_vnet_sg_and_hostile(void **state)
 
 /* ---- The whole vif: XenBus handshake, worker thread, a real TAP ---- */
 
-#define E2E_TX_RING_REF 20
-#define E2E_RX_RING_REF 21
+#define E2E_TX_RING_REF 20     /* queue q: tx ring on 20 + 2q, rx ring on 21 + 2q */
 #define E2E_ETHERTYPE	0x88b5 /* IEEE local experimental: nothing else sends it */
+
+/* The most queues the tests' frontend uses: rings on grant refs 20..27. */
+#define E2E_MAX_QUEUES 4
+
+/* One queue as the frontend sees it. */
+struct fe_queue {
+	evtchn_port_t ports[2]; /* tx, rx (equal unless split) */
+	netif_tx_front_ring_t txf;
+	netif_rx_front_ring_t rxf;
+};
 
 struct e2e {
 	struct fixture *f;
 	struct vm *vm;
 	struct xen_domain *xd;
 	struct xen_netback *nb;
-	int pkt;		/* AF_PACKET socket on the vif: the host's view */
-	evtchn_port_t ports[2]; /* tx, rx (equal unless split) */
-	netif_tx_front_ring_t txf;
-	netif_rx_front_ring_t rxf;
+	int pkt; /* AF_PACKET socket on the vif: the host's view */
+	struct fe_queue q[E2E_MAX_QUEUES];
 };
 
 static void xs_put(struct e2e *e, const char *dir, const char *key, const char *val)
@@ -1119,28 +1126,42 @@ static evtchn_port_t alloc_unbound(struct e2e *e)
 	return a.port;
 }
 
-/* The frontend's part of connecting: fresh rings, ports, keys, then state Connected. */
-static void frontend_connect(struct e2e *e, const char *fe, bool split, const char *rx_copy)
+/*
+ * Queue qi's part of connecting: fresh rings on grant refs 20 + 2 qi and
+ * 21 + 2 qi, new ports, and their keys in dir (the frontend's directory,
+ * or its queue-<qi> one).
+ */
+static void frontend_queue(struct e2e *e, unsigned qi, const char *dir, bool split)
 {
-	netif_tx_sring_t *tx = (netif_tx_sring_t *)data_page(e->f, E2E_TX_RING_REF);
-	netif_rx_sring_t *rx = (netif_rx_sring_t *)data_page(e->f, E2E_RX_RING_REF);
+	struct fe_queue *q = &e->q[qi];
+	grant_ref_t ref = E2E_TX_RING_REF + 2 * qi;
+	netif_tx_sring_t *tx = (netif_tx_sring_t *)data_page(e->f, ref);
+	netif_rx_sring_t *rx = (netif_rx_sring_t *)data_page(e->f, ref + 1);
 	char v[16];
 
 	SHARED_RING_INIT(tx);
 	SHARED_RING_INIT(rx);
-	FRONT_RING_INIT(&e->txf, tx, PAGE);
-	FRONT_RING_INIT(&e->rxf, rx, PAGE);
-	xs_put(e, fe, "state", "1");
-	xs_put(e, fe, "tx-ring-ref", "20");
-	xs_put(e, fe, "rx-ring-ref", "21");
-	e->ports[0] = alloc_unbound(e);
-	e->ports[1] = split ? alloc_unbound(e) : e->ports[0];
-	snprintf(v, sizeof(v), "%u", e->ports[0]);
-	xs_put(e, fe, split ? "event-channel-tx" : "event-channel", v);
+	FRONT_RING_INIT(&q->txf, tx, PAGE);
+	FRONT_RING_INIT(&q->rxf, rx, PAGE);
+	snprintf(v, sizeof(v), "%u", ref);
+	xs_put(e, dir, "tx-ring-ref", v);
+	snprintf(v, sizeof(v), "%u", ref + 1);
+	xs_put(e, dir, "rx-ring-ref", v);
+	q->ports[0] = alloc_unbound(e);
+	q->ports[1] = split ? alloc_unbound(e) : q->ports[0];
+	snprintf(v, sizeof(v), "%u", q->ports[0]);
+	xs_put(e, dir, split ? "event-channel-tx" : "event-channel", v);
 	if (split) {
-		snprintf(v, sizeof(v), "%u", e->ports[1]);
-		xs_put(e, fe, "event-channel-rx", v);
+		snprintf(v, sizeof(v), "%u", q->ports[1]);
+		xs_put(e, dir, "event-channel-rx", v);
 	}
+}
+
+/* The frontend's part of connecting: fresh rings, ports, keys, then state Connected. */
+static void frontend_connect(struct e2e *e, const char *fe, bool split, const char *rx_copy)
+{
+	xs_put(e, fe, "state", "1");
+	frontend_queue(e, 0, fe, split);
 	xs_put(e, fe, "request-rx-copy", rx_copy);
 	xs_put(e, fe, "feature-rx-notify", "1");
 	xs_put(e, fe, "state", "4");
@@ -1173,23 +1194,24 @@ static void make_frame(uint8_t *fr, size_t len, uint8_t marker)
 	fill(fr + 14, len - 14, marker);
 }
 
-/* Guest → host: the frame written to the TAP is received on the vif. */
-static void e2e_tx(struct e2e *e, uint8_t marker)
+/* Guest → host on queue qi: the frame written to the TAP is received on the vif. */
+static void e2e_tx(struct e2e *e, unsigned qi, uint8_t marker)
 {
-	RING_IDX i = e->txf.req_prod_pvt;
+	struct fe_queue *q = &e->q[qi];
+	RING_IDX i = q->txf.req_prod_pvt;
 	uint8_t want[100], got[2048];
 	struct pollfd p = {.fd = e->pkt, .events = POLLIN};
 	ssize_t n = 0;
 
 	make_frame(want, sizeof(want), marker);
 	memcpy(data_page(e->f, 0), want, sizeof(want));
-	*RING_GET_REQUEST(&e->txf, i) =
+	*RING_GET_REQUEST(&q->txf, i) =
 	    (netif_tx_request_t){.gref = 0, .offset = 0, .flags = 0, .id = 3, .size = sizeof(want)};
-	e->txf.req_prod_pvt++;
-	e->txf.sring->req_prod = e->txf.req_prod_pvt;
-	kick(e, e->ports[0]);
-	wait_for(&e->txf.sring->rsp_prod, i + 1);
-	assert_int_equal(RING_GET_RESPONSE(&e->txf, i)->status, NETIF_RSP_OKAY);
+	q->txf.req_prod_pvt++;
+	q->txf.sring->req_prod = q->txf.req_prod_pvt;
+	kick(e, q->ports[0]);
+	wait_for(&q->txf.sring->rsp_prod, i + 1);
+	assert_int_equal(RING_GET_RESPONSE(&q->txf, i)->status, NETIF_RSP_OKAY);
 	while (poll(&p, 1, 2000) == 1) {
 		n = recv(e->pkt, got, sizeof(got), 0);
 		if (n == sizeof(want) && !memcmp(got, want, sizeof(want)))
@@ -1199,27 +1221,28 @@ static void e2e_tx(struct e2e *e, uint8_t marker)
 	assert_memory_equal(got, want, sizeof(want));
 }
 
-/* Host → guest: a frame sent out of the vif lands in the posted buffer. */
+/* Host → guest on a one-queue vif: a frame sent out of the vif lands in the posted buffer. */
 static void e2e_rx(struct e2e *e, uint8_t marker)
 {
-	RING_IDX i = e->rxf.req_prod_pvt;
+	struct fe_queue *q = &e->q[0];
+	RING_IDX i = q->rxf.req_prod_pvt;
 	uint8_t fr[200];
 	struct sockaddr_ll to = {.sll_family = AF_PACKET,
 				 .sll_ifindex = (int)if_nametoindex(xen_netback_ifname(e->nb)),
 				 .sll_halen = 6};
 
 	memset(data_page(e->f, 1), 0, PAGE);
-	*RING_GET_REQUEST(&e->rxf, i) = (netif_rx_request_t){.id = 9, .gref = 1};
-	e->rxf.req_prod_pvt++;
-	e->rxf.sring->req_prod = e->rxf.req_prod_pvt;
-	kick(e, e->ports[1]);
+	*RING_GET_REQUEST(&q->rxf, i) = (netif_rx_request_t){.id = 9, .gref = 1};
+	q->rxf.req_prod_pvt++;
+	q->rxf.sring->req_prod = q->rxf.req_prod_pvt;
+	kick(e, q->ports[1]);
 	make_frame(fr, sizeof(fr), marker);
 	memcpy(to.sll_addr, fr, 6);
 	assert_int_equal(sendto(e->pkt, fr, sizeof(fr), 0, (struct sockaddr *)&to, sizeof(to)),
 			 sizeof(fr));
-	wait_for(&e->rxf.sring->rsp_prod, i + 1);
-	assert_int_equal(RING_GET_RESPONSE(&e->rxf, i)->id, 9);
-	assert_int_equal(RING_GET_RESPONSE(&e->rxf, i)->status, sizeof(fr));
+	wait_for(&q->rxf.sring->rsp_prod, i + 1);
+	assert_int_equal(RING_GET_RESPONSE(&q->rxf, i)->id, 9);
+	assert_int_equal(RING_GET_RESPONSE(&q->rxf, i)->status, sizeof(fr));
 	assert_memory_equal(data_page(e->f, 1), fr, sizeof(fr));
 }
 
@@ -1231,7 +1254,7 @@ static void e2e_rx(struct e2e *e, uint8_t marker)
 static void e2e_rx_gso(struct e2e *e)
 {
 	static uint8_t fr[20000];
-	RING_IDX first = e->rxf.req_prod_pvt;
+	RING_IDX first = e->q[0].rxf.req_prod_pvt;
 	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
 				   .hdr_len = 54,
@@ -1253,23 +1276,23 @@ static void e2e_rx_gso(struct e2e *e)
 	assert_int_equal(setsockopt(sock, SOL_PACKET, PACKET_VNET_HDR, &(int){1}, sizeof(int)), 0);
 	build_tcp(fr, 4, sizeof(fr) - 54);
 	for (unsigned i = 0; i < 6; i++) {
-		*RING_GET_REQUEST(&e->rxf, first + i) =
+		*RING_GET_REQUEST(&e->q[0].rxf, first + i) =
 		    (netif_rx_request_t){.id = (uint16_t)i, .gref = 2 + i};
-		e->rxf.req_prod_pvt++;
+		e->q[0].rxf.req_prod_pvt++;
 	}
-	e->rxf.sring->req_prod = e->rxf.req_prod_pvt;
-	kick(e, e->ports[1]);
+	e->q[0].rxf.sring->req_prod = e->q[0].rxf.req_prod_pvt;
+	kick(e, e->q[0].ports[1]);
 	assert_int_equal(sendmsg(sock, &msg, 0), (ssize_t)(sizeof(h) + sizeof(fr)));
 	close(sock);
-	wait_for(&e->rxf.sring->rsp_prod, first + 6);
-	assert_int_equal(RING_GET_RESPONSE(&e->rxf, first)->flags,
+	wait_for(&e->q[0].rxf.sring->rsp_prod, first + 6);
+	assert_int_equal(RING_GET_RESPONSE(&e->q[0].rxf, first)->flags,
 			 NETRXF_csum_blank | NETRXF_data_validated | NETRXF_more_data |
 			     NETRXF_extra_info);
-	memcpy(&ex, RING_GET_RESPONSE(&e->rxf, first + 1), sizeof(ex));
+	memcpy(&ex, RING_GET_RESPONSE(&e->q[0].rxf, first + 1), sizeof(ex));
 	assert_int_equal(ex.type, XEN_NETIF_EXTRA_TYPE_GSO);
 	assert_int_equal(ex.u.gso.type, XEN_NETIF_GSO_TYPE_TCPV4);
 	assert_int_equal(ex.u.gso.size, 1448);
-	assert_int_equal(RING_GET_RESPONSE(&e->rxf, first + 5)->status,
+	assert_int_equal(RING_GET_RESPONSE(&e->q[0].rxf, first + 5)->status,
 			 sizeof(fr) - 4 * (size_t)PAGE);
 	assert_memory_equal(data_page(e->f, 2 + 5) + 100, fr + 4 * (size_t)PAGE + 100, 200);
 }
@@ -1316,13 +1339,15 @@ static void e2e_domain(struct e2e *e, struct fixture *f)
 	assert_non_null(e->xd->xs);
 }
 
-static void e2e_open(struct e2e *e, struct fixture *f)
+/* A vif with its own TAP for a domain of nr_vcpus vCPUs (its queues offered follow them). */
+static void e2e_open(struct e2e *e, struct fixture *f, unsigned nr_vcpus)
 {
 	static const struct xen_nic_spec spec = {
 	    .mac = {0x00, 0x16, 0x3e, 0x01, 0x02, 0x03}, .devid = 0, .fd = -1};
 	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(E2E_ETHERTYPE)};
 
 	e2e_domain(e, f);
+	e->xd->nr_vcpus = nr_vcpus;
 	e->nb = xen_netback_create(e->xd, &spec);
 	assert_non_null(e->nb);
 	assert_string_equal(xen_netback_ifname(e->nb), "vif1.0");
@@ -1343,6 +1368,242 @@ static void e2e_close(struct e2e *e)
 	free(e->vm);
 }
 
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static void assert_no_xs(struct e2e *e, const char *path)
+{
+	char *v = xs_read(e->xd->xs, path);
+
+	assert_null(v);
+}
+
+#define BE "/local/domain/0/backend/vif/1/0"
+
+/* Frontend keys for nq queues under queue-<n>/ (queue 0 splits its event channels), num as given.
+ */
+static void frontend_mq_keys(struct e2e *e, const char *fe, unsigned nq, const char *num)
+{
+	char dir[96];
+
+	xs_put(e, fe, "state", "1");
+	xs_put(e, fe, "multi-queue-num-queues", num);
+	for (unsigned i = 0; i < nq; i++) {
+		snprintf(dir, sizeof(dir), "%s/queue-%u", fe, i);
+		frontend_queue(e, i, dir, i == 0);
+	}
+	xs_put(e, fe, "request-rx-copy", "1");
+	xs_put(e, fe, "feature-rx-notify", "1");
+}
+
+/* The frontend closes (after a refusal too): Closed answered, then a new start finds it waiting. */
+static void frontend_restart(struct e2e *e, const char *fe)
+{
+	xs_put(e, fe, "state", "6");
+	assert_xs(e, BE "/state", "6");
+	xs_put(e, fe, "state", "1");
+	assert_xs(e, BE "/state", "2");
+}
+
+/* Whether each of the first nq queues' ports is bound to the backend. */
+static void assert_ports_bound(struct e2e *e, unsigned nq, bool bound)
+{
+	for (unsigned i = 0; i < nq; i++)
+		for (unsigned j = 0; j < 2; j++)
+			assert_int_equal(e->xd->evtchn.ports[e->q[i].ports[j]].backend_fd >= 0,
+					 bound);
+}
+
+#define E2E_FLOWS 32
+
+/*
+ * Host → guest on nq queues: E2E_FLOWS UDP flows sent out of the vif (frame
+ * k is 100 + k bytes, from port 1000 + k).  The kernel spreads them over
+ * the TAP's queues by flow: each frame reaches the guest once, on some
+ * queue, and every queue gets some (all on one: about 2^-31).  Leaves
+ * buffers posted: the rings are good for a new connection only.
+ */
+static void e2e_rx_spread(struct e2e *e, unsigned nq)
+{
+	uint8_t fr[100 + E2E_FLOWS];
+	struct sockaddr_ll to = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(0x0800),
+				 .sll_ifindex = (int)if_nametoindex(xen_netback_ifname(e->nb)),
+				 .sll_halen = 6};
+	bool seen[E2E_FLOWS] = {false};
+	RING_IDX first[E2E_MAX_QUEUES] = {0}, got[E2E_MAX_QUEUES] = {0}, total = 0;
+	int sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	assert_true(sock >= 0);
+	for (unsigned qi = 0; qi < nq; qi++) {
+		netif_rx_front_ring_t *r = &e->q[qi].rxf;
+
+		first[qi] = r->req_prod_pvt;
+		for (uint16_t k = 0; k < E2E_FLOWS; k++)
+			*RING_GET_REQUEST(r, r->req_prod_pvt++) =
+			    (netif_rx_request_t){.id = k, .gref = 1 + qi};
+		r->sring->req_prod = r->req_prod_pvt;
+		kick(e, e->q[qi].ports[1]);
+	}
+	for (unsigned k = 0; k < E2E_FLOWS; k++) {
+		size_t len = build_udp4(fr, 58 + k);
+
+		fr[34] = (uint8_t)((1000 + k) >> 8);
+		fr[35] = (uint8_t)(1000 + k);
+		assert_int_equal(sendto(sock, fr, len, 0, (struct sockaddr *)&to, sizeof(to)),
+				 (ssize_t)len);
+	}
+	close(sock);
+	for (int t = 0; t < 2000 && total < E2E_FLOWS; t++) {
+		total = 0;
+		for (unsigned qi = 0; qi < nq; qi++) {
+			got[qi] = e->q[qi].rxf.sring->rsp_prod - first[qi];
+			total += got[qi];
+		}
+		if (total < E2E_FLOWS)
+			usleep(1000);
+	}
+	assert_int_equal(total, E2E_FLOWS);
+	for (unsigned qi = 0; qi < nq; qi++) {
+		assert_true(got[qi] > 0);
+		for (RING_IDX i = 0; i < got[qi]; i++) {
+			int16_t st = RING_GET_RESPONSE(&e->q[qi].rxf, first[qi] + i)->status;
+
+			assert_in_range(st, 100, 100 + E2E_FLOWS - 1);
+			assert_false(seen[st - 100]);
+			seen[st - 100] = true;
+		}
+	}
+}
+
+/*
+ * Two vCPUs, two queues: each with its own rings and event channels (split
+ * on queue 0, shared on queue 1) and traffic both ways; then reconnects
+ * with one queue (num-queues 1, then absent: top-level keys) and with two
+ * again, whose second TAP queue is attached anew.
+ */
+static void test_vif_multi_queue(void **state)
+{
+	static const char fe[] = "/local/domain/1/device/vif/0";
+	struct e2e e;
+
+	if (!private_netns())
+		skip();
+	e2e_open(&e, *state, 2);
+	assert_xs(&e, BE "/multi-queue-max-queues", "2");
+
+	frontend_mq_keys(&e, fe, 2, "2");
+	xs_put(&e, fe, "state", "4");
+	assert_xs(&e, BE "/state", "4");
+	assert_true(e.q[0].ports[0] != e.q[0].ports[1]);
+	assert_int_equal(e.q[1].ports[0], e.q[1].ports[1]);
+	assert_ports_bound(&e, 2, true);
+	e2e_tx(&e, 1, 1); /* queue 1's kick, queue 1's response */
+	e2e_tx(&e, 0, 2);
+	e2e_rx_spread(&e, 2);
+	frontend_restart(&e, fe);
+	assert_ports_bound(&e, 2, false);
+
+	/* One queue, said (the queue-<n>/ keys left behind are not looked at), then not said. */
+	xs_put(&e, fe, "multi-queue-num-queues", "1");
+	frontend_connect(&e, fe, false, "1");
+	assert_xs(&e, BE "/state", "4");
+	e2e_tx(&e, 0, 3);
+	e2e_rx(&e, 4);
+	frontend_restart(&e, fe);
+	assert_int_equal(xs_rm(e.xd->xs, "/local/domain/1/device/vif/0/multi-queue-num-queues"), 0);
+	frontend_connect(&e, fe, false, "1");
+	assert_xs(&e, BE "/state", "4");
+	e2e_tx(&e, 0, 5);
+	e2e_rx(&e, 6);
+	frontend_restart(&e, fe);
+
+	frontend_mq_keys(&e, fe, 2, "2");
+	xs_put(&e, fe, "state", "4");
+	assert_xs(&e, BE "/state", "4");
+	e2e_tx(&e, 1, 7);
+	e2e_rx_spread(&e, 2);
+	e2e_close(&e);
+}
+
+/* A refused connect: Closing, the reason recorded, nothing of any queue left bound. */
+static void assert_refused(struct e2e *e, const char *why, unsigned nq)
+{
+	assert_xs(e, BE "/state", "5");
+	assert_xs(e, "/local/domain/0/error" BE "/error", why);
+	assert_ports_bound(e, nq, false);
+}
+
+/*
+ * Guest-chosen queue counts and keys: out of range, missing or bad keys of
+ * a later queue (after earlier queues were set up), all refused; then a
+ * good connection still works.  Eight vCPUs: four queues offered.
+ */
+static void test_vif_multi_queue_refused(void **state)
+{
+	static const char fe[] = "/local/domain/1/device/vif/0";
+	char why[64];
+	struct e2e e;
+
+	if (!private_netns())
+		skip();
+	e2e_open(&e, *state, 8);
+	assert_xs(&e, BE "/multi-queue-max-queues", "4");
+
+	frontend_mq_keys(&e, fe, 4, "5");
+	xs_put(&e, fe, "state", "4");
+	assert_refused(&e, "22 multi-queue-num-queues must be 1 to 4 (multi-queue-max-queues)", 4);
+	frontend_restart(&e, fe);
+	frontend_mq_keys(&e, fe, 1, "0");
+	xs_put(&e, fe, "state", "4");
+	assert_refused(&e, "22 multi-queue-num-queues must be 1 to 4 (multi-queue-max-queues)", 1);
+
+	/* Queues 0 and 1 set up, queue 2's rx ring missing. */
+	frontend_restart(&e, fe);
+	frontend_mq_keys(&e, fe, 3, "3");
+	assert_int_equal(xs_rm(e.xd->xs, "/local/domain/1/device/vif/0/queue-2/rx-ring-ref"), 0);
+	xs_put(&e, fe, "state", "4");
+	assert_refused(&e, "22 reading /local/domain/1/device/vif/0/queue-2/rx-ring-ref", 3);
+
+	/* Queue 1's event channel missing, then not a number; queue 3 never written. */
+	frontend_restart(&e, fe);
+	frontend_mq_keys(&e, fe, 2, "2");
+	assert_int_equal(xs_rm(e.xd->xs, "/local/domain/1/device/vif/0/queue-1/event-channel"), 0);
+	xs_put(&e, fe, "state", "4");
+	assert_refused(&e, "22 reading /local/domain/1/device/vif/0/queue-1/event-channel", 2);
+	frontend_restart(&e, fe);
+	frontend_mq_keys(&e, fe, 2, "2");
+	xs_put(&e, "/local/domain/1/device/vif/0/queue-1", "event-channel", "x");
+	xs_put(&e, fe, "state", "4");
+	assert_refused(&e, "22 reading /local/domain/1/device/vif/0/queue-1/event-channel", 2);
+	frontend_restart(&e, fe);
+	xs_rm(e.xd->xs, "/local/domain/1/device/vif/0/queue-3");
+	frontend_mq_keys(&e, fe, 3, "4");
+	xs_put(&e, fe, "state", "4");
+	assert_refused(&e, "22 reading /local/domain/1/device/vif/0/queue-3/tx-ring-ref", 3);
+
+	/* Queue 1 names queue 0's port: binding it twice is refused, queue 0's let go. */
+	frontend_restart(&e, fe);
+	frontend_mq_keys(&e, fe, 2, "2");
+	snprintf(why, sizeof(why), "%u", e.q[0].ports[0]);
+	xs_put(&e, "/local/domain/1/device/vif/0/queue-1", "event-channel", why);
+	e.q[1].ports[0] = e.q[1].ports[1] = e.q[0].ports[0];
+	xs_put(&e, fe, "state", "4");
+	snprintf(why, sizeof(why), "22 queue 1: binding event channel %u", e.q[0].ports[0]);
+	assert_refused(&e, why, 2);
+
+	frontend_restart(&e, fe);
+	frontend_mq_keys(&e, fe, 4, "4");
+	xs_put(&e, fe, "state", "4");
+	assert_xs(&e, BE "/state", "4");
+	assert_ports_bound(&e, 4, true);
+	e2e_tx(&e, 3, 8);
+	e2e_rx_spread(&e, 4);
+	e2e_close(&e);
+}
+
 static void test_vif_end_to_end(void **state)
 {
 	static const char fe[] = "/local/domain/1/device/vif/0";
@@ -1350,7 +1611,7 @@ static void test_vif_end_to_end(void **state)
 
 	if (!private_netns())
 		skip(); /* not root, or no /dev/net/tun */
-	e2e_open(&e, *state);
+	e2e_open(&e, *state, 0);
 
 	assert_vif_published(&e, 0, "00:16:3e:01:02:03");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-sg", "1");
@@ -1358,17 +1619,19 @@ static void test_vif_end_to_end(void **state)
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-gso-tcpv4", "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-gso-tcpv6", "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/feature-ipv6-csum-offload", "1");
+	/* One vCPU, one queue: nothing said, the single-queue layout as before multi-queue. */
+	assert_no_xs(&e, "/local/domain/0/backend/vif/1/0/multi-queue-max-queues");
 
 	/* Connect with one event channel; traffic both ways. */
 	frontend_connect(&e, fe, false, "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "4");
-	e2e_tx(&e, 1);
+	e2e_tx(&e, 0, 1);
 	e2e_rx(&e, 2);
 
 	/* Close: ports released, Closed answered; a new frontend finds it waiting. */
 	xs_put(&e, fe, "state", "6");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "6");
-	assert_int_equal(e.xd->evtchn.ports[e.ports[0]].backend_fd, -1);
+	assert_int_equal(e.xd->evtchn.ports[e.q[0].ports[0]].backend_fd, -1);
 	xs_put(&e, fe, "state", "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "2");
 
@@ -1379,8 +1642,8 @@ static void test_vif_end_to_end(void **state)
 	xs_put(&e, fe, "feature-ipv6-csum-offload", "1");
 	frontend_connect(&e, fe, true, "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/0/state", "4");
-	assert_true(e.ports[0] != e.ports[1]);
-	e2e_tx(&e, 3);
+	assert_true(e.q[0].ports[0] != e.q[0].ports[1]);
+	e2e_tx(&e, 0, 3);
 	e2e_rx(&e, 4);
 	e2e_rx_gso(&e);
 	xs_put(&e, fe, "state", "6");
@@ -1393,18 +1656,6 @@ static void test_vif_end_to_end(void **state)
 		  "95 frontend must use request-rx-copy");
 
 	e2e_close(&e);
-}
-
-static bool fd_open(int fd)
-{
-	return fcntl(fd, F_GETFD) >= 0;
-}
-
-static void assert_no_xs(struct e2e *e, const char *path)
-{
-	char *v = xs_read(e->xd->xs, path);
-
-	assert_null(v);
 }
 
 /*
@@ -1446,18 +1697,28 @@ static void test_vif_adopted_fd_unpublished(void **state)
 
 	frontend_connect(&e, fe, false, "1");
 	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "4");
-	e2e_tx(&e, 5);
+	e2e_tx(&e, 0, 5);
 	/* Host → guest over the same fd. */
-	i = e.rxf.req_prod_pvt;
-	*RING_GET_REQUEST(&e.rxf, i) = (netif_rx_request_t){.id = 7, .gref = 1};
-	e.rxf.req_prod_pvt++;
-	e.rxf.sring->req_prod = e.rxf.req_prod_pvt;
-	kick(&e, e.ports[1]);
+	i = e.q[0].rxf.req_prod_pvt;
+	*RING_GET_REQUEST(&e.q[0].rxf, i) = (netif_rx_request_t){.id = 7, .gref = 1};
+	e.q[0].rxf.req_prod_pvt++;
+	e.q[0].rxf.sring->req_prod = e.q[0].rxf.req_prod_pvt;
+	kick(&e, e.q[0].ports[1]);
 	make_frame(fr, sizeof(fr), 6);
 	assert_int_equal(send(sv[1], fr, sizeof(fr), 0), sizeof(fr));
-	wait_for(&e.rxf.sring->rsp_prod, i + 1);
-	assert_int_equal(RING_GET_RESPONSE(&e.rxf, i)->status, sizeof(fr));
+	wait_for(&e.q[0].rxf.sring->rsp_prod, i + 1);
+	assert_int_equal(RING_GET_RESPONSE(&e.q[0].rxf, i)->status, sizeof(fr));
 	assert_memory_equal(data_page(e.f, 1), fr, sizeof(fr));
+
+	/* One queue (an adopted fd): multi-queue neither offered nor taken. */
+	assert_no_xs(&e, "/local/domain/0/backend/vif/1/2/multi-queue-max-queues");
+	xs_put(&e, fe, "state", "6");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "6");
+	xs_put(&e, fe, "multi-queue-num-queues", "2");
+	frontend_connect(&e, fe, false, "1");
+	assert_xs(&e, "/local/domain/0/backend/vif/1/2/state", "5");
+	assert_xs(&e, "/local/domain/0/error/local/domain/0/backend/vif/1/2/error",
+		  "22 multi-queue-num-queues must be 1: multi-queue is not offered");
 
 	e2e_close(&e); /* closes sv[1] as e.pkt */
 	assert_false(fd_open(sv[0]));
@@ -1523,6 +1784,8 @@ int main(void)
 	    T(test_rx_vnet_no_gso_frontend),
 	    T(test_rx_vnet_sg_and_hostile),
 	    T(test_vif_end_to_end),
+	    T(test_vif_multi_queue),
+	    T(test_vif_multi_queue_refused),
 	    T(test_vif_adopted_fd_unpublished),
 	    T(test_vif_adopted_fd_lifecycle),
 	};
