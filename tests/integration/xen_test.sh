@@ -62,6 +62,8 @@ dmesg | grep -q 'blkfront: xvda:.*persistent grants: enabled' && say "xvda: pers
 dd if=/dev/zero of=/dev/xvdb bs=512 count=1 2>/dev/null || say "xvdb: write refused"
 for i in $(seq 60); do [ -d /sys/class/net/eth0 ] && break; sleep 1; done
 say "eth0-mac: $(cat /sys/class/net/eth0/address 2>/dev/null)"
+# Two vCPUs: netfront asks for a queue each (multi-queue-num-queues 2).
+say "eth0-queues: $(ls -d /sys/class/net/eth0/queues/tx-* 2>/dev/null | wc -l)"
 ip addr add 10.99.0.2/24 dev eth0
 ip link set eth0 up
 for i in $(seq 60); do
@@ -90,6 +92,7 @@ check xen-blk-readonly-disk [ "$(guest_value linux xvdb-ro)" = 1 ]
 check xen-blk-multi-page-ring [ "$(guest_value linux xvda-tags)" = 128 ]
 check xen-blk-persistent-grants grep -q '^xkvm-guest: xvda: persistent grants' "$WORK/linux.out"
 check xen-netfront-mac [ "$(guest_value linux eth0-mac)" = 00:16:3e:00:00:42 ]
+check xen-netfront-two-queues [ "$(guest_value linux eth0-queues)" = 2 ]
 check xen-netfront-pings-host grep -q '^xkvm-guest: ping: ok' "$WORK/linux.out"
 check xen-linux-no-oops sh -c "! grep -qE 'Oops|BUG:|Kernel panic' '$WORK/linux.out'"
 grep -q '^xkvm-guest: ping: ok' "$WORK/linux.out" || show linux
