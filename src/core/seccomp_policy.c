@@ -75,7 +75,11 @@ const struct seccomp_rule seccomp_rules[] = {
      * io_uring_setup and io_uring_register stay forbidden.
      */
     {"io_uring_enter", IO, false},
-    /* Sockets: XenStore clients, the console and control clients. */
+    /*
+     * Sockets: XenStore clients, the console and control clients; the
+     * console's thread sends guest output with MSG_DONTWAIT when out_fd is
+     * a socket (devices/console.c: it never waits on the reader).
+     */
     {"accept4", CONTROL | XEN, false},
     {"recvfrom", CONTROL | XEN, false},
     {"sendto", CONTROL | XEN, false},

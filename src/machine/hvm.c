@@ -674,7 +674,7 @@ static int hvm_start_io(struct machine *m)
 
 	for (unsigned i = 0; !r && h->nics[i] && !h->nics_unplugged; i++)
 		r = rtl8139_start(h->nics[i]);
-	return r ? r : console_start_input(&h->console, console_to_guest, h);
+	return r ? r : console_start(&h->console, console_to_guest, h);
 }
 
 static void hvm_destroy(struct machine *m)

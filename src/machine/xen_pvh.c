@@ -68,7 +68,10 @@ static int make_xen_domain(struct machine *m)
 	if (!p->xen)
 		return -EIO;
 	p->xen->console_out = board_console_write;
+	p->xen->console_offer = board_console_offer;
 	p->xen->console_opaque = &p->board;
+	/* What hvc0 output did not fit waits in the guest's ring until the console has room. */
+	console_set_room(&p->board.console, xen_console_room, p->xen->console);
 	p->xs_socket = xen_machine_open_xs_socket(p->xen, cfg->name, p->xs_socket_path,
 						  sizeof(p->xs_socket_path));
 	return xen_backends_create(&p->backends, p->xen, cfg, NULL);
@@ -161,6 +164,12 @@ static void xen_pvh_destroy(struct machine *m)
 	if (p->xs_socket)
 		xs_socket_close(p->xs_socket);
 	xen_backends_destroy(&p->backends, m->cfg);
+	/*
+	 * The service thread offers hvc0 output to the board's console, whose
+	 * thread signals the service (room) and passes input to hvc0: stop the
+	 * service first, then the console, then free the domain.
+	 */
+	xen_domain_stop(p->xen);
 	if (p->board_ready)
 		board_destroy(&p->board);
 	xen_domain_destroy(p->xen);

@@ -96,8 +96,15 @@ struct xen_domain {
 	struct xs_store *xs;
 	struct xs_ring *xs_ring;
 
-	/* Where the guest's console output goes (console_io and the hvc0 ring). */
+	/*
+	 * Where the guest's console output goes.  console_out (console_io, on
+	 * the vCPU) takes it all, waiting a bounded time for room if it must;
+	 * console_offer (the hvc0 ring, on the service thread) takes what fits
+	 * without waiting and returns how much, the rest staying in the ring.
+	 * Either may be NULL.
+	 */
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);
+	size_t (*console_offer)(void *opaque, const uint8_t *buf, size_t len);
 	void *console_opaque;
 
 	/* Log each refused or unknown hypercall type once. */
@@ -121,6 +128,11 @@ struct xen_domain *xen_domain_create(struct vm *vm, const struct xen_domain_para
 int xen_vcpu_setup(struct xen_domain *xd, struct vcpu *vcpu);
 /* Start serving the rings. */
 int xen_domain_start(struct xen_domain *xd);
+/*
+ * Stop serving the rings (the service thread): before the host console the
+ * hvc0 ring writes to goes away.  xen_domain_destroy does it too.
+ */
+void xen_domain_stop(struct xen_domain *xd);
 void xen_domain_destroy(struct xen_domain *xd);
 /* Host view of guest frame gfn: RAM, or a VMM page placed there in a hole (NULL: cannot). */
 void *xen_place_page(void *xd, uint64_t gfn);

@@ -348,17 +348,23 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+void xen_domain_stop(struct xen_domain *xd)
+{
+	uint64_t one = 1;
+
+	if (!xd || !xd->service_started)
+		return;
+	if (write(xd->stop_efd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("xen: cannot stop the service thread");
+	pthread_join(xd->service_thread, NULL);
+	xd->service_started = false;
+}
+
 void xen_domain_destroy(struct xen_domain *xd)
 {
 	if (!xd)
 		return;
-	if (xd->service_started) {
-		uint64_t one = 1;
-
-		if (write(xd->stop_efd, &one, sizeof(one)) != sizeof(one))
-			pr_warn("xen: cannot stop the service thread");
-		pthread_join(xd->service_thread, NULL);
-	}
+	xen_domain_stop(xd);
 	if (xd->xs_ring)
 		xs_ring_free(xd->xs_ring);
 	if (xd->console) {

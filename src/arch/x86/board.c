@@ -21,6 +21,13 @@ void board_console_write(void *board, const uint8_t *buf, size_t len)
 	console_write(&b->console, buf, len);
 }
 
+size_t board_console_offer(void *board, const uint8_t *buf, size_t len)
+{
+	struct board *b = board;
+
+	return console_offer(&b->console, buf, len);
+}
+
 static const struct serial_ops com1_ops = {
     .set_irq = com1_set_irq,
     .transmit = board_console_write,
@@ -130,7 +137,7 @@ int board_init(struct board *b, struct vm *vm, const struct board_desc *desc, in
 
 int board_start(struct board *b)
 {
-	return console_start_input(&b->console, console_to_guest, b);
+	return console_start(&b->console, console_to_guest, b);
 }
 
 void board_destroy(struct board *b)

@@ -36,8 +36,13 @@ struct board {
  */
 int board_init(struct board *b, struct vm *vm, const struct board_desc *desc, int in_fd,
 	       int out_fd);
-/* Guest output to the terminal (board is a struct board *): COM1's and the Xen console's. */
+/*
+ * Guest output to the terminal (board is a struct board *): COM1's and
+ * console_io's, which wait a bounded time for room (console_write), and
+ * the hvc0 ring's, which takes what fits now (console_offer).
+ */
 void board_console_write(void *board, const uint8_t *buf, size_t len);
+size_t board_console_offer(void *board, const uint8_t *buf, size_t len);
 /* Send terminal input to the guest's Xen console instead of COM1. */
 void board_use_xen_console(struct board *b, struct xen_console *xc);
 /* Start host-side I/O (console input) once the vCPUs are about to run. */
