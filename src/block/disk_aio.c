@@ -243,6 +243,8 @@ static int uring_submit(struct disk_aio *a)
 		/* What was not taken stays in the queue for the next call. */
 		if (ret < 0 && ret != -EINTR)
 			return ret;
+		if (ret == 0)
+			return -EAGAIN; /* took nothing and said nothing: do not spin on it */
 	}
 	return 0;
 }
@@ -581,6 +583,20 @@ int disk_aio_submit(struct disk_aio *a)
 		pthread_mutex_unlock(&a->lock);
 	}
 	return 0;
+}
+
+unsigned disk_aio_unsubmitted(struct disk_aio *a)
+{
+	unsigned n = 0;
+
+	if (a->kind == DISK_AIO_URING)
+		return io_uring_sq_ready(&a->ring);
+	if (a->kind == DISK_AIO_POOL) {
+		pthread_mutex_lock(&a->lock);
+		n = a->staged;
+		pthread_mutex_unlock(&a->lock);
+	}
+	return n; /* inline ran each one as it was queued */
 }
 
 /* Pool and inline: take finished slots off the done list. */

@@ -88,8 +88,16 @@ int disk_aio_writev(struct disk_aio *a, const struct iovec *iov, unsigned cnt, u
 int disk_aio_flush(struct disk_aio *a, uint64_t tag);
 /* Punch a hole; completes with -EOPNOTSUPP where the file system cannot. */
 int disk_aio_discard(struct disk_aio *a, uint64_t off, uint64_t len, uint64_t tag);
-/* Start everything queued.  0 or -errno (then the queued operations fail as they complete). */
+/*
+ * Start everything queued.  0, or -errno when the kernel took none or only
+ * part of it for now (io_uring: -EAGAIN or -ENOMEM under memory pressure).
+ * What it did not take stays queued, counted by disk_aio_unsubmitted, and
+ * goes with the next submit or wait: the caller must come back (a timer),
+ * since nothing unsubmitted ever signals disk_aio_fd.
+ */
 int disk_aio_submit(struct disk_aio *a);
+/* Operations queued and not yet handed over by disk_aio_submit. */
+unsigned disk_aio_unsubmitted(struct disk_aio *a);
 
 /* Up to max completions, without waiting.  Returns how many. */
 unsigned disk_aio_reap(struct disk_aio *a, struct disk_aio_done *done, unsigned max);

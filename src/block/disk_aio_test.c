@@ -269,15 +269,19 @@ static void test_reverse_order(void **state)
 	disk_aio_destroy(a);
 }
 
-/* In a child: io_uring_setup fails with EPERM, as a container's seccomp profile makes it. */
-static int refuse_io_uring(void)
+/*
+ * In a child: a system call fails with err from now on, as a container's
+ * seccomp profile (EPERM for io_uring_setup) or a kernel short of memory
+ * (EAGAIN for io_uring_enter) makes it.
+ */
+static int refuse_call(const char *call, int err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int ret = ctx ? 0 : -ENOMEM;
 
 	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-				       seccomp_syscall_resolve_name("io_uring_setup"), 0);
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO((uint32_t)err),
+				       seccomp_syscall_resolve_name(call), 0);
 	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		ret = -errno;
 	if (!ret)
@@ -292,7 +296,7 @@ static int refused_child(struct fixture *f)
 	struct disk_aio *a;
 	struct disk_aio_done d;
 
-	if (refuse_io_uring())
+	if (refuse_call("io_uring_setup", EPERM))
 		return 1;
 	f->opt.kind = DISK_AIO_URING;
 	if (disk_aio_create(&a, &f->img, &f->opt) != -EPERM)
@@ -334,6 +338,59 @@ static void test_refused_falls_back_to_pool(void **state)
 		assert_int_equal(back[i], 0x3C);
 }
 
+/* Queued and not yet submitted, counted by every engine; none once submitted. */
+static void test_unsubmitted_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct disk_aio *a = engine(f);
+	unsigned queued = f->opt.kind == DISK_AIO_INLINE ? 0 : 3;
+
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(disk_aio_readv(a, iov_of(f, i), 2, off_of(i), i), 0);
+	assert_int_equal(disk_aio_unsubmitted(a), queued);
+	assert_int_equal(disk_aio_submit(a), 0);
+	assert_int_equal(disk_aio_unsubmitted(a), 0);
+	reap_all(a, 3, 0, 0, NULL);
+	disk_aio_destroy(a);
+}
+
+/* What the child checks; its exit status is the first failed step. */
+static int submit_refused_child(struct fixture *f)
+{
+	struct disk_aio *a;
+
+	if (disk_aio_create(&a, &f->img, &f->opt))
+		return 1;
+	for (unsigned i = 0; i < 3; i++)
+		if (disk_aio_writev(a, iov_of(f, i), 2, off_of(i), i))
+			return 2;
+	if (refuse_call("io_uring_enter", EAGAIN))
+		return 3;
+	if (disk_aio_submit(a) != -EAGAIN)
+		return 4;
+	/* Not failed, not lost: still queued, for the caller's next try. */
+	if (disk_aio_unsubmitted(a) != 3 || disk_aio_pending(a) != 3)
+		return 5;
+	if (disk_aio_submit(a) != -EAGAIN || disk_aio_unsubmitted(a) != 3)
+		return 6;
+	return 0;
+}
+
+/* io_uring_enter refused for now: the queued operations stay queued and counted. */
+static void test_submit_refused_keeps_queued(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(submit_refused_child(f));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail_msg("child: wait status %#x", status);
+}
+
 static void test_bad_options(void **state)
 {
 	struct fixture *f = *state;
@@ -360,6 +417,9 @@ int main(void)
 	    EACH(test_flush_and_discard),
 	    EACH(test_short_read),
 	    EACH(test_destroy_in_flight),
+	    EACH(test_unsubmitted_counted),
+	    cmocka_unit_test_setup_teardown(test_submit_refused_keeps_queued, setup_uring,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_reverse_order, setup_inline_reverse, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_falls_back_to_pool, setup_pool, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_options, setup_pool, teardown),

@@ -39,7 +39,9 @@
 
 #include <xen/io/protocols.h>
 
-#define BLK_PAGE_SIZE	 4096U
+#define BLK_PAGE_SIZE 4096U
+/* How soon to retry a submit the kernel refused for now (-EAGAIN, -ENOMEM). */
+#define SUBMIT_RETRY_MS	 10
 #define SECTOR_SHIFT	 9
 #define SECTORS_PER_PAGE (BLK_PAGE_SIZE / BLKBACK_SECTOR_SIZE)
 /* Segment descriptors an indirect page holds (512). */
@@ -648,6 +650,19 @@ static void ring_broken(struct xen_blkback *b)
 }
 
 /*
+ * How long the worker may sleep: not at all with requests left to take,
+ * briefly while I/O the kernel refused is still queued (nothing would wake
+ * us for it: neither the guest, who waits for its answer, nor the engine,
+ * which never started it), else until an event.
+ */
+static int worker_timeout(struct xen_blkback *b, bool more)
+{
+	if (more)
+		return 0;
+	return disk_aio_unsubmitted(b->aio) ? SUBMIT_RETRY_MS : -1;
+}
+
+/*
  * One pass over the ring, then wait for the frontend's event, a
  * completion or the stop request.  The kick eventfd is drained before
  * the pass, which reads the producer index afresh, so an event that
@@ -666,7 +681,7 @@ static void *worker_main(void *arg)
 	sandbox_confine_thread(SANDBOX_IO);
 	for (;;) {
 		/* Once broken, only completions (releasing grants) and the stop request matter. */
-		int n = poll(pfd, b->q.broken ? 2 : 3, more ? 0 : -1);
+		int n = poll(pfd, b->q.broken ? 2 : 3, worker_timeout(b, more));
 
 		if (n < 0) {
 			if (errno == EINTR)
