@@ -53,15 +53,21 @@ static uint16_t csum_fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
+/*
+ * Throughout, a frame of len bytes may be given by its first head bytes
+ * only (head <= len): headers are read from those, lengths the headers
+ * state are checked against len.  Headers beyond head fail to parse.
+ */
+
 /* Past the Ethernet header and at most one VLAN tag: where IP starts, and its EtherType. */
-static int parse_eth(const uint8_t *f, size_t len, size_t *l3, uint16_t *type)
+static int parse_eth(const uint8_t *f, size_t head, size_t *l3, uint16_t *type)
 {
-	if (len < (size_t)ETH_HLEN)
+	if (head < (size_t)ETH_HLEN)
 		return -EINVAL;
 	*type = get_be16(f + 12);
 	*l3 = ETH_HLEN;
 	if (*type == ETH_P_8021Q || *type == ETH_P_8021AD) { /* one VLAN tag */
-		if (len < (size_t)ETH_HLEN + VLAN_HLEN)
+		if (head < (size_t)ETH_HLEN + VLAN_HLEN)
 			return -EINVAL;
 		*type = get_be16(f + 16);
 		*l3 += VLAN_HLEN;
@@ -69,17 +75,17 @@ static int parse_eth(const uint8_t *f, size_t len, size_t *l3, uint16_t *type)
 	return 0;
 }
 
-/* l4->l4_off comes back relative to the IP header. */
-static int parse_ipv4(const uint8_t *ip, size_t avail, struct net_l4 *l4)
+/* l4->l4_off comes back relative to the IP header; head and avail count from it. */
+static int parse_ipv4(const uint8_t *ip, size_t head, size_t avail, struct net_l4 *l4)
 {
 	size_t ihl, tot;
 
-	if (avail < IPV4_MIN_HLEN || ip[0] >> 4 != 4)
+	if (head < IPV4_MIN_HLEN || ip[0] >> 4 != 4)
 		return -EINVAL;
 	ihl = (size_t)(ip[0] & 0xf) * 4;
 	tot = get_be16(ip + 2);
 	/* tot_len, not the frame length: short frames carry Ethernet padding. */
-	if (ihl < IPV4_MIN_HLEN || tot < ihl || tot > avail)
+	if (ihl < IPV4_MIN_HLEN || ihl > head || tot < ihl || tot > avail)
 		return -EINVAL;
 	if (get_be16(ip + 6) & 0x3fff) /* MF or a fragment offset: no whole segment here */
 		return -EINVAL;
@@ -113,15 +119,16 @@ static int ipv6_skip_ext(const uint8_t *ip, size_t end, size_t *off, uint8_t *nh
 	return *nh == 0 || *nh == 60 ? -EINVAL : 0;
 }
 
-static int parse_ipv6(const uint8_t *ip, size_t avail, struct net_l4 *l4)
+static int parse_ipv6(const uint8_t *ip, size_t head, size_t avail, struct net_l4 *l4)
 {
 	size_t end, off;
 	uint8_t nh;
 
-	if (avail < IPV6_HLEN || ip[0] >> 4 != 6)
+	if (head < IPV6_HLEN || ip[0] >> 4 != 6)
 		return -EINVAL;
 	end = IPV6_HLEN + get_be16(ip + 4);
-	if (end > avail || ipv6_skip_ext(ip, end, &off, &nh))
+	/* The extension headers are read: they must lie in head as well as in the packet. */
+	if (end > avail || ipv6_skip_ext(ip, MIN(end, head), &off, &nh))
 		return -EINVAL;
 	l4->ip_version = 6;
 	l4->l4_off = off;
@@ -131,20 +138,20 @@ static int parse_ipv6(const uint8_t *ip, size_t avail, struct net_l4 *l4)
 	return 0;
 }
 
-/* The TCP or UDP header at frame + l4->l4_off, l4_len bytes long. */
-static int parse_transport(const uint8_t *seg, struct net_l4 *l4)
+/* The TCP or UDP header at frame + l4->l4_off, l4_len bytes long, head of them given. */
+static int parse_transport(const uint8_t *seg, size_t head, struct net_l4 *l4)
 {
 	size_t hlen;
 
 	if (l4->proto == PROTO_TCP) {
-		if (l4->l4_len < TCP_MIN_HLEN)
+		if (l4->l4_len < TCP_MIN_HLEN || head < TCP_MIN_HLEN)
 			return -EINVAL;
 		hlen = (size_t)(seg[12] >> 4) * 4;
-		if (hlen < TCP_MIN_HLEN || hlen > l4->l4_len)
+		if (hlen < TCP_MIN_HLEN || hlen > l4->l4_len || hlen > head)
 			return -EINVAL;
 		l4->csum_at = 16;
 	} else if (l4->proto == PROTO_UDP) {
-		if (l4->l4_len < UDP_HLEN)
+		if (l4->l4_len < UDP_HLEN || head < UDP_HLEN)
 			return -EINVAL;
 		hlen = UDP_HLEN;
 		l4->csum_at = 6;
@@ -155,26 +162,33 @@ static int parse_transport(const uint8_t *seg, struct net_l4 *l4)
 	return 0;
 }
 
-int net_parse_l4(const uint8_t *frame, size_t len, struct net_l4 *l4)
+int net_parse_l4_head(const uint8_t *frame, size_t head, size_t len, struct net_l4 *l4)
 {
 	size_t l3;
 	uint16_t type;
 	int r;
 
 	memset(l4, 0, sizeof(*l4));
-	r = parse_eth(frame, len, &l3, &type);
+	if (head > len)
+		return -EINVAL;
+	r = parse_eth(frame, head, &l3, &type);
 	if (r)
 		return r;
 	if (type == ETH_P_IP)
-		r = parse_ipv4(frame + l3, len - l3, l4);
+		r = parse_ipv4(frame + l3, head - l3, len - l3, l4);
 	else if (type == ETH_P_IPV6)
-		r = parse_ipv6(frame + l3, len - l3, l4);
+		r = parse_ipv6(frame + l3, head - l3, len - l3, l4);
 	else
 		r = -EINVAL;
 	if (r)
 		return r;
 	l4->l4_off += l3;
-	return parse_transport(frame + l4->l4_off, l4);
+	return parse_transport(frame + l4->l4_off, head - l4->l4_off, l4);
+}
+
+int net_parse_l4(const uint8_t *frame, size_t len, struct net_l4 *l4)
+{
+	return net_parse_l4_head(frame, len, len, l4);
 }
 
 int net_csum_fill(uint8_t *frame, size_t len)
@@ -232,7 +246,7 @@ static int tx_gso(const struct net_l4 *l4, const struct net_tx_meta *m, struct v
 	return 0;
 }
 
-int net_tx_vnet_hdr(uint8_t *frame, size_t len, const struct net_tx_meta *m,
+int net_tx_vnet_hdr(uint8_t *frame, size_t head, size_t len, const struct net_tx_meta *m,
 		    struct virtio_net_hdr *h)
 {
 	struct net_l4 l4;
@@ -245,7 +259,7 @@ int net_tx_vnet_hdr(uint8_t *frame, size_t len, const struct net_tx_meta *m,
 			h->flags = VIRTIO_NET_HDR_F_DATA_VALID;
 		return 0;
 	}
-	r = net_parse_l4(frame, len, &l4);
+	r = net_parse_l4_head(frame, head, len, &l4);
 	if (r)
 		return r;
 	if (m->gso_type != XEN_NETIF_GSO_TYPE_NONE) {
@@ -267,7 +281,7 @@ int net_tx_vnet_hdr(uint8_t *frame, size_t len, const struct net_tx_meta *m,
  * would find it where the host left it (it parses, as we do), else
  * completed here.  *blank says which.
  */
-static int rx_csum(uint8_t *frame, size_t len, const struct virtio_net_hdr *h,
+static int rx_csum(uint8_t *frame, size_t head, size_t len, const struct virtio_net_hdr *h,
 		   const struct net_rx_caps *caps, const struct net_l4 *l4, bool *blank)
 {
 	*blank = false;
@@ -275,6 +289,8 @@ static int rx_csum(uint8_t *frame, size_t len, const struct virtio_net_hdr *h,
 		*blank = l4->ip_version == 4 ? caps->csum4 : caps->csum6;
 	if (*blank)
 		return 0;
+	if (head < len)
+		return -E2BIG; /* completing it takes the whole frame */
 	return net_csum_complete(frame, len, h->csum_start, h->csum_offset);
 }
 
@@ -299,7 +315,7 @@ static int rx_gso(const struct virtio_net_hdr *h, const struct net_rx_caps *caps
 	return 0;
 }
 
-int net_rx_meta_from_vnet(uint8_t *frame, size_t len, const struct virtio_net_hdr *h,
+int net_rx_meta_from_vnet(uint8_t *frame, size_t head, size_t len, const struct virtio_net_hdr *h,
 			  const struct net_rx_caps *caps, struct net_rx_meta *m)
 {
 	struct net_l4 l4;
@@ -307,11 +323,11 @@ int net_rx_meta_from_vnet(uint8_t *frame, size_t len, const struct virtio_net_hd
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	parsed = net_parse_l4(frame, len, &l4) == 0;
+	parsed = net_parse_l4_head(frame, head, len, &l4) == 0;
 	if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID)
 		m->flags |= NETRXF_data_validated;
 	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		r = rx_csum(frame, len, h, caps, parsed ? &l4 : NULL, &blank);
+		r = rx_csum(frame, head, len, h, caps, parsed ? &l4 : NULL, &blank);
 		if (r)
 			return r;
 	}

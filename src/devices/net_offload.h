@@ -39,6 +39,12 @@ struct net_l4 {
 
 /* Parse a TCP or UDP frame over IPv4/IPv6.  0, or -EINVAL for anything else. */
 int net_parse_l4(const uint8_t *frame, size_t len, struct net_l4 *l4);
+/*
+ * The same from the frame's first head bytes (head <= len), for a frame
+ * whose rest lies elsewhere: headers must lie within head, the lengths
+ * they state within len.  -EINVAL too when they reach past head.
+ */
+int net_parse_l4_head(const uint8_t *frame, size_t head, size_t len, struct net_l4 *l4);
 
 /*
  * Fill in the TCP/UDP checksum of a frame from scratch, pseudo-header
@@ -62,13 +68,15 @@ struct net_tx_meta {
 };
 
 /*
- * The virtio_net_hdr for a guest frame.  A blank checksum becomes
+ * The virtio_net_hdr for a guest frame of len bytes, given by its first
+ * head (a private copy: the seed is written there).  A blank checksum becomes
  * NEEDS_CSUM at the parsed TCP/UDP header, with the pseudo-header seeded
  * into the field (the host kernel completes it from that seed, and a guest
  * need not have left it there).  GSO must be TCP of the IP version its
- * type names, with 0 < gso_size <= the payload.  0 or -EINVAL.
+ * type names, with 0 < gso_size <= the payload.  0 or -EINVAL (also for
+ * headers beyond head).
  */
-int net_tx_vnet_hdr(uint8_t *frame, size_t len, const struct net_tx_meta *m,
+int net_tx_vnet_hdr(uint8_t *frame, size_t head, size_t len, const struct net_tx_meta *m,
 		    struct virtio_net_hdr *h);
 
 /* What the frontend accepts on receive, from its XenStore keys. */
@@ -87,12 +95,14 @@ struct net_rx_meta {
 };
 
 /*
- * Translate a host frame's virtio_net_hdr for a frontend with caps.  A
- * partial checksum the frontend cannot take (or at a place it would not
- * find by parsing) is completed here; GSO it does not accept, or that is
- * malformed, is refused.  0, or -EINVAL (drop the frame).
+ * Translate a host frame's virtio_net_hdr for a frontend with caps; the
+ * frame is len bytes, its first head given.  A partial checksum the
+ * frontend cannot take (or at a place it would not find by parsing) is
+ * completed here, which takes the whole frame: -E2BIG when head < len.
+ * GSO it does not accept, or that is malformed, is refused.  0, or
+ * -EINVAL (drop the frame).
  */
-int net_rx_meta_from_vnet(uint8_t *frame, size_t len, const struct virtio_net_hdr *h,
+int net_rx_meta_from_vnet(uint8_t *frame, size_t head, size_t len, const struct virtio_net_hdr *h,
 			  const struct net_rx_caps *caps, struct net_rx_meta *m);
 
 #endif

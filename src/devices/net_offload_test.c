@@ -148,6 +148,30 @@ static void test_parse_truncated(void **state)
 	}
 }
 
+/*
+ * From its head alone: parsed when the headers lie in it, refused when
+ * any reaches past it, and the lengths the headers state still checked
+ * against the whole frame.
+ */
+static void test_parse_head(void **state)
+{
+	struct net_l4 l4;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct frame *f = build(kinds[i][0], kinds[i][1], 3000, kinds[i][2]);
+		size_t hdrs = f->l4 + f->th;
+
+		assert_int_equal(net_parse_l4_head(f->b, hdrs, f->len, &l4), 0);
+		assert_int_equal(l4.l4_len, f->len - f->l4);
+		assert_int_equal(l4.hdr_len, hdrs);
+		for (size_t head = 0; head < hdrs; head++)
+			assert_int_equal(net_parse_l4_head(f->b, head, f->len, &l4), -EINVAL);
+		assert_int_equal(net_parse_l4_head(f->b, hdrs, f->len - 1, &l4), -EINVAL);
+		assert_int_equal(net_parse_l4_head(f->b, hdrs + 1, hdrs, &l4), -EINVAL);
+	}
+}
+
 static void assert_refused(struct frame *f)
 {
 	struct net_l4 l4;
@@ -250,7 +274,7 @@ static void test_tx_csum_blank(void **state)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		struct frame *f = build(kinds[i][0], kinds[i][1], 1001, kinds[i][2]);
 
-		assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, &h), 0);
+		assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h), 0);
 		assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 		assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 		assert_int_equal(h.csum_start, f->l4);
@@ -270,15 +294,15 @@ static void test_tx_no_offload(void **state)
 
 	(void)state;
 	memcpy(before, f->b, f->len);
-	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, &h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h), 0);
 	assert_int_equal(h.flags, 0);
 	assert_int_equal(h.gso_type, 0);
 	m.data_validated = true;
-	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, &h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h), 0);
 	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_DATA_VALID);
 	assert_memory_equal(f->b, before, f->len);
 	/* Without offloads nothing is parsed: any frame goes. */
-	assert_int_equal(net_tx_vnet_hdr(f->b, 3, &m, &h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, 3, 3, &m, &h), 0);
 }
 
 static void test_tx_gso(void **state)
@@ -290,7 +314,7 @@ static void test_tx_gso(void **state)
 	(void)state;
 	f = build(4, TCP, 60000, false);
 	m.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
-	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, &h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h), 0);
 	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
 	assert_int_equal(h.gso_size, 1448);
 	assert_int_equal(h.hdr_len, 14 + 20 + 20);
@@ -298,7 +322,7 @@ static void test_tx_gso(void **state)
 	f = build(6, TCP, 30000, true);
 	m.gso_type = XEN_NETIF_GSO_TYPE_TCPV6;
 	m.csum_blank = false; /* GSO implies it */
-	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, &h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h), 0);
 	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
 	assert_int_equal(h.hdr_len, 14 + 48 + 20);
 	assert_int_equal(h.csum_start, 14 + 48);
@@ -307,7 +331,7 @@ static void test_tx_gso(void **state)
 	/* A gso_size equal to the payload is still one segment's worth: allowed. */
 	f = build(4, TCP, 1448, false);
 	m.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
-	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, &h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h), 0);
 }
 
 static int tx_gso(int ipv, int proto, uint8_t type, uint16_t size)
@@ -316,7 +340,7 @@ static int tx_gso(int ipv, int proto, uint8_t type, uint16_t size)
 	struct net_tx_meta m = {.csum_blank = true, .gso_type = type, .gso_size = size};
 	struct virtio_net_hdr h;
 
-	return net_tx_vnet_hdr(f->b, f->len, &m, &h);
+	return net_tx_vnet_hdr(f->b, f->len, f->len, &m, &h);
 }
 
 static void test_tx_gso_hostile(void **state)
@@ -338,7 +362,7 @@ static struct frame *partial(int ipv, int proto, size_t payload, struct virtio_n
 	struct frame *f = build(ipv, proto, payload, false);
 	struct net_tx_meta m = {.csum_blank = true};
 
-	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, &m, h), 0);
+	assert_int_equal(net_tx_vnet_hdr(f->b, f->len, f->len, &m, h), 0);
 	return f;
 }
 
@@ -352,31 +376,37 @@ static void test_rx_csum(void **state)
 	struct frame *f = build(4, TCP, 100, false);
 
 	(void)state;
-	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, &h, &all, &m), 0);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, f->len, &h, &all, &m), 0);
 	assert_int_equal(m.flags, NETRXF_data_validated);
 	assert_int_equal(m.gso_type, XEN_NETIF_GSO_TYPE_NONE);
 	/* Blank, to a frontend that takes it: handed on as is. */
 	f = partial(4, TCP, 100, &h);
-	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, &h, &v4only, &m), 0);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, f->len, &h, &v4only, &m), 0);
 	assert_int_equal(m.flags, NETRXF_csum_blank | NETRXF_data_validated);
 	/* IPv6 to a frontend that takes only IPv4: completed here. */
 	f = partial(6, UDP, 100, &h);
-	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, &h, &v4only, &m), 0);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, f->len, &h, &v4only, &m), 0);
 	assert_int_equal(m.flags, 0);
 	assert_csum_ok(f);
 	/* Where the frontend's own parse would not look (an inner header): completed here. */
 	f = partial(4, UDP, 100, &h);
 	h.csum_start = (uint16_t)(f->l4 + 8);
 	h.csum_offset = 6;
-	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, &h, &all, &m), 0);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, f->len, &h, &all, &m), 0);
 	assert_int_equal(m.flags, 0);
 	/* Outside the frame: dropped. */
 	h.csum_start = (uint16_t)(f->len - 1);
 	h.csum_offset = 0;
-	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, &h, &all, &m), -EINVAL);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, f->len, &h, &all, &m), -EINVAL);
 	h.csum_start = 0;
 	h.csum_offset = 0xffff;
-	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, &h, &all, &m), -EINVAL);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, f->len, f->len, &h, &all, &m), -EINVAL);
+	/* Completing takes the whole frame: from its head alone, asked for. */
+	f = partial(6, UDP, 1000, &h);
+	assert_int_equal(net_rx_meta_from_vnet(f->b, 256, f->len, &h, &v4only, &m), -E2BIG);
+	/* Handed on blank, the head is enough. */
+	assert_int_equal(net_rx_meta_from_vnet(f->b, 256, f->len, &h, &all, &m), 0);
+	assert_int_equal(m.flags, NETRXF_csum_blank | NETRXF_data_validated);
 }
 
 static int rx_gso(const struct net_rx_caps *caps, int ipv, uint8_t vtype, uint16_t size, bool csum,
@@ -389,7 +419,7 @@ static int rx_gso(const struct net_rx_caps *caps, int ipv, uint8_t vtype, uint16
 	h.gso_size = size;
 	if (!csum)
 		h.flags = 0;
-	return net_rx_meta_from_vnet(f->b, f->len, &h, caps, m);
+	return net_rx_meta_from_vnet(f->b, f->len, f->len, &h, caps, m);
 }
 
 static void test_rx_gso(void **state)
@@ -419,19 +449,13 @@ static void test_rx_gso(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),
-	    cmocka_unit_test(test_parse_vlan),
-	    cmocka_unit_test(test_parse_truncated),
-	    cmocka_unit_test(test_parse_hostile),
-	    cmocka_unit_test(test_ipv6_ext_chain_bounded),
-	    cmocka_unit_test(test_csum_fill),
-	    cmocka_unit_test(test_csum_complete_bounds),
-	    cmocka_unit_test(test_tx_csum_blank),
-	    cmocka_unit_test(test_tx_no_offload),
-	    cmocka_unit_test(test_tx_gso),
-	    cmocka_unit_test(test_tx_gso_hostile),
-	    cmocka_unit_test(test_rx_csum),
-	    cmocka_unit_test(test_rx_gso),
+	    cmocka_unit_test(test_parse),	  cmocka_unit_test(test_parse_vlan),
+	    cmocka_unit_test(test_parse_head),	  cmocka_unit_test(test_parse_truncated),
+	    cmocka_unit_test(test_parse_hostile), cmocka_unit_test(test_ipv6_ext_chain_bounded),
+	    cmocka_unit_test(test_csum_fill),	  cmocka_unit_test(test_csum_complete_bounds),
+	    cmocka_unit_test(test_tx_csum_blank), cmocka_unit_test(test_tx_no_offload),
+	    cmocka_unit_test(test_tx_gso),	  cmocka_unit_test(test_tx_gso_hostile),
+	    cmocka_unit_test(test_rx_csum),	  cmocka_unit_test(test_rx_gso),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,14 @@
  * whatever it does not; a 64 KiB GSO frame is delivered over several
  * slots with a GSO extra and NETRXF_csum_blank.
  *
+ * Data path: frames move between the TAP and the guest's granted pages
+ * without a copy.  Transmit writes the slots' pages to the TAP in one
+ * writev; receive, once the frontend has posted buffers for any frame,
+ * reads straight into them.  Only a frame's head (XEN_NETIF_HEAD_COPY) is
+ * copied, so that its headers are parsed, and on transmit its checksum
+ * seeded, where the guest cannot change them; a frame whose checksum
+ * must be completed here, or one waiting for buffers, is copied whole.
+ *
  * A TAP without a virtio header (an adopted fd opened without
  * IFF_VNET_HDR: the emulated NIC's, for a PVHVM guest) gets no GSO either
  * way; a blank transmit checksum is then computed here in software.
@@ -89,6 +97,13 @@ const char *xen_netback_ifname(const struct xen_netback *nb);
  * to spare (17 slots at most), plus one byte that detects longer ones.
  */
 #define XEN_NETIF_RX_BUF_SIZE (68U * 1024 + 1)
+/*
+ * A frame's first bytes, copied to be parsed (and on transmit, its
+ * checksum seeded) in memory the guest cannot change under us; the rest
+ * moves between the TAP and the guest's pages without a copy.  Every
+ * header stack we parse fits; a longer one costs a copy of the whole frame.
+ */
+#define XEN_NETIF_HEAD_COPY 256U
 
 /* What the fd and the frontend can do; set before processing starts. */
 struct xen_netif_offload {
@@ -118,6 +133,13 @@ struct xen_netif_io {
 	size_t rx_len;
 	unsigned rx_slots;
 	struct net_rx_meta rx_meta;
+	/*
+	 * Frame bytes copied through our buffers rather than moved straight
+	 * between the TAP and the guest's pages (headers, fallbacks): for the
+	 * tests and the debug log.
+	 */
+	uint64_t tx_copied;
+	uint64_t rx_copied;
 };
 
 /* Attach to mapped ring pages (4096 bytes each).  Returns 0 or -ENOMEM. */

@@ -853,6 +853,71 @@ static void test_tx_vnet_gso(void **state)
 	assert_int_equal(h.csum_start, 34);
 	assert_memory_equal(out + 52, want + 52, len - 52);
 	assert_tcp4_completes(out, len, &h);
+	/* Only the head was copied; the payload went from the guest's pages to the host. */
+	assert_int_equal(f->io.tx_copied, XEN_NETIF_HEAD_COPY);
+}
+
+/* Headers split over three slots: the head copy gathers them; the data is sent in place. */
+static void test_tx_vnet_headers_split(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t want[3000], out[4000];
+	struct virtio_net_hdr h;
+	size_t len = build_tcp(want, 4, sizeof(want) - 54);
+
+	vnet_mode(f, true, all_caps);
+	memcpy(data_page(f, 1) + 4000, want, 14);
+	memcpy(data_page(f, 2), want + 14, 30);
+	memcpy(data_page(f, 3) + 8, want + 44, len - 44);
+	tx_put(f, 1, 4000, NETTXF_more_data | NETTXF_csum_blank, 1, (uint16_t)len);
+	tx_put(f, 2, 0, NETTXF_more_data, 2, 30);
+	tx_put(f, 3, 8, 0, 3, (uint16_t)(len - 44));
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(tx_rsp(f, 2).status, NETIF_RSP_OKAY);
+	assert_int_equal(host_recv_vnet(f, &h, out, sizeof(out)), (ssize_t)len);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.hdr_len, 54);
+	assert_memory_equal(out, want, 50);
+	assert_memory_equal(out + 52, want + 52, len - 52);
+	assert_tcp4_completes(out, len, &h);
+	assert_int_equal(f->io.tx_copied, XEN_NETIF_HEAD_COPY);
+}
+
+/*
+ * IPv6 with a 248-byte hop-by-hop header: the TCP header lies past the
+ * usual head copy, so the whole packet is copied and parsed.
+ */
+static void test_tx_vnet_long_headers(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t want[3000], out[4000];
+	const size_t l4 = 14 + 40 + 248, len = sizeof(want);
+	struct virtio_net_hdr h;
+
+	vnet_mode(f, true, all_caps);
+	memset(want, 0, sizeof(want));
+	want[12] = 0x86;
+	want[13] = 0xdd;
+	want[14] = 0x60;
+	want[18] = (uint8_t)((len - 54) >> 8);
+	want[19] = (uint8_t)(len - 54);
+	want[20] = 0;		  /* hop-by-hop options next */
+	want[54] = 6;		  /* then TCP */
+	want[55] = (248 / 8) - 1; /* 248 bytes of Pad1 options */
+	want[l4 + 12] = 0x50;
+	fill(want + l4 + 20, len - l4 - 20, 9);
+	tx_put_frame(f, want, len, 0, NETTXF_csum_blank, false);
+	tx_push(f);
+	run_tx(f);
+	assert_int_equal(tx_rsp(f, 0).status, NETIF_RSP_OKAY);
+	assert_int_equal(host_recv_vnet(f, &h, out, sizeof(out)), (ssize_t)len);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.csum_start, l4);
+	assert_int_equal(h.csum_offset, 16);
+	assert_memory_equal(out + l4 + 20, want + l4 + 20, len - l4 - 20);
+	assert_int_equal(f->io.tx_copied, XEN_NETIF_HEAD_COPY + len);
 }
 
 /* One hostile GSO packet: every data slot fails, the extras are NULL, nothing is written. */
@@ -927,33 +992,20 @@ static void rx_post_n(struct fixture *f, grant_ref_t first, unsigned n)
 		rx_post(f, first + i, (uint16_t)(100 + first + i));
 }
 
-/* A 64 KiB TSO frame from the host: 17 data slots and a GSO extra, in ring order. */
-static void test_rx_vnet_gso_64k(void **state)
-{
-	struct fixture *f = *state;
-	static uint8_t fr[65600];
-	size_t len = build_tcp(fr, 4, 65535 - 40), pos = 0;
-	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				   .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-				   .hdr_len = 54,
-				   .gso_size = 1448,
-				   .csum_start = 34,
-				   .csum_offset = 16};
-	netif_extra_info_t ex;
-	bool notify;
+/* The host's 64 KiB TSO frame and its virtio header (TCPv4, MSS 1448). */
+static const struct virtio_net_hdr tso_64k_hdr = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+						  .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+						  .hdr_len = 54,
+						  .gso_size = 1448,
+						  .csum_start = 34,
+						  .csum_offset = 16};
 
-	vnet_mode(f, true, all_caps);
-	assert_int_equal(len, 65549);
-	host_send_vnet(f, &h, fr, len);
-	/* Too few buffers: the frame waits, and the guest is asked to kick at 18. */
-	rx_post_n(f, 0, 10);
-	assert_false(run_rx(f, &notify));
-	assert_int_equal(f->rx_sring->rsp_prod, 0);
-	assert_int_equal(f->io.rx.req_cons, 0);
-	assert_int_equal(f->rx_sring->req_event, 18);
-	rx_post_n(f, 10, 8);
-	run_rx(f, &notify);
-	assert_true(notify);
+/* Delivered as 17 data slots (on pages 0, 2..17) and a GSO extra, in ring order. */
+static void assert_rx_tso_64k(struct fixture *f, const uint8_t *fr, size_t len)
+{
+	netif_extra_info_t ex;
+	size_t pos = 0;
+
 	assert_int_equal(f->rx_sring->rsp_prod, 18);
 	assert_int_equal(rx_rsp(f, 0).id, 100);
 	assert_int_equal(rx_rsp(f, 0).flags, NETRXF_csum_blank | NETRXF_data_validated |
@@ -977,6 +1029,144 @@ static void test_rx_vnet_gso_64k(void **state)
 		pos += (size_t)r.status;
 	}
 	assert_int_equal(pos, len);
+}
+
+/* A 64 KiB TSO frame that has to wait for buffers: it is read, then copied in. */
+static void test_rx_vnet_gso_64k(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[65600];
+	size_t len = build_tcp(fr, 4, 65535 - 40);
+	bool notify;
+
+	vnet_mode(f, true, all_caps);
+	assert_int_equal(len, 65549);
+	host_send_vnet(f, &tso_64k_hdr, fr, len);
+	/* Too few buffers: the frame waits, and the guest is asked to kick at 18. */
+	rx_post_n(f, 0, 10);
+	assert_false(run_rx(f, &notify));
+	assert_int_equal(f->rx_sring->rsp_prod, 0);
+	assert_int_equal(f->io.rx.req_cons, 0);
+	assert_int_equal(f->rx_sring->req_event, 18);
+	rx_post_n(f, 10, 8);
+	run_rx(f, &notify);
+	assert_true(notify);
+	assert_rx_tso_64k(f, fr, len);
+	assert_int_equal(f->io.rx_copied, len);
+}
+
+/* With buffers for any frame posted, it is read straight into them: only its head is copied. */
+static void test_rx_direct_gso_64k(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[65600];
+	size_t len = build_tcp(fr, 4, 65535 - 40);
+	bool notify;
+
+	vnet_mode(f, true, all_caps);
+	rx_post_n(f, 0, 18);
+	memset(data_page(f, 1), 0xcc, PAGE);
+	host_send_vnet(f, &tso_64k_hdr, fr, len);
+	run_rx(f, &notify);
+	assert_true(notify);
+	assert_rx_tso_64k(f, fr, len);
+	assert_int_equal(f->io.rx_copied, XEN_NETIF_HEAD_COPY);
+	/* The buffer under the GSO extra is handed back untouched. */
+	assert_int_equal(data_page(f, 1)[0], 0xcc);
+	assert_int_equal(data_page(f, 1)[PAGE - 1], 0xcc);
+}
+
+/* A jumbo frame without GSO, read around the GSO extra's buffer, moves into it. */
+static void test_rx_direct_jumbo(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[9000];
+	struct virtio_net_hdr plain = {0};
+	bool notify;
+
+	vnet_mode(f, true, all_caps);
+	fill(fr, sizeof(fr), 3);
+	rx_post_n(f, 0, 20);
+	host_send_vnet(f, &plain, fr, sizeof(fr));
+	assert_true(run_rx(f, &notify));
+	assert_int_equal(f->rx_sring->rsp_prod, 3);
+	assert_int_equal(f->io.rx.req_cons, 3); /* the other buffers stay posted */
+	assert_int_equal(rx_rsp(f, 0).flags, NETRXF_more_data);
+	assert_int_equal(rx_rsp(f, 1).flags, NETRXF_more_data);
+	assert_int_equal(rx_rsp(f, 2).flags, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		size_t chunk = MIN((size_t)PAGE, sizeof(fr) - (size_t)i * PAGE);
+
+		assert_int_equal(rx_rsp(f, i).id, 100 + i);
+		assert_int_equal(rx_rsp(f, i).status, chunk);
+		assert_memory_equal(data_page(f, i), fr + (size_t)i * PAGE, chunk);
+	}
+	assert_int_equal(f->io.rx_copied, XEN_NETIF_HEAD_COPY + sizeof(fr) - PAGE);
+}
+
+/*
+ * A partial checksum the frontend cannot take is completed here: read
+ * straight into its buffers, the frame goes the copying way instead.
+ */
+static void test_rx_direct_csum_completed(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t fr[3000];
+	size_t len = build_tcp(fr, 4, sizeof(fr) - 54);
+	struct virtio_net_hdr h = {
+	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16};
+	const uint8_t *got = data_page(f, 0);
+	uint32_t pseudo;
+	bool notify;
+
+	vnet_mode(f, true, (struct net_rx_caps){0});
+	/* As the host sends it: the field holds the pseudo-header sum. */
+	pseudo = sum16(fr + 26, 8, 0) + 6 + (uint32_t)(len - 34);
+	fr[50] = (uint8_t)(fold(pseudo) >> 8);
+	fr[51] = (uint8_t)fold(pseudo);
+	rx_post_n(f, 0, 17);
+	host_send_vnet(f, &h, fr, len);
+	run_rx(f, &notify);
+	assert_int_equal(f->rx_sring->rsp_prod, 1);
+	assert_int_equal(rx_rsp(f, 0).status, len);
+	assert_int_equal(rx_rsp(f, 0).flags, 0);
+	assert_memory_equal(got + 52, fr + 52, len - 52);
+	assert_int_equal(fold(sum16(got + 34, len - 34, pseudo)), 0xffff);
+	assert_int_equal(f->io.rx_copied, XEN_NETIF_HEAD_COPY + 2 * len);
+}
+
+/* A bad grant among the buffers: the copying path answers it; a frame too long is dropped. */
+static void test_rx_direct_bad_grant_and_oversize(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t big[70000];
+	uint8_t a[1514];
+	struct virtio_net_hdr plain = {0};
+	bool notify;
+
+	vnet_mode(f, true, all_caps);
+	fill(a, sizeof(a), 4);
+	fill(big, sizeof(big), 5);
+	rx_post(f, BAD_REF, 1);
+	rx_post_n(f, 1, 19);
+	host_send_vnet(f, &plain, a, sizeof(a));
+	host_send_vnet(f, &plain, a, sizeof(a));
+	run_rx(f, &notify);
+	/* The first buffer's grant is bad: an error for the first frame, the second copied. */
+	assert_int_equal(f->rx_sring->rsp_prod, 2);
+	assert_int_equal(rx_rsp(f, 0).status, NETIF_RSP_ERROR);
+	assert_int_equal(rx_rsp(f, 1).status, sizeof(a));
+	assert_memory_equal(data_page(f, 1), a, sizeof(a));
+	/* 18 good buffers left: straight in again; 70000 bytes is more than 17 pages hold. */
+	host_send_vnet(f, &plain, big, sizeof(big));
+	host_send_vnet(f, &plain, a, 60);
+	f->io.rx_copied = 0;
+	run_rx(f, &notify);
+	assert_int_equal(f->rx_sring->rsp_prod, 3);
+	assert_int_equal(rx_rsp(f, 2).id, 102);
+	assert_int_equal(rx_rsp(f, 2).status, 60);
+	assert_memory_equal(data_page(f, 2), a, 60);
+	assert_int_equal(f->io.rx_copied, 2 * 60); /* the short frame: head copy and back */
 }
 
 /* A frontend without GSO never gets it: the frame is dropped, the next one delivered. */
@@ -1778,9 +1968,15 @@ int main(void)
 	    T(test_tx_vnet_multislot_csum),
 	    T(test_tx_vnet_udp6_and_plain),
 	    T(test_tx_vnet_gso),
+	    T(test_tx_vnet_headers_split),
+	    T(test_tx_vnet_long_headers),
 	    T(test_tx_vnet_gso_hostile),
 	    T(test_tx_vnet_csum_truncated),
 	    T(test_rx_vnet_gso_64k),
+	    T(test_rx_direct_gso_64k),
+	    T(test_rx_direct_jumbo),
+	    T(test_rx_direct_csum_completed),
+	    T(test_rx_direct_bad_grant_and_oversize),
 	    T(test_rx_vnet_no_gso_frontend),
 	    T(test_rx_vnet_sg_and_hostile),
 	    T(test_vif_end_to_end),

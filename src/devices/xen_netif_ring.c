@@ -39,8 +39,10 @@
 #define NB_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
 /* Receive data slots a frame may take: Linux netfront drops longer chains. */
 #define NB_MAX_RX_SLOTS XEN_NETIF_NR_SLOTS_MIN
-_Static_assert((XEN_NETIF_RX_BUF_SIZE - 1 + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE <= NB_MAX_RX_SLOTS,
-	       "the largest frame read fits the slots a frontend takes");
+/* Data slots of the largest frame we receive. */
+#define NB_RX_DATA_SLOTS ((XEN_NETIF_RX_BUF_SIZE - 1 + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE)
+_Static_assert(NB_RX_DATA_SLOTS + 1 <= NB_MAX_RX_SLOTS,
+	       "the largest frame read, and a GSO extra, fit the slots a frontend takes");
 
 /* One transmit packet as it sits in the ring: copies of its slots. */
 struct xen_netif_tx_chain {
@@ -184,32 +186,64 @@ static size_t tx_check_sizes(struct xen_netif_tx_chain *c)
 	return total;
 }
 
-/* Gather the packet's data into io->buf.  Returns 0 or -errno (bad grant). */
-static int tx_copy_in(struct xen_netif_io *io, const struct xen_netif_tx_chain *c)
+/* A transmitted packet's data, where the guest granted it. */
+struct tx_mapped {
+	unsigned nr;
+	struct gnttab_mapping map[NB_MAX_TX_SLOTS];
+	struct iovec data[NB_MAX_TX_SLOTS]; /* each data slot's bytes in its page */
+};
+
+static void tx_unmap(struct xen_netif_io *io, struct tx_mapped *t)
 {
-	size_t pos = 0;
+	while (t->nr)
+		gnttab_unmap(io->gt, &t->map[--t->nr]);
+}
+
+/* Map a well-formed packet's data slots.  0, or the first bad grant's -errno (none left mapped). */
+static int tx_map(struct xen_netif_io *io, const struct xen_netif_tx_chain *c, struct tx_mapped *t)
+{
 	unsigned i;
 	int r;
 
+	t->nr = 0;
 	for (i = 0; i < c->nr; i++) {
 		const netif_tx_request_t *s = &c->slot[i];
 
 		if (c->extra[i] || !s->size)
 			continue;
-		r = gnttab_copy_from_guest(io->gt, s->gref, s->offset, io->buf + pos, s->size);
-		if (r)
+		r = gnttab_map(io->gt, s->gref, false, &t->map[t->nr]);
+		if (r) {
+			tx_unmap(io, t);
 			return r;
-		pos += s->size;
+		}
+		t->data[t->nr].iov_base = (uint8_t *)t->map[t->nr].page + s->offset;
+		t->data[t->nr].iov_len = s->size;
+		t->nr++;
 	}
 	return 0;
 }
 
+/* Copy the packet's first n bytes into io->buf, where the guest cannot change them. */
+static void tx_copy_head(struct xen_netif_io *io, const struct tx_mapped *t, size_t n)
+{
+	size_t pos = 0, k;
+	unsigned i;
+
+	for (i = 0; i < t->nr && pos < n; i++) {
+		k = MIN(t->data[i].iov_len, n - pos);
+		memcpy(io->buf + pos, t->data[i].iov_base, k);
+		pos += k;
+	}
+	io->tx_copied += n;
+}
+
 /*
- * The packet's offloads: a virtio header for a TAP that takes one; else a
- * blank checksum completed here (GSO is not advertised then).
+ * The packet's offloads, from its first head bytes in io->buf: a virtio
+ * header for a TAP that takes one; else a blank checksum completed here
+ * (head is then the whole packet; GSO is not advertised then).
  */
-static int tx_offload(struct xen_netif_io *io, const struct xen_netif_tx_chain *c, size_t len,
-		      struct virtio_net_hdr *h)
+static int tx_offload(struct xen_netif_io *io, const struct xen_netif_tx_chain *c, size_t head,
+		      size_t len, struct virtio_net_hdr *h)
 {
 	struct net_tx_meta m = {
 	    .csum_blank = c->slot[0].flags & NETTXF_csum_blank,
@@ -219,25 +253,61 @@ static int tx_offload(struct xen_netif_io *io, const struct xen_netif_tx_chain *
 	};
 
 	if (io->off.vnet_hdr)
-		return net_tx_vnet_hdr(io->buf, len, &m, h);
+		return net_tx_vnet_hdr(io->buf, head, len, &m, h);
 	if (c->has_gso)
 		return -EOPNOTSUPP;
 	return m.csum_blank ? net_csum_fill(io->buf, len) : 0;
 }
 
-/* One frame to the host, behind its virtio header when the TAP has them. */
-static void tx_write(struct xen_netif_io *io, struct virtio_net_hdr *h, size_t len)
+/* Copy the head and work out the offloads; the head is what they were worked out from. */
+static int tx_prepare(struct xen_netif_io *io, const struct xen_netif_tx_chain *c,
+		      const struct tx_mapped *t, size_t len, size_t *head, struct virtio_net_hdr *h)
 {
-	struct iovec iov[2] = {{.iov_base = h, .iov_len = sizeof(*h)},
-			       {.iov_base = io->buf, .iov_len = len}};
-	int first = io->off.vnet_hdr ? 0 : 1;
-	ssize_t n;
+	int r;
 
+	*head = io->off.vnet_hdr ? MIN(len, (size_t)XEN_NETIF_HEAD_COPY) : len;
+	tx_copy_head(io, t, *head);
+	r = tx_offload(io, c, *head, len, h);
+	if (r && *head < len) {
+		/* Headers longer than the usual copy (or none that parse): look at all of it. */
+		*head = len;
+		tx_copy_head(io, t, len);
+		r = tx_offload(io, c, len, len, h);
+	}
+	return r;
+}
+
+/*
+ * One frame to the host: its virtio header when the TAP takes one, the
+ * head from io->buf, the rest straight from the guest's pages (the host
+ * kernel copies it during the write; what the guest changes meanwhile is
+ * only its own payload).
+ */
+static void tx_write(struct xen_netif_io *io, const struct virtio_net_hdr *h,
+		     const struct tx_mapped *t, size_t head)
+{
+	struct iovec iov[2 + NB_MAX_TX_SLOTS];
+	size_t skip = head;
+	unsigned i, n = 0;
+	ssize_t w;
+
+	if (io->off.vnet_hdr)
+		iov[n++] = (struct iovec){.iov_base = (void *)h, .iov_len = sizeof(*h)};
+	iov[n++] = (struct iovec){.iov_base = io->buf, .iov_len = head};
+	for (i = 0; i < t->nr; i++) {
+		if (skip >= t->data[i].iov_len) {
+			skip -= t->data[i].iov_len;
+			continue;
+		}
+		iov[n++] = (struct iovec){.iov_base = (uint8_t *)t->data[i].iov_base + skip,
+					  .iov_len = t->data[i].iov_len - skip};
+		skip = 0;
+	}
 	do
-		n = writev(io->fd, iov + first, 2 - first);
-	while (n < 0 && errno == EINTR);
+		w = writev(io->fd, iov, (int)n);
+	while (w < 0 && errno == EINTR);
 	/* A full or downed host interface drops the frame, as a wire would. */
-	if (n < 0)
+	if (w < 0)
 		pr_debug("netback: tx frame dropped: %s", strerror(errno));
 }
 
@@ -245,7 +315,8 @@ static void tx_write(struct xen_netif_io *io, struct virtio_net_hdr *h, size_t l
 static int16_t tx_send(struct xen_netif_io *io, struct xen_netif_tx_chain *c)
 {
 	struct virtio_net_hdr h;
-	size_t len;
+	struct tx_mapped t;
+	size_t len, head;
 	int r;
 
 	if (c->bad)
@@ -253,19 +324,20 @@ static int16_t tx_send(struct xen_netif_io *io, struct xen_netif_tx_chain *c)
 	len = tx_check_sizes(c);
 	if (!len)
 		return NETIF_RSP_ERROR;
-	r = tx_copy_in(io, c);
+	r = tx_map(io, c, &t);
 	if (r) {
-		pr_debug("netback: tx grant %u: %s", c->slot[0].gref, strerror(-r));
+		pr_debug("netback: tx grant: %s", strerror(-r));
 		return NETIF_RSP_ERROR;
 	}
 	/* An offload that cannot be done (unparseable headers, bad GSO) makes the frame useless. */
-	r = tx_offload(io, c, len, &h);
-	if (r) {
+	r = tx_prepare(io, c, &t, len, &head, &h);
+	if (r)
 		pr_debug("netback: tx offload of a %zu-byte frame: %s", len, strerror(-r));
-		return NETIF_RSP_ERROR;
-	}
-	tx_write(io, &h, len);
-	return NETIF_RSP_OKAY;
+	else
+		tx_write(io, &h, &t, head);
+	/* Before the responses are pushed: the guest may take its pages back then. */
+	tx_unmap(io, &t);
+	return r ? NETIF_RSP_ERROR : NETIF_RSP_OKAY;
 }
 
 /* Respond to every slot of the chain, in ring order, and consume it. */
@@ -330,17 +402,24 @@ out:
 	return more;
 }
 
-/* One data slot: the next page's worth of the pending frame from pos.  Returns its size. */
+/*
+ * One data slot: the next page's worth of the pending frame from pos,
+ * copied from io->rx_buf unless it was read into the buffer already.
+ * Returns its size.
+ */
 static size_t rx_put_data(struct xen_netif_io *io, const netif_rx_request_t *req, size_t pos,
-			  uint16_t flags)
+			  uint16_t flags, bool copy)
 {
 	size_t chunk = MIN((size_t)NB_PAGE_SIZE, io->rx_len - pos);
 	netif_rx_response_t *rsp;
-	int r;
+	int r = 0;
 
-	r = gnttab_copy_to_guest(io->gt, req->gref, 0, io->rx_buf + pos, chunk);
-	if (r)
-		pr_debug("netback: rx grant %u: %s", req->gref, strerror(-r));
+	if (copy) {
+		r = gnttab_copy_to_guest(io->gt, req->gref, 0, io->rx_buf + pos, chunk);
+		if (r)
+			pr_debug("netback: rx grant %u: %s", req->gref, strerror(-r));
+		io->rx_copied += chunk;
+	}
 	if (pos + chunk < io->rx_len)
 		flags |= NETRXF_more_data;
 	rsp = RING_GET_RESPONSE(&io->rx, io->rx.rsp_prod_pvt);
@@ -364,11 +443,12 @@ static void rx_put_gso(struct xen_netif_io *io)
 }
 
 /*
- * Deliver the pending frame into io->rx_slots posted buffers: data, the
- * GSO extra when there is one, then the rest of the data.  Netfront
- * expects each response in its request's slot: we answer in order, one each.
+ * Answer the pending frame's io->rx_slots posted buffers: data, the GSO
+ * extra when there is one, then the rest of the data.  Netfront expects
+ * each response in its request's slot: we answer in order, one each.
+ * copy: the frame is in io->rx_buf; else it is in the data buffers already.
  */
-static void rx_deliver(struct xen_netif_io *io)
+static void rx_deliver(struct xen_netif_io *io, bool copy)
 {
 	bool gso = io->rx_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE;
 	uint16_t flags = io->rx_meta.flags | (gso ? NETRXF_extra_info : 0);
@@ -382,7 +462,7 @@ static void rx_deliver(struct xen_netif_io *io)
 		if (gso && i == 1) {
 			rx_put_gso(io);
 		} else {
-			pos += rx_put_data(io, &req, pos, flags);
+			pos += rx_put_data(io, &req, pos, flags, copy);
 			flags = 0;
 		}
 		io->rx.rsp_prod_pvt++;
@@ -390,41 +470,55 @@ static void rx_deliver(struct xen_netif_io *io)
 	io->rx_len = 0;
 }
 
-/* Read one frame into io->rx_buf.  Its length, 0 for nothing usable, -EAGAIN when drained. */
-static ssize_t rx_read(struct xen_netif_io *io, struct virtio_net_hdr *h)
+/*
+ * Read one frame into data (cnt pieces holding cap bytes, the last byte
+ * of which only detects a longer frame).  Its length, 0 for nothing
+ * usable, -EAGAIN when drained.
+ */
+static ssize_t rx_readv(struct xen_netif_io *io, struct virtio_net_hdr *h, const struct iovec *data,
+			unsigned cnt, size_t cap)
 {
-	struct iovec iov[2] = {{.iov_base = h, .iov_len = sizeof(*h)},
-			       {.iov_base = io->rx_buf, .iov_len = XEN_NETIF_RX_BUF_SIZE}};
-	int first = io->off.vnet_hdr ? 0 : 1;
-	ssize_t n;
+	struct iovec iov[1 + NB_MAX_RX_SLOTS + 1];
+	unsigned n = 0;
+	ssize_t r;
 
 	memset(h, 0, sizeof(*h));
+	if (io->off.vnet_hdr)
+		iov[n++] = (struct iovec){.iov_base = h, .iov_len = sizeof(*h)};
+	memcpy(iov + n, data, cnt * sizeof(*data));
 	do
-		n = readv(io->fd, iov + first, 2 - first);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
+		r = readv(io->fd, iov, (int)(n + cnt));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
 		if (errno != EAGAIN)
 			pr_warn_once("netback: reading frames from the host: %s", strerror(errno));
 		return -EAGAIN;
 	}
-	if (!first && (size_t)n < sizeof(*h))
+	if (n && (size_t)r < sizeof(*h))
 		return 0;
-	if (!first)
-		n -= (ssize_t)sizeof(*h);
-	/* The buffer has one byte more than any frame we deliver: filling it means truncation. */
-	if ((size_t)n >= XEN_NETIF_RX_BUF_SIZE)
-		return 0;
-	return n;
+	if (n)
+		r -= (ssize_t)sizeof(*h);
+	if ((size_t)r >= cap)
+		return 0; /* truncated */
+	return r;
 }
 
-/* Make the frame just read pending, with its flags and slot count; false drops it. */
+/* Read one frame into io->rx_buf, which has one byte more than any frame we deliver. */
+static ssize_t rx_read(struct xen_netif_io *io, struct virtio_net_hdr *h)
+{
+	struct iovec data = {.iov_base = io->rx_buf, .iov_len = XEN_NETIF_RX_BUF_SIZE};
+
+	return rx_readv(io, h, &data, 1, XEN_NETIF_RX_BUF_SIZE);
+}
+
+/* Make the frame in io->rx_buf pending, with its flags and slot count; false drops it. */
 static bool rx_prepare(struct xen_netif_io *io, size_t len, const struct virtio_net_hdr *h)
 {
 	size_t data = (len + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE;
 
 	if (!len)
 		return false;
-	if (net_rx_meta_from_vnet(io->rx_buf, len, h, &io->off.rx, &io->rx_meta)) {
+	if (net_rx_meta_from_vnet(io->rx_buf, len, len, h, &io->off.rx, &io->rx_meta)) {
 		pr_debug("netback: rx frame of %zu bytes dropped: offloads the guest cannot take",
 			 len);
 		return false;
@@ -453,6 +547,166 @@ static int rx_fetch(struct xen_netif_io *io, unsigned *budget)
 			return 0;
 	}
 	return -EAGAIN;
+}
+
+/* ---- Receiving straight into the guest's buffers ---- */
+
+/*
+ * Posted buffers a frame is read into when it goes straight to the guest:
+ * the data slots of the largest frame the frontend takes, and the GSO
+ * extra's slot (second in the chain) when it takes GSO.
+ */
+static unsigned rx_direct_slots(const struct xen_netif_io *io)
+{
+	if (!io->off.rx_sg)
+		return 1;
+	return NB_RX_DATA_SLOTS + (io->off.rx.gso4 || io->off.rx.gso6);
+}
+
+/* The next rx_direct_slots posted buffers, mapped for writing. */
+struct rx_window {
+	unsigned nr;
+	bool gap; /* the second buffer is kept for a GSO extra: data skips it */
+	struct gnttab_mapping map[NB_MAX_RX_SLOTS];
+};
+
+static void rx_window_unmap(struct xen_netif_io *io, struct rx_window *w)
+{
+	while (w->nr)
+		gnttab_unmap(io->gt, &w->map[--w->nr]);
+}
+
+/* 0, or the first bad grant's -errno, with none left mapped. */
+static int rx_window_map(struct xen_netif_io *io, struct rx_window *w)
+{
+	unsigned want = rx_direct_slots(io), i;
+	netif_rx_request_t req;
+	int r;
+
+	w->nr = 0;
+	w->gap = want > NB_RX_DATA_SLOTS;
+	for (i = 0; i < want; i++) {
+		RING_COPY_REQUEST(&io->rx, io->rx.req_cons + i, &req);
+		r = gnttab_map(io->gt, req.gref, true, &w->map[i]);
+		if (r) {
+			rx_window_unmap(io, w);
+			return r;
+		}
+		w->nr++;
+	}
+	return 0;
+}
+
+/* The page data slot j of a frame read into the window lies in. */
+static uint8_t *rx_window_page(const struct rx_window *w, unsigned j)
+{
+	return w->map[j == 0 || !w->gap ? j : j + 1].page;
+}
+
+static ssize_t rx_window_read(struct xen_netif_io *io, const struct rx_window *w,
+			      struct virtio_net_hdr *h)
+{
+	struct iovec data[NB_MAX_RX_SLOTS];
+	unsigned pages = w->nr - w->gap, j;
+
+	for (j = 0; j < pages; j++)
+		data[j] = (struct iovec){.iov_base = rx_window_page(w, j), .iov_len = NB_PAGE_SIZE};
+	/* One byte more: a frame that reaches it is longer than the frontend takes. */
+	data[pages] = (struct iovec){.iov_base = io->rx_buf, .iov_len = 1};
+	return rx_readv(io, h, data, pages + 1, (size_t)pages * NB_PAGE_SIZE + 1);
+}
+
+/* A frame read into the window, copied to io->rx_buf for the copying path. */
+static void rx_window_gather(struct xen_netif_io *io, const struct rx_window *w, size_t len)
+{
+	size_t pos;
+	unsigned j;
+
+	for (pos = 0, j = 0; pos < len; pos += NB_PAGE_SIZE, j++)
+		memcpy(io->rx_buf + pos, rx_window_page(w, j),
+		       MIN((size_t)NB_PAGE_SIZE, len - pos));
+	io->rx_copied += len;
+}
+
+/*
+ * A frame over several slots turned out to have no GSO extra: its data
+ * after the first page moves down into the buffer kept for one (a jumbo
+ * frame; GSO frames, the large ones, move nothing).  memmove: a guest may
+ * post one page twice.
+ */
+static void rx_window_close_gap(struct xen_netif_io *io, const struct rx_window *w, size_t len)
+{
+	size_t pos;
+	unsigned j;
+
+	for (pos = NB_PAGE_SIZE, j = 1; pos < len; pos += NB_PAGE_SIZE, j++)
+		memmove(w->map[j].page, rx_window_page(w, j), MIN((size_t)NB_PAGE_SIZE, len - pos));
+	io->rx_copied += len - NB_PAGE_SIZE;
+}
+
+/*
+ * Deliver a frame read into the window: its headers are checked in a
+ * private copy of its head.  One whose checksum must be completed here
+ * is made pending in io->rx_buf instead.  False when it is dropped.
+ */
+static bool rx_window_take(struct xen_netif_io *io, const struct rx_window *w, size_t len,
+			   const struct virtio_net_hdr *h)
+{
+	size_t head = MIN(len, (size_t)XEN_NETIF_HEAD_COPY);
+	bool gso;
+	int r;
+
+	if (!len)
+		return false;
+	memcpy(io->rx_buf, w->map[0].page, head);
+	io->rx_copied += head;
+	r = net_rx_meta_from_vnet(io->rx_buf, head, len, h, &io->off.rx, &io->rx_meta);
+	if (r == -E2BIG) {
+		rx_window_gather(io, w, len);
+		return rx_prepare(io, len, h);
+	}
+	if (r) {
+		pr_debug("netback: rx frame of %zu bytes dropped: offloads the guest cannot take",
+			 len);
+		return false;
+	}
+	if (head == len) { /* all of it was checked (a checksum maybe completed) in the copy */
+		memcpy(w->map[0].page, io->rx_buf, len);
+		io->rx_copied += len;
+	}
+	gso = io->rx_meta.gso_type != XEN_NETIF_GSO_TYPE_NONE;
+	if (w->gap && !gso && len > NB_PAGE_SIZE)
+		rx_window_close_gap(io, w, len);
+	io->rx_len = len;
+	io->rx_slots = (unsigned)((len + NB_PAGE_SIZE - 1) / NB_PAGE_SIZE) + gso;
+	rx_deliver(io, false);
+	return true;
+}
+
+/*
+ * Read frames straight into the posted buffers until one is delivered (or
+ * pending).  0, or -EAGAIN when the host has none.  With a bad grant
+ * among the buffers the copying path takes the frame and answers it.
+ */
+static int rx_fetch_direct(struct xen_netif_io *io, unsigned *budget)
+{
+	struct virtio_net_hdr h;
+	struct rx_window w;
+	bool taken = false;
+	ssize_t len;
+
+	if (rx_window_map(io, &w))
+		return rx_fetch(io, budget);
+	while (*budget && !taken) {
+		len = rx_window_read(io, &w, &h);
+		if (len < 0)
+			break;
+		(*budget)--;
+		taken = rx_window_take(io, &w, (size_t)len, &h);
+	}
+	/* Before the responses are pushed: the guest may take its pages back then. */
+	rx_window_unmap(io, &w);
+	return taken ? 0 : -EAGAIN;
 }
 
 /*
@@ -494,12 +748,15 @@ bool xen_netif_rx_process(struct xen_netif_io *io, bool *notify)
 			break;
 		}
 		if (io->rx_len) {
-			rx_deliver(io);
+			rx_deliver(io, true);
 			continue;
 		}
-		/* Only read frames when the guest has somewhere to put them: the host queue bounds
-		 * the rest. */
-		if (rx_fetch(io, &budget)) {
+		/*
+		 * Only read frames when the guest has somewhere to put them: the host queue
+		 * bounds the rest.  With room for any frame, they go straight into its buffers.
+		 */
+		if (avail >= rx_direct_slots(io) ? rx_fetch_direct(io, &budget)
+						 : rx_fetch(io, &budget)) {
 			posted = true; /* buffers remain: wait for frames (or the next round) */
 			break;
 		}
