@@ -104,13 +104,13 @@ int blkback_queue_init(struct blkback_queue *q, void *const *pages, unsigned nr_
 	q->img = img;
 	q->aio = aio;
 	q->discard = flags & BLKBACK_DISCARD;
-	q->persistent = flags & BLKBACK_PERSISTENT;
 	q->barrier = -1;
 	q->slots = calloc(RING_SIZE(&q->ring), sizeof(*q->slots));
 	if (!q->slots)
 		return -ENOMEM;
-	ret = q->persistent ? gnttab_persistent_init(&q->pgrants, gt, BLKBACK_MAX_PERSISTENT_GRANTS)
-			    : 0;
+	ret = flags & BLKBACK_PERSISTENT
+		  ? gnttab_persistent_init(&q->pgrants, gt, BLKBACK_MAX_PERSISTENT_GRANTS)
+		  : 0;
 	if (ret) {
 		free(q->slots);
 		q->slots = NULL;
@@ -183,7 +183,7 @@ static int map_page(struct blkback_queue *q, grant_ref_t ref, bool to_guest,
 	int ret;
 
 	m->page = NULL;
-	if (q->persistent) {
+	if (gnttab_persistent_enabled(&q->pgrants)) {
 		ret = gnttab_persistent_get(&q->pgrants, ref, page);
 		if (ret != -ENOSPC && !(ret == -EPERM && !to_guest))
 			return ret;

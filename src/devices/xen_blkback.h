@@ -162,8 +162,8 @@ struct blkback_queue {
 	struct disk_image *img; /* the caller's; its size and read-only flag rule */
 	struct disk_aio *aio;	/* the caller's, over img, depth >= the ring's size */
 	bool discard;		/* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
-	bool broken;	 /* the frontend corrupted the ring indexes: nothing more is served */
-	bool persistent; /* data and indirect grants are kept (pgrants) */
+	bool broken; /* the frontend corrupted the ring indexes: nothing more is served */
+	/* Set up when data and indirect grants are kept (BLKBACK_PERSISTENT), else zeroed. */
 	struct gnttab_persistent pgrants;
 	struct blk_slot *slots; /* RING_SIZE(&ring) */
 	unsigned busy;		/* slots in use: taken off the ring, not answered */
