@@ -106,13 +106,13 @@ int blkback_queue_init(struct blkback_queue *q, void *const *pages, unsigned nr_
 	q->img = img;
 	q->aio = aio;
 	q->discard = flags & BLKBACK_DISCARD;
-	q->persistent = flags & BLKBACK_PERSISTENT;
 	q->barrier = -1;
 	q->slots = calloc(RING_SIZE(&q->ring), sizeof(*q->slots));
 	if (!q->slots)
 		return -ENOMEM;
-	ret = q->persistent ? gnttab_persistent_init(&q->pgrants, gt, BLKBACK_MAX_PERSISTENT_GRANTS)
-			    : 0;
+	ret = flags & BLKBACK_PERSISTENT
+		  ? gnttab_persistent_init(&q->pgrants, gt, BLKBACK_MAX_PERSISTENT_GRANTS)
+		  : 0;
 	if (ret) {
 		free(q->slots);
 		q->slots = NULL;
@@ -185,7 +185,7 @@ static int map_page(struct blkback_queue *q, grant_ref_t ref, bool to_guest,
 	int ret;
 
 	m->page = NULL;
-	if (q->persistent) {
+	if (gnttab_persistent_enabled(&q->pgrants)) {
 		ret = gnttab_persistent_get(&q->pgrants, ref, page);
 		if (ret != -ENOSPC && !(ret == -EPERM && !to_guest))
 			return ret;
@@ -1007,19 +1007,23 @@ static void blkback_free(struct xen_blkback *b)
 	free(b);
 }
 
-/* Keep the spec's frontend keys, or the defaults, for xen_blkback_publish. */
-static int copy_front_keys(struct xen_blkback *b, const char *const *keys)
+/*
+ * Keep the spec's frontend keys, or the defaults, and trusted for
+ * xen_blkback_publish.  trusted goes in the frontend's directory because
+ * that is where blkfront looks, and it is written before the frontend
+ * can start: it decides how the frontend sets up its grants.
+ */
+static int copy_front_keys(struct xen_blkback *b, const struct xen_disk_spec *spec)
 {
 	char devkey[40];
 	const char *defaults[] = {devkey, "device-type=disk", NULL};
+	const char *const *keys = spec->front_keys ? spec->front_keys : defaults;
 	size_t n = 0;
 
 	snprintf(devkey, sizeof(devkey), "virtual-device=%u", b->devid);
-	if (!keys)
-		keys = defaults;
 	while (keys[n])
 		n++;
-	b->front_keys = calloc(n + 1, sizeof(*b->front_keys));
+	b->front_keys = calloc(n + 2, sizeof(*b->front_keys));
 	if (!b->front_keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -1027,7 +1031,8 @@ static int copy_front_keys(struct xen_blkback *b, const char *const *keys)
 		if (!b->front_keys[i])
 			return -ENOMEM;
 	}
-	return 0;
+	b->front_keys[n] = strdup(spec->untrusted ? "trusted=0" : "trusted=1");
+	return b->front_keys[n] ? 0 : -ENOMEM;
 }
 
 int xen_blkback_publish(struct xen_blkback *b)
@@ -1068,7 +1073,7 @@ struct xen_blkback *xen_blkback_create(struct xen_domain *xd, const struct xen_d
 	pthread_mutex_init(&b->publish_lock, NULL);
 	b->target = strdup(spec->target);
 	b->vdev = spec->vdev ? strdup(spec->vdev) : NULL;
-	if (!b->target || (spec->vdev && !b->vdev) || copy_front_keys(b, spec->front_keys)) {
+	if (!b->target || (spec->vdev && !b->vdev) || copy_front_keys(b, spec)) {
 		pr_err("vbd %u: out of memory", spec->devid);
 		goto fail;
 	}

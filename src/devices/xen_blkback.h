@@ -13,7 +13,9 @@
  *     virtual-device=<devid>     (e.g. 51712 for xvda: (202 << 8) | (disk << 4))
  *     device-type=disk
  *
- * A caller passing its own front_keys must include both.  The backend
+ * A caller passing its own front_keys must include both.  Either set gets
+ * trusted=1 added, or trusted=0 when spec->untrusted (what libxl writes
+ * for xl's disk flags trusted / untrusted).  The backend
  * writes (in ops->init): params, mode, dev, removable, sectors,
  * sector-size, physical-sector-size, info, feature-flush-cache,
  * feature-barrier, feature-max-indirect-segments
@@ -84,6 +86,13 @@ struct xen_disk_spec {
 	bool readonly;	    /* open O_RDONLY, advertise mode "r" and VDISK_READONLY */
 	bool discard;	    /* offer discard when the image can punch holes */
 	bool persistent;    /* offer feature-persistent (the frontend then keeps its grants) */
+	/*
+	 * Write the frontend's trusted key as 0: Linux blkfront then grants
+	 * only pages of its own and copies the data through them, so this
+	 * backend never sees the rest of the guest's memory.  false, what a
+	 * zeroed spec says, is trusted=1, xl's default.
+	 */
+	bool untrusted;
 	const char *const *front_keys; /* NULL-terminated "key=value"s, or NULL for the defaults */
 	/*
 	 * Open the image now but leave XenBus alone until xen_blkback_publish:
@@ -153,8 +162,8 @@ struct blkback_queue {
 	struct disk_image *img; /* the caller's; its size and read-only flag rule */
 	struct disk_aio *aio;	/* the caller's, over img, depth >= the ring's size */
 	bool discard;		/* DISCARD is served (else BLKIF_RSP_EOPNOTSUPP) */
-	bool broken;	 /* the frontend corrupted the ring indexes: nothing more is served */
-	bool persistent; /* data and indirect grants are kept (pgrants) */
+	bool broken; /* the frontend corrupted the ring indexes: nothing more is served */
+	/* Set up when data and indirect grants are kept (BLKBACK_PERSISTENT), else zeroed. */
 	struct gnttab_persistent pgrants;
 	struct blk_slot *slots; /* RING_SIZE(&ring) */
 	unsigned busy;		/* slots in use: taken off the ring, not answered */

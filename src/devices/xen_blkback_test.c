@@ -1685,6 +1685,7 @@ static void test_bus_lifecycle(void **state)
 	assert_key(bf, BACK "/feature-discard", NULL);
 	assert_key(bf, FRONT "/virtual-device", "51712");
 	assert_key(bf, FRONT "/device-type", "disk");
+	assert_key(bf, FRONT "/trusted", "1"); /* xl's default */
 
 	/* No protocol key: refused (it may be a 32-bit frontend). */
 	front_connect(bf, NULL);
@@ -1839,8 +1840,40 @@ static void test_bus_unpublished(void **state)
 	assert_non_null(b2);
 	assert_int_equal(xen_blkback_publish(b), 0);
 	assert_key(bf, "/local/domain/1/device/vbd/51728/device-type", "cdrom");
+	assert_key(bf, "/local/domain/1/device/vbd/51728/trusted", "1");
 	xen_blkback_destroy(b);
 	xen_blkback_destroy(b2);
+}
+
+/*
+ * An untrusted disk (xl's untrusted): the frontend finds trusted=0 in its
+ * own directory, written with the other keys before it can start, with
+ * the default keys, its own, and when published late.
+ */
+static void test_bus_untrusted(void **state)
+{
+	struct bus_fixture *bf = *state;
+	static const char *const keys[] = {"virtual-device=51712", "device-type=cdrom", NULL};
+	struct xen_disk_spec spec = {
+	    .target = bf->path, .devid = 51712, .readonly = true, .untrusted = true};
+	struct xen_blkback *b = xen_blkback_create(&bf->xd, &spec);
+
+	assert_non_null(b);
+	assert_key(bf, FRONT "/state", "1");
+	assert_key(bf, FRONT "/device-type", "disk");
+	assert_key(bf, FRONT "/trusted", "0");
+	xen_blkback_destroy(b);
+	assert_key(bf, FRONT, NULL);
+
+	spec.front_keys = keys;
+	spec.unpublished = true;
+	b = xen_blkback_create(&bf->xd, &spec);
+	assert_non_null(b);
+	assert_key(bf, FRONT, NULL);
+	assert_int_equal(xen_blkback_publish(b), 0);
+	assert_key(bf, FRONT "/device-type", "cdrom");
+	assert_key(bf, FRONT "/trusted", "0");
+	xen_blkback_destroy(b);
 }
 
 /*
@@ -2022,6 +2055,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bus_lifecycle, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_create_errors, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_unpublished, bus_setup, bus_teardown),
+	    cmocka_unit_test_setup_teardown(test_bus_untrusted, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_shared_image, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_ring_in_flight, bus_setup, bus_teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_multi_page_persistent, bus_setup,

@@ -71,6 +71,7 @@ static int create_disks(struct xen_backends *b, struct xen_domain *xd,
 					     .devid = dc->devid,
 					     .readonly = dc->readonly,
 					     .discard = dc->discard,
+					     .untrusted = !dc->trusted,
 					     .persistent = cfg->persistent_grants};
 
 		if (src && src->skip_cdroms && dc->cdrom)

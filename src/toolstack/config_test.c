@@ -506,6 +506,35 @@ static void test_hvm_disks(void **state)
 		    ":4: disk xvdc: a CD-ROM is emulated for HVM guests only");
 }
 
+/* xl's disk flags trusted / untrusted: trusted by default, the last one wins, anywhere. */
+static void test_disk_trust(void **state)
+{
+	const struct fixture *fx = *state;
+	struct result r;
+
+	load_hvm(&r, fx,
+		 "disk = [ 'IMG,raw,xvda,rw',\n"
+		 "         'IMG,raw,hdb,rw,untrusted',\n"
+		 "         ' untrusted, format=raw, vdev=hdc, access=ro, trusted, target=IMG',\n"
+		 "         'untrusted,format=raw,vdev=hdd,access=ro,target=IMG' ]\n");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.err_len, 0);
+	assert_int_equal(r.cfg.nr_disks, 4);
+	assert_true(r.cfg.disks[0].trusted);
+	assert_false(r.cfg.disks[1].trusted);
+	assert_string_equal(r.cfg.disks[1].target, fx->img);
+	assert_string_equal(r.cfg.disks[1].vdev, "hdb");
+	assert_false(r.cfg.disks[1].readonly);
+	assert_true(r.cfg.disks[2].trusted);
+	assert_true(r.cfg.disks[2].readonly);
+	assert_false(r.cfg.disks[3].trusted);
+	assert_string_equal(r.cfg.disks[3].target, fx->img);
+	done(&r);
+	/* target= takes the rest of the spec: there, untrusted is part of the path. */
+	check_hvm_error(fx, "disk = [ 'vdev=hda, target=IMG,untrusted' ]\n",
+			",untrusted: No such file or directory");
+}
+
 static void test_hvm_vif_model(void **state)
 {
 	const struct fixture *fx = *state;
@@ -624,6 +653,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hvm_firmware, hvm_setup, hvm_teardown),
 	    cmocka_unit_test_setup_teardown(test_hvm_boot, hvm_setup, hvm_teardown),
 	    cmocka_unit_test_setup_teardown(test_hvm_disks, hvm_setup, hvm_teardown),
+	    cmocka_unit_test_setup_teardown(test_disk_trust, hvm_setup, hvm_teardown),
 	    cmocka_unit_test_setup_teardown(test_hvm_vif_model, hvm_setup, hvm_teardown),
 	    cmocka_unit_test_setup_teardown(test_hvm_serial_and_display, hvm_setup, hvm_teardown),
 	    cmocka_unit_test_setup_teardown(test_hvm_platform_keys, hvm_setup, hvm_teardown),

@@ -70,15 +70,57 @@ int vdev_to_devid(const char *vdev)
 	return -1;
 }
 
+/*
+ * xl's flags trusted and untrusted (default trusted; the last one given
+ * wins).  Debian 12's libxlutil (4.17) has the field in libxl_device_disk
+ * but its scanner does not know the flags: it takes either for a
+ * positional parameter, the target path even.  So they are taken out of
+ * the spec here and the rest goes to xlu_disk_parse.  target= takes the
+ * rest of the spec whatever it holds, so the scan stops there.  Returns
+ * the spec without them (malloc'ed) or NULL.
+ */
+static char *take_trust_flags(const char *spec, bool *trusted)
+{
+	char *rest = malloc(strlen(spec) + 1), *out = rest;
+	const char *p = spec;
+
+	*trusted = true;
+	while (rest && *p) {
+		const char *item = p + strspn(p, " \t\n");
+		size_t n = strcspn(item, ",");
+		const char *next = item[n] ? item + n + 1 : item + n;
+
+		if (!strncmp(item, "target=", 7))
+			next = item + strlen(item);
+		if (n == 7 && !strncmp(item, "trusted", n))
+			*trusted = true;
+		else if (n == 9 && !strncmp(item, "untrusted", n))
+			*trusted = false;
+		else
+			out = mempcpy(out, p, (size_t)(next - p));
+		p = next;
+	}
+	if (rest)
+		*out = '\0';
+	return rest;
+}
+
 int disk_config_parse(XLU_Config *xlu, const char *spec, struct disk_config *out, char *err,
 		      size_t errlen)
 {
 	libxl_device_disk disk;
+	bool trusted;
+	char *rest = take_trust_flags(spec, &trusted);
+	const char *parsed = rest;
 	int r = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
+	if (!rest) {
+		snprintf(err, errlen, "disk '%s': out of memory", spec);
+		return -ENOMEM;
+	}
 	libxl_device_disk_init(&disk);
-	if (xlu_disk_parse(xlu, 1, &spec, &disk)) {
+	if (xlu_disk_parse(xlu, 1, &parsed, &disk)) {
 		snprintf(err, errlen, "cannot parse disk spec '%s'", spec);
 	} else if (disk.format != LIBXL_DISK_FORMAT_RAW &&
 		   disk.format != LIBXL_DISK_FORMAT_UNKNOWN &&
@@ -103,9 +145,11 @@ int disk_config_parse(XLU_Config *xlu, const char *spec, struct disk_config *out
 		out->discard = !libxl_defbool_is_default(disk.discard_enable)
 				   ? libxl_defbool_val(disk.discard_enable)
 				   : true;
+		out->trusted = trusted;
 		r = (out->target || empty) && out->vdev ? 0 : -ENOMEM;
 	}
 	libxl_device_disk_dispose(&disk);
+	free(rest);
 	return r;
 }
 

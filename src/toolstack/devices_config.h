@@ -20,6 +20,12 @@ struct disk_config {
 	unsigned devid;
 	bool readonly; /* always true for a CD-ROM */
 	bool discard;
+	/*
+	 * xl's trusted / untrusted (default trusted): false tells the frontend
+	 * (its trusted key) to share no more of the guest's memory with the
+	 * backend than it must.
+	 */
+	bool trusted;
 	bool cdrom; /* devtype=cdrom (or vdev "hdc:cdrom"): an ATAPI CD-ROM (HVM only) */
 	/*
 	 * HVM: the emulated IDE position, 0-3 = primary master, primary slave,

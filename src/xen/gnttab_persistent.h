@@ -35,6 +35,12 @@ int gnttab_persistent_init(struct gnttab_persistent *p, struct gnttab *gt, unsig
 /* Release every kept grant and free the cache.  A zeroed or destroyed cache is a no-op. */
 void gnttab_persistent_destroy(struct gnttab_persistent *p);
 
+/* p was set up by gnttab_persistent_init and not destroyed since (zeroed: false). */
+static inline bool gnttab_persistent_enabled(const struct gnttab_persistent *p)
+{
+	return p->bucket != NULL;
+}
+
 /*
  * The page granted by ref, kept mapped writable.  Returns 0 and sets
  * *page; -ENOSPC when the cache is full (ref was never kept: map it for

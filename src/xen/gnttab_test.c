@@ -305,6 +305,7 @@ static void test_persistent_cache(void **state)
 		grant(f, ref, GTF_permit_access, 0, (uint32_t)(DATA_GFN + ref));
 	grant(f, 14, GTF_permit_access | GTF_readonly, 0, DATA_GFN);
 	assert_int_equal(gnttab_persistent_init(&p, &f->gt, 2), 0);
+	assert_true(gnttab_persistent_enabled(&p));
 	assert_int_equal(gnttab_persistent_get(&p, 10, &page), 0);
 	assert_ptr_equal(page, gpa_to_hva(&f->mem, (DATA_GFN + 10) * 4096, 4096));
 	assert_int_equal(gnttab_persistent_get(&p, 10, &again), 0);
@@ -328,6 +329,7 @@ static void test_persistent_cache(void **state)
 	gnttab_persistent_destroy(&p);
 	for (grant_ref_t ref = 10; ref < 15; ref++)
 		assert_int_equal(entry(f, 0, ref)->flags & (GTF_reading | GTF_writing), 0);
+	assert_false(gnttab_persistent_enabled(&p));
 	gnttab_persistent_destroy(&p);
 }
 
