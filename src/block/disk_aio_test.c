@@ -319,19 +319,26 @@ static int refused_child(struct fixture *f)
 	return 0;
 }
 
-static void test_refused_falls_back_to_pool(void **state)
+/* Run child(f) in a child process (its seccomp filter stays there); it must exit 0. */
+static void in_child(struct fixture *f, int (*child)(struct fixture *))
 {
-	struct fixture *f = *state;
-	uint8_t back[OP_BYTES];
 	int status;
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(refused_child(f));
+		_exit(child(f));
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		fail_msg("child: wait status %#x", status);
+}
+
+static void test_refused_falls_back_to_pool(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t back[OP_BYTES];
+
+	in_child(f, refused_child);
 	/* The child's pool wrote the file the parent shares. */
 	assert_int_equal(pread(f->img.fd, back, OP_BYTES, SECT), OP_BYTES);
 	for (unsigned i = 0; i < OP_BYTES; i++)
@@ -379,16 +386,7 @@ static int submit_refused_child(struct fixture *f)
 /* io_uring_enter refused for now: the queued operations stay queued and counted. */
 static void test_submit_refused_keeps_queued(void **state)
 {
-	struct fixture *f = *state;
-	int status;
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(submit_refused_child(f));
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail_msg("child: wait status %#x", status);
+	in_child(*state, submit_refused_child);
 }
 
 static void test_bad_options(void **state)
