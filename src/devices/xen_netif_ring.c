@@ -656,7 +656,7 @@ static bool rx_window_take(struct xen_netif_io *io, const struct rx_window *w, s
 	bool gso;
 	int r;
 
-	if (!len)
+	if (!len || !w->nr)
 		return false;
 	memcpy(io->rx_buf, w->map[0].page, head);
 	io->rx_copied += head;
