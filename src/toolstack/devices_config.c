@@ -147,6 +147,10 @@ int disk_config_parse(XLU_Config *xlu, const char *spec, struct disk_config *out
 				   : true;
 		out->trusted = trusted;
 		r = (out->target || empty) && out->vdev ? 0 : -ENOMEM;
+		if (r) {
+			snprintf(err, errlen, "disk '%s': out of memory", spec);
+			disk_config_free(out);
+		}
 	}
 	libxl_device_disk_dispose(&disk);
 	free(rest);
