@@ -14,6 +14,7 @@
 #include "lib/util.h"
 #include "xen/domain.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@ struct fixture {
 	struct xen_console xc;
 	struct console con;
 	struct xencons_interface *ring;
+	uint8_t shared_info[4096];
 	int pipe[2];
 	size_t written; /* bytes of the pattern the guest has put in its ring */
 	unsigned sends; /* notifications the guest got */
@@ -51,7 +53,15 @@ static void fake_wake(struct evtchn_table *t, uint32_t vcpu)
 	(void)vcpu;
 }
 
-static const struct evtchn_kvm_ops fake_kvm = {.send = fake_send, .wake = fake_wake};
+static int fake_set_attr(struct evtchn_table *t, const struct kvm_xen_hvm_attr *a)
+{
+	(void)t;
+	(void)a;
+	return -ENOSYS;
+}
+
+static const struct evtchn_kvm_ops fake_kvm = {
+    .send = fake_send, .wake = fake_wake, .set_attr = fake_set_attr};
 
 static size_t offer(void *opaque, const uint8_t *buf, size_t len)
 {
@@ -72,6 +82,7 @@ static int setup(void **state)
 	f->xd.domid = XEN_GUEST_DOMID;
 	evtchn_init(&f->xd.evtchn, &f->vm, f->xd.domid);
 	f->xd.evtchn.ops = &fake_kvm;
+	evtchn_set_shared_info(&f->xd.evtchn, f->shared_info, true);
 	f->xd.console_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	assert_true(f->xd.console_efd >= 0);
 	f->xd.console_port = evtchn_alloc_backend_port(&f->xd.evtchn, f->xd.console_efd);

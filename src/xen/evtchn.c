@@ -23,8 +23,12 @@ static bool virq_is_per_vcpu(unsigned virq)
 
 static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu);
 static void kick_vcpu(struct evtchn_table *t, uint32_t vcpu);
+static int kvm_set_attr(struct evtchn_table *t, const struct kvm_xen_hvm_attr *a);
+static void deliver_held(struct evtchn_table *t);
+static void route_deferred(struct evtchn_table *t);
 
-static const struct evtchn_kvm_ops kvm_ops = {.send = kvm_send, .wake = kick_vcpu};
+static const struct evtchn_kvm_ops kvm_ops = {
+    .send = kvm_send, .wake = kick_vcpu, .set_attr = kvm_set_attr};
 
 void evtchn_init(struct evtchn_table *t, struct vm *vm, uint16_t domid)
 {
@@ -55,6 +59,10 @@ void evtchn_set_shared_info(struct evtchn_table *t, void *page, bool long_mode)
 	pthread_mutex_lock(&t->lock);
 	t->shared_info = page;
 	t->long_mode = long_mode;
+	if (page) {
+		route_deferred(t);
+		deliver_held(t);
+	}
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -85,6 +93,11 @@ static bool is_self(const struct evtchn_table *t, domid_t dom)
 static int other_domain(domid_t dom)
 {
 	return dom == 0 ? -EPERM : -ESRCH;
+}
+
+static int kvm_set_attr(struct evtchn_table *t, const struct kvm_xen_hvm_attr *a)
+{
+	return ioctl(t->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, a) < 0 ? -errno : 0;
 }
 
 static int kvm_send(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
@@ -139,19 +152,41 @@ static void kick_vcpu(struct evtchn_table *t, uint32_t vcpu)
  */
 static int raise_port(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu)
 {
-	bool was_pending = true, masked = true;
+	bool was_pending, masked;
 	int r;
 
-	if (t->shared_info) {
-		was_pending = port_bit(t, pending_offset(t), port);
-		masked = port_bit(t, mask_offset(t), port);
+	/*
+	 * Xen keeps a domain's shared_info from its creation, so an event
+	 * raised before the guest maps the page is pending when it does.  KVM
+	 * has nowhere to put it (and warns in the host's kernel log when asked
+	 * to): keep it until the guest places the page.
+	 */
+	if (!t->shared_info) {
+		t->held[port / 64] |= 1ULL << (port % 64);
+		return 0;
 	}
+	was_pending = port_bit(t, pending_offset(t), port);
+	masked = port_bit(t, mask_offset(t), port);
 	r = t->ops->send(t, port, vcpu);
 	if (!r && !was_pending && !masked)
 		t->ops->wake(t, vcpu);
 	if (!r && t->raised)
 		t->raised(t->raised_opaque);
 	return r;
+}
+
+/* Raise what was held for want of shared_info, each port to its vCPU as bound now. */
+static void deliver_held(struct evtchn_table *t)
+{
+	for (evtchn_port_t port = 1; port < EVTCHN_MAX_PORTS; port++) {
+		uint64_t bit = 1ULL << (port % 64);
+
+		if (!(t->held[port / 64] & bit))
+			continue;
+		t->held[port / 64] &= ~bit;
+		if (port_valid(t, port) && t->ports[port].state != EVTCHNSTAT_closed)
+			raise_port(t, port, t->ports[port].vcpu);
+	}
 }
 
 uint64_t evtchn_vcpus_with_events(struct evtchn_table *t)
@@ -177,14 +212,30 @@ uint64_t evtchn_vcpus_with_events(struct evtchn_table *t)
 	return vcpus;
 }
 
+/* A send on this port raises a port of the guest (an IPI, a loopback), not a backend's eventfd. */
+static bool delivers_to_guest(const struct evtchn_port *p)
+{
+	return p->state == EVTCHNSTAT_ipi ||
+	       (p->state == EVTCHNSTAT_interdomain && p->backend_fd < 0);
+}
+
 /*
  * Let KVM handle the guest's EVTCHNOP_send on this port without an exit:
  * to a backend's eventfd, or looped back to a port of the guest itself.
+ * The latter only once shared_info is placed: KVM has nowhere to deliver
+ * before (it warns in the host's kernel log), so until then such sends
+ * exit to us and are held (raise_port); route_deferred hands them over.
  */
 static void kvm_assign(struct evtchn_table *t, evtchn_port_t port, uint32_t flags)
 {
 	struct evtchn_port *p = &t->ports[port];
 	struct kvm_xen_hvm_attr a = {.type = KVM_XEN_ATTR_TYPE_EVTCHN};
+	int r;
+
+	if (!t->shared_info && delivers_to_guest(p)) {
+		p->in_kernel = false;
+		return;
+	}
 
 	a.u.evtchn.send_port = port;
 	a.u.evtchn.flags = flags;
@@ -205,13 +256,19 @@ static void kvm_assign(struct evtchn_table *t, evtchn_port_t port, uint32_t flag
 		a.u.evtchn.deliver.port.vcpu = peer->vcpu;
 		a.u.evtchn.deliver.port.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
 	}
-	if (ioctl(t->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &a) == 0) {
-		p->in_kernel = true;
-		return;
-	}
+	r = t->ops->set_attr(t, &a);
+	p->in_kernel = r == 0;
 	/* Not fatal: the send then exits to us and evtchn_op delivers it. */
-	pr_debug("evtchn: KVM would not take port %u: %s", port, strerror(errno));
-	p->in_kernel = false;
+	if (r)
+		pr_debug("evtchn: KVM would not take port %u: %s", port, strerror(-r));
+}
+
+/* shared_info is placed: hand KVM the guest-to-guest ports kvm_assign kept back. */
+static void route_deferred(struct evtchn_table *t)
+{
+	for (evtchn_port_t port = 1; port < evtchn_nr_ports(t); port++)
+		if (delivers_to_guest(&t->ports[port]) && !t->ports[port].in_kernel)
+			kvm_assign(t, port, 0);
 }
 
 static void kvm_deassign(struct evtchn_table *t, evtchn_port_t port)
@@ -222,7 +279,7 @@ static void kvm_deassign(struct evtchn_table *t, evtchn_port_t port)
 		return;
 	a.u.evtchn.send_port = port;
 	a.u.evtchn.flags = KVM_XEN_EVTCHN_DEASSIGN;
-	ioctl(t->vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &a);
+	t->ops->set_attr(t, &a);
 	t->ports[port].in_kernel = false;
 }
 
@@ -258,6 +315,7 @@ static void close_port(struct evtchn_table *t, evtchn_port_t port)
 	struct evtchn_port *p = &t->ports[port];
 
 	kvm_deassign(t, port);
+	t->held[port / 64] &= ~(1ULL << (port % 64));
 	if (p->state == EVTCHNSTAT_virq && p->virq == VIRQ_TIMER)
 		kvm_set_timer_port(t, p->vcpu, 0);
 	if (p->state == EVTCHNSTAT_interdomain && p->backend_fd < 0 &&

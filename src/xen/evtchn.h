@@ -21,6 +21,7 @@
 
 struct vm;
 struct evtchn_table;
+struct kvm_xen_hvm_attr;
 
 /* 2-level ABI: 64 x 64 ports for a 64-bit guest (32 x 32 for a 32-bit one). */
 #define EVTCHN_MAX_PORTS 4096
@@ -36,12 +37,14 @@ struct evtchn_port {
 };
 
 /*
- * How an event reaches KVM and how a vCPU is woken: KVM_XEN_HVM_EVTCHN_SEND
- * and a kick of the vCPU thread, unless a test puts its own in.
+ * How an event reaches KVM, how a vCPU is woken and how a port's sends are
+ * handed to KVM: KVM_XEN_HVM_EVTCHN_SEND, a kick of the vCPU thread and
+ * KVM_XEN_HVM_SET_ATTR, unless a test puts its own in.
  */
 struct evtchn_kvm_ops {
 	int (*send)(struct evtchn_table *t, evtchn_port_t port, uint32_t vcpu);
 	void (*wake)(struct evtchn_table *t, uint32_t vcpu);
+	int (*set_attr)(struct evtchn_table *t, const struct kvm_xen_hvm_attr *a);
 };
 
 struct evtchn_table {
@@ -56,6 +59,8 @@ struct evtchn_table {
 	void (*raised)(void *opaque);
 	void *raised_opaque;
 	struct evtchn_port ports[EVTCHN_MAX_PORTS];
+	/* Ports raised before the guest placed shared_info, delivered once it does. */
+	uint64_t held[EVTCHN_MAX_PORTS / 64];
 };
 
 void evtchn_init(struct evtchn_table *t, struct vm *vm, uint16_t domid);

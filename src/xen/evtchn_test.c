@@ -9,6 +9,7 @@
 #include "xen/evtchn.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct fixture {
 	uint8_t ram[2 * 4096];
 	/* What the stand-in for KVM saw. */
 	unsigned sends, wakes[2];
+	bool routed[EVTCHN_MAX_PORTS]; /* ports whose sends KVM was given */
 };
 
 /*
@@ -45,7 +47,19 @@ static void fake_wake(struct evtchn_table *t, uint32_t vcpu)
 		f->wakes[vcpu]++;
 }
 
-static const struct evtchn_kvm_ops fake_kvm = {.send = fake_send, .wake = fake_wake};
+static int fake_set_attr(struct evtchn_table *t, const struct kvm_xen_hvm_attr *a)
+{
+	struct fixture *f = (struct fixture *)((uint8_t *)t - offsetof(struct fixture, t));
+	uint32_t port = a->u.evtchn.send_port;
+
+	if (a->type != KVM_XEN_ATTR_TYPE_EVTCHN || port >= EVTCHN_MAX_PORTS)
+		return -EINVAL;
+	f->routed[port] = !(a->u.evtchn.flags & KVM_XEN_EVTCHN_DEASSIGN);
+	return 0;
+}
+
+static const struct evtchn_kvm_ops fake_kvm = {
+    .send = fake_send, .wake = fake_wake, .set_attr = fake_set_attr};
 
 static int setup(void **state)
 {
@@ -320,6 +334,75 @@ static void vcpus_with_events_are_found(void **state)
 	assert_int_equal(evtchn_vcpus_with_events(&f->t), 1);
 }
 
+/*
+ * An event raised before the guest placed shared_info (the PV shim writes
+ * its console first) is pending once it does, as on Xen; KVM is not asked
+ * to deliver into a page it does not have.
+ */
+static void an_event_before_shared_info_waits_for_it(void **state)
+{
+	struct fixture *f = *state;
+	int port = evtchn_alloc_backend_port(&f->t, 3);
+
+	f->t.ops = &fake_kvm;
+	assert_true(port > 0);
+	assert_int_equal(evtchn_notify_guest(&f->t, (evtchn_port_t)port), 0);
+	assert_int_equal(f->sends, 0);
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_int_equal(f->sends, 1);
+	assert_int_equal(f->wakes[0], 1);
+	assert_true(f->shared_info[offsetof(struct shared_info, evtchn_pending) + port / 8] &
+		    (1u << (port % 8)));
+	/* Delivered once: placing the page again raises nothing more. */
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_int_equal(f->sends, 1);
+}
+
+/*
+ * KVM delivers an IPI or a loopback send itself, into shared_info: it gets
+ * such a port only once the page is there (before, the send exits to the
+ * VMM, which holds it).  A backend's port (an eventfd) it gets at once.
+ */
+static void guest_to_guest_ports_reach_kvm_with_shared_info(void **state)
+{
+	struct fixture *f = *state;
+	struct evtchn_bind_ipi b = {.vcpu = 1};
+	struct evtchn_send s;
+	int backend;
+
+	f->t.ops = &fake_kvm;
+	backend = evtchn_alloc_backend_port(&f->t, 3);
+	assert_true(backend > 0);
+	assert_true(f->routed[backend]);
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_bind_ipi, &b, 0), 0);
+	assert_false(f->routed[b.port]);
+	s.port = b.port;
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_send, &s, 0), 0);
+	assert_int_equal(f->sends, 0);
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_true(f->routed[b.port]);
+	assert_int_equal(f->sends, 1);
+	assert_int_equal(f->wakes[1], 1);
+}
+
+/* A port closed while its event waited for shared_info takes the event with it. */
+static void a_closed_port_drops_its_held_event(void **state)
+{
+	struct fixture *f = *state;
+	struct evtchn_bind_ipi b = {.vcpu = 0};
+	struct evtchn_send s;
+	struct evtchn_close c;
+
+	f->t.ops = &fake_kvm;
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_bind_ipi, &b, 0), 0);
+	s.port = b.port;
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_send, &s, 0), 0);
+	c.port = b.port;
+	assert_int_equal(evtchn_op(&f->t, EVTCHNOP_close, &c, 0), 0);
+	evtchn_set_shared_info(&f->t, f->shared_info, true);
+	assert_int_equal(f->sends, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +422,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(a_newly_pending_port_wakes_its_vcpu, setup, teardown),
 	    cmocka_unit_test_setup_teardown(an_ipi_sent_by_the_vmm_wakes_its_vcpu, setup, teardown),
 	    cmocka_unit_test_setup_teardown(vcpus_with_events_are_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(an_event_before_shared_info_waits_for_it, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(guest_to_guest_ports_reach_kvm_with_shared_info, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(a_closed_port_drops_its_held_event, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

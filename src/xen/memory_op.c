@@ -124,8 +124,9 @@ static int place_shared_info(struct xen_domain *xd, uint64_t gfn)
 	pthread_mutex_lock(&xd->lock);
 	xd->shared_info_gfn = gfn;
 	pthread_mutex_unlock(&xd->lock);
-	evtchn_set_shared_info(&xd->evtchn, page, xd->long_mode);
+	/* vCPUs' vcpu_info first: events held until now are delivered next. */
 	point_vcpu_info_at_shared_info(xd, gfn);
+	evtchn_set_shared_info(&xd->evtchn, page, xd->long_mode);
 	return 0;
 }
 

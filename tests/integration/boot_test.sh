@@ -115,4 +115,5 @@ rm -rf "$fifo_dir"
 check pvh-console-input-reaches-guest grep -q 'typed 42' "$WORK/shell.out"
 check pvh-shell-poweroff-exit-0 [ "$rc" = 0 ]
 grep -q 'typed 42' "$WORK/shell.out" || show shell
+host_kernel_quiet boot_test
 echo "DONE boot_test"

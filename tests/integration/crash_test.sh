@@ -201,4 +201,5 @@ wait "$DAEMON" 2>/dev/null
 check crash-no-vmm-left [ -z "$(live_vmms)" ]
 for pid in $(pgrep -f -- "--managed $XKVM_RUN_DIR/vms/"); do kill -9 "$pid"; done
 rm -rf "$XKVM_RUN_DIR"
+host_kernel_quiet crash_test
 echo "DONE crash_test"

@@ -427,4 +427,5 @@ for c in ${HVM_CASES:-$default_cases}; do
 	*) fail "hvm-case-$c" "unknown case (expected one of: $all_cases)" ;;
 	esac
 done
+host_kernel_quiet "$HVM_GROUP"
 echo "DONE $HVM_GROUP"

@@ -123,6 +123,19 @@ show() {
 	impossible_rflags "$1"
 }
 
+# host_kernel_quiet <group>: the kernel KVM ran in logged no warning (WARN,
+# BUG, oops: each starts with "cut here") while the group's guests ran:
+# nothing a guest or its VMM does may make the host's kernel warn, since a
+# host booted with panic_on_warn would stop.  Checked only in a KVM test
+# host booted for this group alone (tests/run sets OWN_HOST_KERNEL=1): a
+# real host's log holds other people's warnings.
+host_kernel_quiet() {
+	[ "${OWN_HOST_KERNEL:-}" = 1 ] || return 0
+	dmesg >"$WORK/host-kernel.txt" 2>&1
+	check "$1-host-kernel-logged-no-warning" sh -c "! grep -q 'cut here' '$WORK/host-kernel.txt'" ||
+		grep -A 14 'cut here' "$WORK/host-kernel.txt" | head -n 30 | sed 's/^/SHOW /'
+}
+
 # A guest's oops whose RFLAGS has reserved bits set (3, 5, 15, 22-31) or
 # bit 1 clear shows a CPU state no processor can hold: the emulated CPU of
 # the test host lost it (docs/testhost-wedge.md), not the guest or xkvm,

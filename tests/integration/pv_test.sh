@@ -145,4 +145,5 @@ check pvgrub-netfront-eth0 grep -aqx 'XKVM-HVM: eth0 00:16:3e:00:00:45 driver vi
 check pvgrub-ping-host grep -aqx 'XKVM-HVM: ping 10.0.2.2 ok' "$WORK/pvgrub.txt"
 check pvgrub-pvgrub-exit-0 [ "$rc" = 0 ]
 [ "$rc" = 0 ] || show pvgrub
+host_kernel_quiet pv_test
 echo "DONE pv_test"

@@ -338,4 +338,5 @@ kill -TERM "$DAEMON"
 wait "$DAEMON" 2>/dev/null
 grep -q 'ERROR\|AddressSanitizer' "$WORK/xkvmd.log" && sed -n '1,40p' "$WORK/xkvmd.log"
 rm -rf "$XKVM_RUN_DIR"
+host_kernel_quiet toolstack_test
 echo "DONE toolstack_test"

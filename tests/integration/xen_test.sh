@@ -139,4 +139,5 @@ kill "$watchdog" 2>/dev/null
 check xen-sigterm-clean-poweroff-exit-0 [ "$rc" = 0 ]
 check xen-sigterm-asked-guest grep -q 'asked the guest to power off' "$WORK/term.out"
 rm -rf "$XKVM_RUN_DIR"
+host_kernel_quiet xen_test
 echo "DONE xen_test"
