@@ -123,8 +123,8 @@ show() {
 	impossible_rflags "$1"
 }
 
-# host_kernel_quiet <group>: the kernel KVM ran in logged no warning (WARN,
-# BUG, oops: each starts with "cut here") while the group's guests ran:
+# host_kernel_quiet <group>: the kernel KVM ran in logged no warning (the
+# trace of a WARN or a BUG() starts with "cut here") while the group's guests ran:
 # nothing a guest or its VMM does may make the host's kernel warn, since a
 # host booted with panic_on_warn would stop.  Checked only in a KVM test
 # host booted for this group alone (tests/run sets OWN_HOST_KERNEL=1): a
